@@ -1,0 +1,159 @@
+/**
+ * The backend contract: what a backend implements so that the whole of kiln runs on it.
+ *
+ * A backend owns buffers (flat, row-major, contiguous storage addressed by integer ids) and
+ * runs a small set of primitive kernels on them. Core checks every argument, infers every
+ * output shape and dtype, and allocates the output buffers before it calls a kernel, so a
+ * kernel only computes: it never allocates what it returns, never frees, never throws for
+ * shapes. docs/backends.md describes each kernel.
+ */
+
+export type DType = 'float32' | 'float64' | 'int32' | 'bool';
+
+export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
+
+/** A view of a buffer as a tensor: the buffer holds `prod(shape)` elements in row-major order. */
+export interface TensorInfo {
+  readonly id: number;
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+}
+
+/** Elementwise functions of one input; the output has the input's shape. */
+export type UnaryOp =
+  | 'neg' | 'abs' | 'sqrt' | 'exp' | 'expm1' | 'log' | 'log1p'
+  | 'sin' | 'cos' | 'tanh' | 'erf' | 'floor' | 'round';
+
+/** Elementwise functions of two inputs of one dtype, NumPy broadcasting to the output's shape. */
+export type BinaryOp =
+  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'mod' | 'floorDiv'
+  | 'equal' | 'less' | 'lessEqual';
+
+export type ReduceOp = 'sum' | 'prod' | 'max' | 'min';
+export type ArgReduceOp = 'argmax' | 'argmin';
+
+export const UNARY_OPS: readonly UnaryOp[] = [
+  'neg', 'abs', 'sqrt', 'exp', 'expm1', 'log', 'log1p', 'sin', 'cos', 'tanh', 'erf', 'floor', 'round',
+];
+export const BINARY_OPS: readonly BinaryOp[] = [
+  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'mod', 'floorDiv', 'equal', 'less', 'lessEqual',
+];
+export const REDUCE_OPS: readonly ReduceOp[] = ['sum', 'prod', 'max', 'min'];
+export const ARG_REDUCE_OPS: readonly ArgReduceOp[] = ['argmax', 'argmin'];
+
+/**
+ * The kernels. Every output `out` is allocated by core with its final shape and dtype.
+ * Inputs of binary kernels share one dtype (core casts first); comparison outputs are bool.
+ */
+export interface Kernels {
+  // unary
+  unary(op: UnaryOp, x: TensorInfo, out: TensorInfo): void;
+  // binary: `a` and `b` broadcast to `out.shape` (NumPy rules, already checked by core)
+  binary(op: BinaryOp, a: TensorInfo, b: TensorInfo, out: TensorInfo): void;
+  /** out = cond ? a : b; all three broadcast to out.shape; cond is bool. */
+  where(cond: TensorInfo, a: TensorInfo, b: TensorInfo, out: TensorInfo): void;
+  /** Converts values to out.dtype: float to int truncates toward zero, anything to bool is `!= 0`. */
+  cast(x: TensorInfo, out: TensorInfo): void;
+
+  // reduce: `axes` sorted, unique, non-negative; out.shape has those axes removed
+  reduce(op: ReduceOp, x: TensorInfo, axes: readonly number[], out: TensorInfo): void;
+  /** Index (int32) of the first extreme value along `axis`; out.shape drops `axis`. */
+  argReduce(op: ArgReduceOp, x: TensorInfo, axis: number, out: TensorInfo): void;
+  /** Inclusive (or exclusive) running sum along `axis`, optionally from the end. */
+  cumsum(x: TensorInfo, axis: number, exclusive: boolean, reverse: boolean, out: TensorInfo): void;
+
+  // matmul: a is [...batchA, m, k] (or [..., k, m] when transposeA), b is [...batchB, k, n]
+  // (or [..., n, k]); batch dims broadcast to out.shape = [...batch, m, n]. Both ranks >= 2.
+  matmul(a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean, out: TensorInfo): void;
+
+  // movement
+  /** out[i_perm[0], …] = x[i_0, …]: out.shape[j] = x.shape[perm[j]]. */
+  transpose(x: TensorInfo, perm: readonly number[], out: TensorInfo): void;
+  /** out[i] = x[begin + i * step] per axis; steps are non-zero and may be negative. */
+  slice(x: TensorInfo, begin: readonly number[], step: readonly number[], out: TensorInfo): void;
+  /** Constant padding: `pads[d] = [before, after]`, both >= 0. */
+  pad(x: TensorInfo, pads: readonly (readonly [number, number])[], value: number, out: TensorInfo): void;
+  /** Joins inputs along `axis`; all other dims equal to out's. */
+  concat(xs: readonly TensorInfo[], axis: number, out: TensorInfo): void;
+  /** Repeats size-1 (or missing leading) dims of x to out.shape. */
+  broadcastTo(x: TensorInfo, out: TensorInfo): void;
+
+  // index
+  /**
+   * out = x indexed along `axis` by the int32 `indices` (values already checked in range):
+   * out.shape = x.shape[:axis] + indices.shape + x.shape[axis+1:].
+   */
+  gather(x: TensorInfo, indices: TensorInfo, axis: number, out: TensorInfo): void;
+  /**
+   * The adjoint of gather: out (already shaped like the gathered-from tensor) is zeroed, then
+   * each slice of `updates` is added at its index along `axis`.
+   */
+  scatterAdd(updates: TensorInfo, indices: TensorInfo, axis: number, out: TensorInfo): void;
+}
+
+/** The number of kernel rows in the contract; docs/backends.md quotes it and a test checks it. */
+export const KERNEL_COUNT =
+  UNARY_OPS.length + BINARY_OPS.length + 2 /* where, cast */ + REDUCE_OPS.length + ARG_REDUCE_OPS.length +
+  1 /* cumsum */ + 1 /* matmul */ + 5 /* movement */ + 2 /* index */;
+
+export interface MemoryInfo {
+  numBuffers: number;
+  numBytes: number;
+}
+
+/** Buffers, readback, and the kernels. */
+export interface Backend extends Kernels {
+  readonly name: string;
+  /** Dtypes this backend stores; core refuses others with a clear error. */
+  readonly dtypes: readonly DType[];
+  /** A new buffer of `size` elements, contents undefined. */
+  alloc(dtype: DType, size: number): number;
+  /** Copies `data` (length = buffer size, the buffer's typed-array type) into the buffer. */
+  write(id: number, data: TypedArray): void;
+  /** A copy of the buffer's contents. The only asynchronous call in the contract. */
+  read(id: number): Promise<TypedArray>;
+  /** A synchronous read, for backends whose memory the CPU can see; others leave it out. */
+  readSync?(id: number): TypedArray;
+  free(id: number): void;
+  memory(): MemoryInfo;
+  /** Releases everything the backend holds (used by tests and on process exit). */
+  dispose?(): void;
+}
+
+/** What each backend folder's index.ts exports: found by convention, created on demand. */
+export interface BackendDescriptor {
+  readonly name: string;
+  /** Whether this backend can run here, and if not, why not. */
+  probe(): { available: true } | { available: false; reason: string };
+  create(): Backend | Promise<Backend>;
+  /** Higher runs first when no backend is named; reference is 0. */
+  readonly priority: number;
+}
+
+export const BYTES_PER_ELEMENT: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
+
+export function typedArrayFor(dtype: DType, size: number): TypedArray {
+  switch (dtype) {
+    case 'float32': return new Float32Array(size);
+    case 'float64': return new Float64Array(size);
+    case 'int32': return new Int32Array(size);
+    case 'bool': return new Uint8Array(size);
+  }
+}
+
+export function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** Row-major strides (in elements). */
+export function stridesOf(shape: readonly number[]): number[] {
+  const strides = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= shape[i];
+  }
+  return strides;
+}

@@ -1,0 +1,122 @@
+import type {
+  ArgReduceOp, Backend, BinaryOp, DType, MemoryInfo, ReduceOp, TensorInfo, TypedArray, UnaryOp,
+} from '../contract.js';
+import { BYTES_PER_ELEMENT, typedArrayFor } from '../contract.js';
+import { unary } from './kernels/unary.js';
+import { binary, where, cast } from './kernels/binary.js';
+import { reduce, argReduce, cumsum } from './kernels/reduce.js';
+import { matmul } from './kernels/matmul.js';
+import { transpose, slice, pad, concat, broadcastTo } from './kernels/movement.js';
+import { gather, scatterAdd } from './kernels/index.js';
+
+/**
+ * Buffers are typed arrays in a map; each kernel is a plain loop in kernels/, written to be read.
+ * Every other backend is checked against this one.
+ */
+export class ReferenceBackend implements Backend {
+  readonly name = 'reference';
+  readonly dtypes: readonly DType[] = ['float32', 'float64', 'int32', 'bool'];
+  private buffers = new Map<number, TypedArray>();
+  private nextId = 1;
+  private bytes = 0;
+
+  alloc(dtype: DType, size: number): number {
+    const id = this.nextId++;
+    this.buffers.set(id, typedArrayFor(dtype, size));
+    this.bytes += size * BYTES_PER_ELEMENT[dtype];
+    return id;
+  }
+
+  write(id: number, data: TypedArray): void {
+    this.buf(id).set(data);
+  }
+
+  async read(id: number): Promise<TypedArray> {
+    return this.readSync(id);
+  }
+
+  readSync(id: number): TypedArray {
+    return this.buf(id).slice();
+  }
+
+  free(id: number): void {
+    const b = this.buf(id);
+    this.bytes -= b.byteLength;
+    this.buffers.delete(id);
+  }
+
+  memory(): MemoryInfo {
+    return { numBuffers: this.buffers.size, numBytes: this.bytes };
+  }
+
+  dispose(): void {
+    this.buffers.clear();
+    this.bytes = 0;
+  }
+
+  private buf(id: number): TypedArray {
+    const b = this.buffers.get(id);
+    if (!b) throw new Error(`reference: no buffer ${id} (freed twice, or from another backend)`);
+    return b;
+  }
+
+  unary(op: UnaryOp, x: TensorInfo, out: TensorInfo): void {
+    unary(op, this.buf(x.id), this.buf(out.id));
+  }
+
+  binary(op: BinaryOp, a: TensorInfo, b: TensorInfo, out: TensorInfo): void {
+    binary(op, this.buf(a.id), a.shape, this.buf(b.id), b.shape, this.buf(out.id), out.shape);
+  }
+
+  where(cond: TensorInfo, a: TensorInfo, b: TensorInfo, out: TensorInfo): void {
+    where(this.buf(cond.id), cond.shape, this.buf(a.id), a.shape, this.buf(b.id), b.shape, this.buf(out.id), out.shape);
+  }
+
+  cast(x: TensorInfo, out: TensorInfo): void {
+    cast(this.buf(x.id), this.buf(out.id), out.dtype);
+  }
+
+  reduce(op: ReduceOp, x: TensorInfo, axes: readonly number[], out: TensorInfo): void {
+    reduce(op, this.buf(x.id), x.shape, axes, this.buf(out.id));
+  }
+
+  argReduce(op: ArgReduceOp, x: TensorInfo, axis: number, out: TensorInfo): void {
+    argReduce(op, this.buf(x.id), x.shape, axis, this.buf(out.id));
+  }
+
+  cumsum(x: TensorInfo, axis: number, exclusive: boolean, reverse: boolean, out: TensorInfo): void {
+    cumsum(this.buf(x.id), x.shape, axis, exclusive, reverse, this.buf(out.id));
+  }
+
+  matmul(a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean, out: TensorInfo): void {
+    matmul(this.buf(a.id), a.shape, this.buf(b.id), b.shape, transposeA, transposeB, this.buf(out.id), out.shape);
+  }
+
+  transpose(x: TensorInfo, perm: readonly number[], out: TensorInfo): void {
+    transpose(this.buf(x.id), x.shape, perm, this.buf(out.id));
+  }
+
+  slice(x: TensorInfo, begin: readonly number[], step: readonly number[], out: TensorInfo): void {
+    slice(this.buf(x.id), x.shape, begin, step, this.buf(out.id), out.shape);
+  }
+
+  pad(x: TensorInfo, pads: readonly (readonly [number, number])[], value: number, out: TensorInfo): void {
+    pad(this.buf(x.id), x.shape, pads, value, this.buf(out.id), out.shape);
+  }
+
+  concat(xs: readonly TensorInfo[], axis: number, out: TensorInfo): void {
+    concat(xs.map((x) => this.buf(x.id)), xs.map((x) => x.shape), axis, this.buf(out.id), out.shape);
+  }
+
+  broadcastTo(x: TensorInfo, out: TensorInfo): void {
+    broadcastTo(this.buf(x.id), x.shape, this.buf(out.id), out.shape);
+  }
+
+  gather(x: TensorInfo, indices: TensorInfo, axis: number, out: TensorInfo): void {
+    gather(this.buf(x.id), x.shape, this.buf(indices.id) as Int32Array, axis, this.buf(out.id));
+  }
+
+  scatterAdd(updates: TensorInfo, indices: TensorInfo, axis: number, out: TensorInfo): void {
+    scatterAdd(this.buf(updates.id), this.buf(indices.id) as Int32Array, axis, this.buf(out.id), out.shape);
+  }
+}

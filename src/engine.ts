@@ -1,0 +1,215 @@
+import type { Backend, DType, TensorInfo, TypedArray } from '../backends/contract.js';
+import { BYTES_PER_ELEMENT, sizeOf } from '../backends/contract.js';
+import { fail, fmtShape } from './errors.js';
+import type { Shape } from './shape.js';
+import { DataHandle, lifecycle, Tensor } from './tensor.js';
+import { currentBackend } from './backends.js';
+import { SymbolicTensor } from './symbolic.js';
+
+/** The shape and dtype of a value, known without computing it. */
+export interface Spec {
+  shape: Shape;
+  dtype: DType;
+}
+
+/**
+ * A primitive op: one kernel call, its shape/dtype inference and its gradient rule.
+ * Everything in kiln.ops is either a primitive or composed of primitives.
+ */
+export interface Primitive<A = void> {
+  readonly name: string;
+  /** Checks the inputs and says what the output will be; throws `name: expected …, got …`. */
+  infer(inputs: readonly Spec[], attrs: A): Spec;
+  /** Computes the output into `out`. Absent for views (reshape): the output shares the input's buffer. */
+  run?(backend: Backend, inputs: readonly TensorInfo[], out: TensorInfo, attrs: A): void;
+  /**
+   * Gradients of the inputs given the output's gradient `dy`, composed from ops (so they run on
+   * every backend and can be differentiated again). Broadcast inputs may get gradients of the
+   * output's shape: the tape sums them back to the input's shape. null = no gradient.
+   */
+  grad?(dy: Tensor, inputs: readonly Tensor[], out: Tensor, attrs: A): readonly (Tensor | null)[];
+}
+
+/** A recorded primitive application, with views of the tensors its gradient needs. */
+export interface TapeNode {
+  prim: Primitive<any>;
+  attrs: unknown;
+  inputIds: number[];
+  inputs: Tensor[];
+  out: Tensor;
+  /** Tapes still holding this node (nested tapes share it); the last one frees the views. */
+  users: number;
+}
+
+/** What the engine tells a recording tape. */
+export interface TapeSink {
+  push(node: TapeNode): void;
+}
+
+type Scope = Set<Tensor>;
+
+class Engine {
+  private scopes: Scope[] = [];
+  private tapes: TapeSink[] = [];
+  private live = new Map<Backend, number>();
+
+  constructor() {
+    lifecycle.release = (t) => this.release(t);
+  }
+
+  /** A new tensor over a fresh buffer, tracked by the innermost tidy scope. */
+  track(t: Tensor): Tensor {
+    this.live.set(t.dataHandle().backend, (this.live.get(t.dataHandle().backend) ?? 0) + 1);
+    this.scopes.at(-1)?.add(t);
+    return t;
+  }
+
+  allocate(backend: Backend, shape: readonly number[], dtype: DType): Tensor {
+    if (!backend.dtypes.includes(dtype)) {
+      fail('allocate', `backend '${backend.name}' does not support dtype ${dtype} (it supports ${backend.dtypes.join(', ')})`);
+    }
+    const size = sizeOf(shape);
+    return this.track(new Tensor(new DataHandle(backend, backend.alloc(dtype, size), dtype, size), shape, dtype));
+  }
+
+  /** A tensor holding a copy of `data` on the current backend. */
+  upload(data: TypedArray, shape: readonly number[], dtype: DType): Tensor {
+    const t = this.allocate(currentBackend(), shape, dtype);
+    if (t.size > 0) t.dataHandle().backend.write(t.dataHandle().id, data);
+    return t;
+  }
+
+  /**
+   * Another tensor over the same buffer. `keepId` makes it the same value for autodiff (the
+   * tape's saved views); otherwise it is a new value (reshape).
+   */
+  view(t: Tensor, shape: readonly number[] = t.shape, keepId = false, tracked = true): Tensor {
+    const h = t.dataHandle('view');
+    h.refs++;
+    const v = new Tensor(h, shape, t.dtype, keepId ? t.id : undefined);
+    if (tracked) return this.track(v);
+    this.live.set(h.backend, (this.live.get(h.backend) ?? 0) + 1);
+    return v;
+  }
+
+  private release(t: Tensor): void {
+    const h = t.dataHandle();
+    this.live.set(h.backend, (this.live.get(h.backend) ?? 1) - 1);
+    for (const s of this.scopes) s.delete(t);
+    if (--h.refs === 0) h.backend.free(h.id);
+  }
+
+  /** Runs `prim` on concrete tensors (or symbolically, when any input is symbolic). */
+  run<A>(prim: Primitive<A>, inputs: readonly (Tensor | SymbolicTensor)[], attrs: A): Tensor {
+    const specs = inputs.map((x) => {
+      if (x instanceof Tensor) x.dataHandle(prim.name);
+      return x as Spec;
+    });
+    const spec = prim.infer(specs, attrs);
+    if (inputs.some((x) => x instanceof SymbolicTensor)) {
+      return new SymbolicTensor(spec.shape, spec.dtype, { prim, inputs, attrs }) as unknown as Tensor;
+    }
+    const backend = currentBackend();
+    for (let i = 0; i < inputs.length; i++) {
+      const h = (inputs[i] as Tensor).dataHandle();
+      if (h.backend !== backend) {
+        fail(prim.name, `input ${i} lives on backend '${h.backend.name}' but the current backend is '${backend.name}'; move it with await kiln.toBackend(t, '${backend.name}')`);
+      }
+    }
+    let out: Tensor;
+    if (prim.run) {
+      out = this.allocate(backend, spec.shape as number[], spec.dtype);
+      if (out.size > 0) prim.run(backend, (inputs as Tensor[]).map(info), info(out), attrs);
+    } else {
+      out = this.view(inputs[0] as Tensor, spec.shape as number[]);
+    }
+    if (this.tapes.length > 0 && prim.grad && inputs.some((x) => x.dtype === 'float32' || x.dtype === 'float64')) {
+      const node: TapeNode = {
+        prim,
+        attrs,
+        inputIds: inputs.map((x) => (x as Tensor).id),
+        inputs: (inputs as Tensor[]).map((x) => this.view(x, x.shape, true, false)),
+        out: this.view(out, out.shape, true, false),
+        users: this.tapes.length,
+      };
+      for (const tape of this.tapes) tape.push(node);
+    }
+    return out;
+  }
+
+  withTape<T>(tape: TapeSink, fn: () => T): T {
+    this.tapes.push(tape);
+    try {
+      return fn();
+    } finally {
+      this.tapes.splice(this.tapes.lastIndexOf(tape), 1);
+    }
+  }
+
+  /** Runs fn with no tape recording (stopGradient of a whole computation). */
+  withoutTapes<T>(fn: () => T): T {
+    const saved = this.tapes;
+    this.tapes = [];
+    try {
+      return fn();
+    } finally {
+      this.tapes = saved;
+    }
+  }
+
+  get recording(): boolean {
+    return this.tapes.length > 0;
+  }
+
+  tidy<T>(fn: () => T): T {
+    const scope: Scope = new Set();
+    this.scopes.push(scope);
+    let result: T;
+    try {
+      result = fn();
+      if (result instanceof Promise) {
+        fail('tidy', 'the function returned a Promise; tidy only accepts synchronous functions (await outside it)');
+      }
+    } finally {
+      this.scopes.pop();
+    }
+    const keep = new Set<Tensor>();
+    collectTensors(result, keep);
+    for (const t of scope) if (!keep.has(t)) t.dispose();
+    const parent = this.scopes.at(-1);
+    if (parent) for (const t of keep) if (scope.has(t)) parent.add(t);
+    return result;
+  }
+
+  /** Takes `t` out of every enclosing tidy scope: the caller disposes it. */
+  keep<T extends Tensor>(t: T): T {
+    for (const s of this.scopes) s.delete(t);
+    return t;
+  }
+
+  memoryOf(backend: Backend): { numTensors: number; numBytes: number; numBuffers: number } {
+    const m = backend.memory();
+    return { numTensors: this.live.get(backend) ?? 0, numBytes: m.numBytes, numBuffers: m.numBuffers };
+  }
+}
+
+export function info(t: Tensor): TensorInfo {
+  return { id: t.dataHandle().id, shape: t.shape, dtype: t.dtype };
+}
+
+function collectTensors(value: unknown, into: Set<Tensor>, depth = 0): void {
+  if (value instanceof Tensor) into.add(value);
+  else if (depth < 4 && Array.isArray(value)) for (const v of value) collectTensors(v, into, depth + 1);
+  else if (depth < 4 && value instanceof Map) for (const v of value.values()) collectTensors(v, into, depth + 1);
+  else if (depth < 4 && value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    for (const v of Object.values(value)) collectTensors(v, into, depth + 1);
+  }
+}
+
+export const ENGINE = new Engine();
+
+export function bytesOf(shape: readonly number[], dtype: DType): number {
+  return sizeOf(shape) * BYTES_PER_ELEMENT[dtype];
+}
+
+export { fmtShape };

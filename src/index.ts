@@ -1,0 +1,23 @@
+/**
+ * kiln: a Keras-style deep-learning library for Node.js.
+ * @example
+ * import * as kiln from 'kiln';
+ * const x = kiln.tensor([[1, 2], [3, 4]]);
+ * console.log(kiln.ops.matmul(x, x).toString());
+ */
+export * as ops from './ops/index.js';
+export * as random from './random.js';
+export * as optimizers from '../optimizers/index.js';
+export { setSeed } from './random.js';
+export { tensor, zeros, ones, fill, range, eye, zerosLike, onesLike, fullLike } from './creation.js';
+export { Tensor, type NestedArray } from './tensor.js';
+export { SymbolicTensor } from './symbolic.js';
+export { Variable, type VariableOptions } from './variable.js';
+export { GradientTape, type GradientOptions } from './autodiff/tape.js';
+export { grad, valueAndGrad, stopGradient } from './autodiff/functional.js';
+export { tidy, keep, dispose, memory, memoryOf, toBackend, type MemoryReport } from './memory.js';
+export { listBackends, setBackend, getBackend, ready, registerBackend, type BackendStatus } from './backends.js';
+export { KilnError } from './errors.js';
+export type { DType, TypedArray, Backend, BackendDescriptor } from '../backends/contract.js';
+export type { TensorLike } from './convert.js';
+export const version = '0.1.0';

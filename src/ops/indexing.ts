@@ -1,0 +1,155 @@
+import type { DType, TypedArray } from '../../backends/contract.js';
+import { ENGINE, type Primitive } from '../engine.js';
+import { fail, fmtShape } from '../errors.js';
+import { checkDType, isFloat } from '../dtype.js';
+import { normalizeAxis, type Dim, type Shape } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { Variable } from '../variable.js';
+import { SymbolicTensor } from '../symbolic.js';
+import { asTensor, type TensorLike } from '../convert.js';
+import { range } from '../creation.js';
+import { add, equal, less, maximum, minimum, multiply } from './binary.js';
+import { cast, where } from './select.js';
+import { broadcastTo, expandDims, moveaxis, product, reshape } from './movement.js';
+
+export const GATHER: Primitive<{ axis: number }> = {
+  name: 'gather',
+  infer([x, indices], { axis }) {
+    if (indices.dtype !== 'int32') fail('gather', `indices must be int32, got ${indices.dtype}`);
+    if (!(axis >= 0 && axis < x.shape.length)) fail('gather', `axis ${axis} is out of range for shape ${fmtShape(x.shape)}`);
+    return { shape: [...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)], dtype: x.dtype };
+  },
+  run: (backend, [x, indices], out, { axis }) => backend.gather(x, indices, axis, out),
+  grad: (dy, [x, indices], _, { axis }) => [scatterAdd(dy, indices, axis, x.shape[axis]), null],
+};
+
+/** The adjoint of gather: `size` is the length of `axis` in the result. */
+export const SCATTER_ADD: Primitive<{ axis: number; size: number }> = {
+  name: 'scatterAdd',
+  infer([updates, indices], { axis, size }) {
+    if (indices.dtype !== 'int32') fail('scatterAdd', `indices must be int32, got ${indices.dtype}`);
+    const k = indices.shape.length;
+    const middle = updates.shape.slice(axis, axis + k);
+    const fits = axis >= 0 && axis + k <= updates.shape.length &&
+      middle.every((d, i) => d === null || indices.shape[i] === null || d === indices.shape[i]);
+    if (!fits) fail('scatterAdd', `updates ${fmtShape(updates.shape)} do not hold indices ${fmtShape(indices.shape)} at axis ${axis}`);
+    return { shape: [...updates.shape.slice(0, axis), size, ...updates.shape.slice(axis + k)], dtype: updates.dtype };
+  },
+  run: (backend, [updates, indices], out, { axis }) => backend.scatterAdd(updates, indices, axis, out),
+  grad: (dy, [, indices], _, { axis }) => [ENGINE.run(GATHER, [dy, indices], { axis }), null],
+};
+
+/** Adds the slices of `updates` into zeros at `indices` along `axis` (length `size`); indices in range. */
+export function scatterAdd(updates: Tensor, indices: Tensor, axis: number, size: number): Tensor {
+  return ENGINE.run(SCATTER_ADD, [updates, indices], { axis, size });
+}
+
+const isTensor = (x: unknown): x is Tensor | Variable | SymbolicTensor =>
+  x instanceof Tensor || x instanceof Variable || x instanceof SymbolicTensor;
+
+function flatValues(x: unknown): ArrayLike<unknown> {
+  if (Array.isArray(x)) return x.flat(Infinity);
+  if (ArrayBuffer.isView(x)) return x as unknown as TypedArray;
+  return [x];
+}
+
+/**
+ * `indices` as int32 in [0, n), for gather (whose kernels expect them in range). Negative indices
+ * count from the end, as in NumPy. Out-of-range ones are an error naming the index, which needs
+ * the values: JS arrays are checked as given, and tensors when their backend reads synchronously.
+ * A tensor on a backend that reads only asynchronously is clamped into range instead (as JAX
+ * does on accelerators), since a check would need an async read. Float tensors are cast, so
+ * `tensor([0, 2])` (float32 by default) works; their values must then be integers.
+ */
+function indexTensor(op: string, indices: TensorLike, n: Dim): Tensor {
+  let values: ArrayLike<unknown> | null = null;
+  if (!isTensor(indices)) {
+    values = flatValues(indices);
+    if (n !== null) checkIndices(op, values, n);
+  }
+  let t = asTensor(indices, op, values === null ? undefined : 'int32');
+  if (t.dtype === 'bool') fail(op, 'indices must be integers, got a bool tensor');
+  if (values === null && n !== null && t instanceof Tensor && t.dataHandle(op).backend.readSync) {
+    values = t.dataSync();
+    checkIndices(op, values, n);
+  }
+  t = cast(t, 'int32');
+  if (n === null) return t;
+  if (values === null) {
+    if (n === 0 && t.size !== 0) fail(op, 'cannot take from an axis of size 0');
+    return minimum(maximum(where(less(t, 0), add(t, n), t), 0), n - 1);
+  }
+  return Array.prototype.some.call(values, (v) => (v as number) < 0) ? where(less(t, 0), add(t, n), t) : t;
+}
+
+function checkIndices(op: string, values: ArrayLike<unknown>, n: number): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v !== 'number' || !Number.isInteger(v)) fail(op, `indices must be integers, got ${String(v)} at position ${i}`);
+    if (v < -n || v >= n) fail(op, `index ${v} is out of range for an axis of size ${n} (valid: ${-n} to ${n - 1})`);
+  }
+}
+
+/**
+ * Elements of `x` at `indices` along `axis` (default: of the flattened tensor), as numpy.take:
+ * the result's shape is x.shape[:axis] + indices.shape + x.shape[axis+1:].
+ * @example
+ * kiln.ops.take(kiln.tensor([[1, 2], [3, 4]]), [1, 0], 1);   // [[2, 1], [4, 3]]
+ */
+export function take(x: TensorLike, indices: TensorLike, axis?: number | null): Tensor {
+  let t = asTensor(x, 'take');
+  if (axis != null && typeof axis !== 'number') fail('take', `axis must be an integer or undefined, got ${JSON.stringify(axis)}`);
+  if (axis == null) t = reshape(t, [-1]);
+  else if (t.rank === 0) fail('take', `cannot take along axis ${axis} of a scalar`);
+  const a = axis == null ? 0 : normalizeAxis('take', axis, t.rank);
+  return ENGINE.run(GATHER, [t, indexTensor('take', indices, (t.shape as Shape)[a])], { axis: a });
+}
+
+/**
+ * Picks along `axis` the elements that `indices` (of x's rank) name, as numpy.take_along_axis;
+ * the other axes of x and indices broadcast. `axis` undefined works on the flattened tensors.
+ */
+export function takeAlongAxis(x: TensorLike, indices: TensorLike, axis?: number | null): Tensor {
+  const op = 'takeAlongAxis';
+  let t = asTensor(x, op);
+  if (axis == null) t = reshape(t, [-1]);
+  else if (typeof axis !== 'number') fail(op, `axis must be an integer or undefined, got ${JSON.stringify(axis)}`);
+  if (t.rank === 0) fail(op, 'cannot take along an axis of a scalar');
+  const a = axis == null ? 0 : normalizeAxis(op, axis, t.rank);
+  let idx = indexTensor(op, indices, (t.shape as Shape)[a]);
+  if (axis == null) idx = reshape(idx, [-1]);
+  if (idx.rank !== t.rank) fail(op, `indices must have the rank of x: x is ${fmtShape(t.shape)}, indices are ${fmtShape(idx.shape)}`);
+  const batch = t.shape.map((d, i) => {
+    if (i === a) return 1;
+    const e = idx.shape[i];
+    if (d !== e && d !== 1 && e !== 1) fail(op, `x ${fmtShape(t.shape)} and indices ${fmtShape(idx.shape)} do not broadcast outside axis ${a}`);
+    return d === 1 ? e : d;
+  });
+  if (product(batch) === null || product(t.shape) === null || product(idx.shape) === null) {
+    fail(op, `needs known shapes, got x ${fmtShape(t.shape)} and indices ${fmtShape(idx.shape)}`);
+  }
+  const n = t.shape[a];
+  const k = idx.shape[a];
+  // rows of the flattened x, each n long: row r's element j is at r * n + j
+  const rows = product(batch)!;
+  const xs = reshape(moveaxis(broadcastTo(t, batch.map((d, i) => (i === a ? n : d))), a, -1), [-1]);
+  const is = moveaxis(broadcastTo(idx, batch.map((d, i) => (i === a ? k : d))), a, -1);
+  const flat = add(reshape(is, [rows, k]), reshape(multiply(range(rows), n), [rows, 1]));
+  return moveaxis(reshape(ENGINE.run(GATHER, [xs, flat], { axis: 0 }), is.shape), -1, a);
+}
+
+/**
+ * One-hot vectors: a new axis (default last) of length `numClasses` holding 1 at each index and 0
+ * elsewhere; indices outside [0, numClasses) give all zeros, as keras.ops.one_hot does.
+ */
+export function oneHot(indices: TensorLike, numClasses: number, options: { axis?: number; dtype?: DType } = {}): Tensor {
+  const { axis = -1, dtype = 'float32' } = options;
+  let t = asTensor(indices, 'oneHot');
+  if (t.dtype === 'bool') fail('oneHot', 'indices must be integers, got a bool tensor');
+  if (isFloat(t.dtype)) t = cast(t, 'int32');
+  if (!Number.isInteger(numClasses) || numClasses < 0) fail('oneHot', `numClasses must be a non-negative integer, got ${numClasses}`);
+  checkDType('oneHot', dtype);
+  const a = normalizeAxis('oneHot', axis, t.rank + 1);
+  const classes = reshape(range(numClasses), Array.from({ length: t.rank + 1 }, (_, i) => (i === a ? numClasses : 1)));
+  return cast(equal(expandDims(t, a), classes), dtype);
+}
