@@ -26,8 +26,9 @@ export interface Primitive<A = void> {
    * Gradients of the inputs given the output's gradient `dy`, composed from ops (so they run on
    * every backend and can be differentiated again). Broadcast inputs may get gradients of the
    * output's shape: the tape sums them back to the input's shape. null = no gradient.
+   * `needs[i]` says whether input i leads back to a source; a rule may skip the others.
    */
-  grad?(dy: Tensor, inputs: readonly Tensor[], out: Tensor, attrs: A): readonly (Tensor | null)[];
+  grad?(dy: Tensor, inputs: readonly Tensor[], out: Tensor, attrs: A, needs: readonly boolean[]): readonly (Tensor | null)[];
 }
 
 /** A recorded primitive application, with views of the tensors its gradient needs. */

@@ -106,10 +106,11 @@ function backprop(nodes: readonly TapeNode[], target: Tensor, sourceIds: readonl
       const n = relevant[k];
       const dy = grads.get(n.out.id);
       if (!dy) continue;
-      const inputGrads = n.prim.grad!(dy, n.inputs, n.out, n.attrs);
+      const needs = n.inputIds.map((id, i) => fromSources.has(id) && isFloat(n.inputs[i].dtype));
+      const inputGrads = n.prim.grad!(dy, n.inputs, n.out, n.attrs, needs);
       n.inputs.forEach((x, i) => {
         let g = inputGrads[i];
-        if (!g || !fromSources.has(n.inputIds[i]) || !isFloat(x.dtype)) return;
+        if (!g || !needs[i]) return;
         g = unbroadcast(g, x);
         const prev = grads.get(n.inputIds[i]);
         grads.set(n.inputIds[i], prev ? add(prev, g) : g);

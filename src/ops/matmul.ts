@@ -35,9 +35,10 @@ export const MATMUL: Primitive<MatmulAttrs> = {
   run: (backend, [a, b], out, { transposeA, transposeB }) => backend.matmul(a, b, transposeA, transposeB, out),
   // with op(X) = X or Xᵀ per flag, y = op(A)·op(B) gives d op(A) = dy·op(B)ᵀ and d op(B) = op(A)ᵀ·dy;
   // a transposed operand's gradient is the transpose of that, written as one product
-  grad: (dy, [a, b], _, { transposeA: tA, transposeB: tB }) => [
-    tA ? matmulTransposed(b, dy, tB, true) : matmulTransposed(dy, b, false, !tB),
-    tB ? matmulTransposed(dy, a, true, tA) : matmulTransposed(a, dy, !tA, false),
+  // (the input data of a first layer needs no gradient: skipping it saves a third of the backward pass)
+  grad: (dy, [a, b], _, { transposeA: tA, transposeB: tB }, needs) => [
+    !needs[0] ? null : tA ? matmulTransposed(b, dy, tB, true) : matmulTransposed(dy, b, false, !tB),
+    !needs[1] ? null : tB ? matmulTransposed(dy, a, true, tA) : matmulTransposed(a, dy, !tA, false),
   ],
 };
 

@@ -1,0 +1,26 @@
+/** kiln.layers: the layer classes, Keras 3's names and defaults. */
+export { Layer, type LayerArgs, type LayerConfig, type CallOptions, type Tensors, type Shapes } from './layer.js';
+export { InputLayer, Input, type InputOptions } from './input.js';
+export { Dense, type DenseOptions } from './dense.js';
+export { Activation } from './activation.js';
+export { ReLU, type ReLUOptions } from './relu.js';
+export { LeakyReLU, type LeakyReLUOptions } from './leaky-relu.js';
+export { PReLU, type PReLUOptions } from './prelu.js';
+export { ELU, type ELUOptions } from './elu.js';
+export { Softmax, type SoftmaxOptions } from './softmax.js';
+export { Dropout, type DropoutOptions } from './dropout.js';
+export { GaussianNoise, type GaussianNoiseOptions } from './gaussian-noise.js';
+export { GaussianDropout, type GaussianDropoutOptions } from './gaussian-dropout.js';
+export { ActivityRegularization, type ActivityRegularizationOptions } from './activity-regularization.js';
+export { Flatten, type FlattenOptions } from './flatten.js';
+export { Reshape } from './reshape.js';
+export { Permute } from './permute.js';
+export { RepeatVector } from './repeat-vector.js';
+export { Identity } from './identity.js';
+export { Lambda, type LambdaFn, type LambdaOptions } from './lambda.js';
+export { Merge, Add, Subtract, Multiply, Average, Maximum, Minimum } from './merge.js';
+export { Concatenate, type ConcatenateOptions } from './concatenate.js';
+export { Dot, type DotOptions } from './dot.js';
+export { Rescaling, type RescalingOptions, type Scalars } from './rescaling.js';
+export { Normalization, type NormalizationOptions } from './normalization.js';
+export { registerLayer, layerFromConfig, serializeLayer, getLayerClass, type LayerClass, type SerializedLayer } from './registry.js';

@@ -1,0 +1,280 @@
+import type { DType } from '../backends/contract.js';
+import { ENGINE } from '../src/engine.js';
+import { fail, fmtShape } from '../src/errors.js';
+import type { Dim, Shape } from '../src/shape.js';
+import { SymbolicTensor } from '../src/symbolic.js';
+import { Tensor } from '../src/tensor.js';
+import { Variable } from '../src/variable.js';
+import { asTensor, tensorFrom, type TensorLike } from '../src/convert.js';
+import { getInitializer, type InitializerId } from '../src/initializers.js';
+import { getRegularizer, type RegularizerId } from '../src/regularizers.js';
+import { getConstraint, type ConstraintId } from '../src/constraints.js';
+import { uniqueName } from './names.js';
+
+/** A layer's inputs or outputs: one tensor, or a list for multi-input layers. */
+export type Tensors = Tensor | Tensor[];
+export type Symbolic = SymbolicTensor | SymbolicTensor[];
+/** A shape, or a list of shapes for multi-input layers. */
+export type Shapes = Shape | Shape[];
+
+export interface CallOptions {
+  training?: boolean;
+  mask?: Tensor | null;
+}
+
+export interface LayerArgs {
+  name?: string;
+  trainable?: boolean;
+  dtype?: DType;
+  /** Shape of one sample (no batch dimension): makes this layer a model's first layer. */
+  inputShape?: readonly Dim[];
+  batchSize?: number;
+}
+
+/** What getConfig returns: plain JSON, enough for fromConfig to rebuild the layer. */
+export type LayerConfig = { name: string; trainable: boolean; dtype: DType } & Record<string, unknown>;
+
+export interface WeightOptions {
+  initializer?: InitializerId;
+  regularizer?: RegularizerId | null;
+  constraint?: ConstraintId | null;
+  trainable?: boolean;
+  dtype?: DType;
+}
+
+/** A layer application recorded in a Functional graph: which layer made which symbolic tensors. */
+export class LayerNode {
+  constructor(
+    readonly layer: Layer,
+    readonly inputs: SymbolicTensor[],
+    readonly outputs: SymbolicTensor[],
+    /** Constructor-style call arguments other than inputs (e.g. `training` forced by the user). */
+    readonly callArgs: CallOptions = {},
+  ) {}
+}
+
+/** The layer node that produced each symbolic tensor (absent for Input tensors). */
+export const producer = new WeakMap<SymbolicTensor, LayerNode>();
+
+/**
+ * The base of every layer, with Keras's life cycle: created with its config, built once with the
+ * input shape (creating its weights), then called on tensors. Subclasses implement `call`, and
+ * `build` when they own weights.
+ */
+export abstract class Layer {
+  name: string;
+  trainable: boolean;
+  readonly dtype: DType;
+  built = false;
+  /** Weights in creation order: Keras's order for getWeights/setWeights. */
+  protected _weights: { variable: Variable; trainable: boolean; regularizer: ((w: Tensor) => Tensor) | null; constraint: ((w: Tensor) => Tensor) | null }[] = [];
+  /** Layers this one owns (their weights are part of this layer's). */
+  protected _sublayers: Layer[] = [];
+  /** Regularization terms added by the last call (activity regularizers). */
+  callLosses: Tensor[] = [];
+  readonly batchInputShape: Dim[] | null;
+  inboundNodes: LayerNode[] = [];
+  /** Whether `call` takes a list of tensors (merge layers). */
+  multiInput = false;
+  /** Whether `call` returns a list of tensors (models with several outputs). */
+  multiOutput = false;
+
+  constructor(args: LayerArgs = {}) {
+    this.name = args.name ?? uniqueName(snake(this.constructor.name));
+    this.trainable = args.trainable ?? true;
+    this.dtype = args.dtype ?? 'float32';
+    this.batchInputShape = args.inputShape ? [args.batchSize ?? null, ...args.inputShape] : null;
+    // as Keras wraps build: a layer built directly (build, then setWeights) counts as built
+    const build = this.build;
+    this.build = (inputShape: Shapes) => {
+      build.call(this, inputShape);
+      this.built = true;
+    };
+  }
+
+  /** Kiln's class name for this layer, as saved in configs. */
+  get className(): string {
+    return (this.constructor as typeof Layer & { className?: string }).className ?? this.constructor.name;
+  }
+
+  /** Creates the weights for inputs of `inputShape` (batch dimension included). */
+  build(inputShape: Shapes): void {
+    void inputShape;
+    this.built = true;
+  }
+
+  abstract call(inputs: Tensors, options: CallOptions): Tensors;
+
+  /**
+   * The output shape for `inputShape`, by running `call` on symbolic tensors: the same shape
+   * inference eager calls use. Layers override it only when that is not possible.
+   */
+  computeOutputShape(inputShape: Shapes): Shapes {
+    const shapes = this.outputSpecs(symbolicOf(inputShape, this.dtype)).map((t) => t.shape);
+    return shapes.length === 1 && !this.multiOutput ? shapes[0] : shapes;
+  }
+
+  /** Output shapes and dtypes for symbolic inputs: `call` run symbolically, unless the subclass overrides computeOutputShape. */
+  protected outputSpecs(inputs: SymbolicTensor | SymbolicTensor[]): SymbolicTensor[] {
+    const list = Array.isArray(inputs) ? inputs : [inputs];
+    this.maybeBuild(this.multiInput ? list.map((t) => t.shape) : list[0].shape);
+    if (this.computeOutputShape !== Layer.prototype.computeOutputShape) {
+      const shapes = this.computeOutputShape(this.multiInput ? list.map((t) => t.shape) : list[0].shape);
+      const many = shapes.length > 0 && Array.isArray(shapes[0]);
+      const dtype = list[0].dtype === 'int32' || list[0].dtype === 'bool' ? this.dtype : list[0].dtype;
+      return many ? (shapes as Shape[]).map((s) => new SymbolicTensor(s, dtype)) : [new SymbolicTensor(shapes as Shape, dtype)];
+    }
+    const raw = ENGINE.withoutTapes(() => this.call(inputs as unknown as Tensors, {})) as unknown as Symbolic;
+    this.callLosses = [];
+    return Array.isArray(raw) ? raw : [raw];
+  }
+
+  /**
+   * Calls the layer: on tensors it computes (building first if needed); on symbolic tensors
+   * (from `kiln.Input`) it records a node of a Functional graph and returns symbolic outputs.
+   */
+  apply(inputs: Tensors | Symbolic, options: CallOptions = {}): Tensors {
+    const list = Array.isArray(inputs) ? inputs : [inputs];
+    if (this.multiInput !== Array.isArray(inputs)) {
+      fail(`${this.className} '${this.name}'`, this.multiInput ? `expects a list of inputs, got one tensor` : `expects one input tensor, got a list of ${list.length}`);
+    }
+    for (const [i, x] of list.entries()) {
+      if (!(x instanceof Tensor) && !(x instanceof SymbolicTensor)) {
+        fail(`${this.className} '${this.name}'`, `input ${i} is not a tensor (got ${x === null ? 'null' : typeof x})`);
+      }
+    }
+    const shapes = list.map((x) => x.shape);
+    this.maybeBuild(this.multiInput ? shapes : shapes[0]);
+    if (list.some((x) => x instanceof SymbolicTensor)) return this.applySymbolic(list as SymbolicTensor[], options);
+    this.callLosses = [];
+    return this.call(inputs as Tensors, options);
+  }
+
+  private applySymbolic(inputs: SymbolicTensor[], options: CallOptions): Tensors {
+    const specs = this.outputSpecs(this.multiInput ? inputs : inputs[0]);
+    const outs = specs.map((t) => new SymbolicTensor(t.shape, t.dtype, null, `${this.name}/output`));
+    const node = new LayerNode(this, inputs, outs, options);
+    for (const o of outs) producer.set(o, node);
+    this.inboundNodes.push(node);
+    return (outs.length === 1 && !this.multiOutput ? outs[0] : outs) as unknown as Tensors;
+  }
+
+  /** Builds on first use, checking the input against what the layer was built for. */
+  protected maybeBuild(inputShape: Shapes): void {
+    if (this.built) return;
+    this.build(inputShape);
+    this.built = true;
+  }
+
+  /** Creates a weight; call from build(). */
+  addWeight(name: string, shape: readonly number[], options: WeightOptions = {}): Variable {
+    const dtype = options.dtype ?? this.dtype;
+    const init = getInitializer(options.initializer ?? 'glorot_uniform');
+    const value = ENGINE.tidy(() => init(shape, dtype));
+    const trainable = options.trainable ?? true;
+    const variable = new Variable(value, { name: `${this.name}/${name}`, trainable, dtype });
+    value.dispose();
+    this._weights.push({
+      variable,
+      trainable,
+      regularizer: options.regularizer ? getRegularizer(options.regularizer) : null,
+      constraint: options.constraint ? getConstraint(options.constraint) : null,
+    });
+    return variable;
+  }
+
+  /** Registers a layer this one calls, so its weights count as this layer's. */
+  protected track<L extends Layer>(layer: L): L {
+    this._sublayers.push(layer);
+    return layer;
+  }
+
+  get weights(): Variable[] {
+    return [...this.trainableWeights, ...this.nonTrainableWeights];
+  }
+
+  get trainableWeights(): Variable[] {
+    if (!this.trainable) return [];
+    return [...this._weights.filter((w) => w.trainable).map((w) => w.variable), ...this._sublayers.flatMap((l) => l.trainableWeights)];
+  }
+
+  get nonTrainableWeights(): Variable[] {
+    const own = this._weights.filter((w) => !this.trainable || !w.trainable).map((w) => w.variable);
+    const sub = this._sublayers.flatMap((l) => (this.trainable ? l.nonTrainableWeights : l.weights));
+    return [...own, ...sub];
+  }
+
+  /** Every weight in creation order (Keras's getWeights order), trainable or not. */
+  protected orderedWeights(): Variable[] {
+    return [...this._weights.map((w) => w.variable), ...this._sublayers.flatMap((l) => l.orderedWeights())];
+  }
+
+  /** The weight variables in creation order (the order of getWeights). */
+  getWeightVariables(): Variable[] {
+    return this.orderedWeights();
+  }
+
+  /** Copies of the weight values, in Keras 3's order and layouts. */
+  getWeights(): Tensor[] {
+    return this.orderedWeights().map((v) => ENGINE.view(v.value));
+  }
+
+  /** Sets every weight, in getWeights order; shapes must match exactly. */
+  setWeights(values: readonly (Tensor | TensorLike)[]): void {
+    const vars = this.orderedWeights();
+    const op = `${this.className} '${this.name}'.setWeights`;
+    if (values.length !== vars.length) fail(op, `expected ${vars.length} arrays (${vars.map((v) => fmtShape(v.shape)).join(', ')}), got ${values.length}`);
+    ENGINE.tidy(() => {
+      vars.forEach((v, i) => {
+        const raw = values[i];
+        const t = raw instanceof Tensor ? raw : ArrayBuffer.isView(raw) ? tensorFrom(raw, v.shape, v.dtype, op) : asTensor(raw, op, v.dtype);
+        if (t.shape.length !== v.shape.length || t.shape.some((d, j) => d !== v.shape[j])) {
+          fail(op, `weight ${i} ('${v.name}') has shape ${fmtShape(v.shape)}, got ${fmtShape(t.shape)}`);
+        }
+        v.assign(t.dtype === v.dtype ? t : fail(op, `weight ${i} ('${v.name}') is ${v.dtype}, got ${t.dtype}`));
+      });
+    });
+  }
+
+  countParams(): number {
+    if (!this.built) fail(`${this.className} '${this.name}'.countParams`, 'the layer is not built yet: call it on data or build it first');
+    return this.weights.reduce((n, v) => n + v.size, 0);
+  }
+
+  /** Regularization penalties of the weights plus the last call's activity penalties. */
+  get losses(): Tensor[] {
+    const own = this._weights.filter((w) => w.regularizer).map((w) => w.regularizer!(w.variable.value));
+    return [...own, ...this.callLosses, ...this._sublayers.flatMap((l) => l.losses)];
+  }
+
+  /** Applies the weights' constraints (after each optimizer step). */
+  applyConstraints(): void {
+    for (const w of this._weights) if (w.constraint) w.variable.assign(ENGINE.tidy(() => w.constraint!(w.variable.value)));
+    for (const l of this._sublayers) l.applyConstraints();
+  }
+
+  getConfig(): LayerConfig {
+    const config: LayerConfig = { name: this.name, trainable: this.trainable, dtype: this.dtype };
+    if (this.batchInputShape) config.batchInputShape = this.batchInputShape;
+    return config;
+  }
+
+  dispose(): void {
+    for (const w of this._weights) w.variable.dispose();
+    for (const l of this._sublayers) l.dispose();
+  }
+
+  toString(): string {
+    return `${this.className} '${this.name}'`;
+  }
+}
+
+/** Symbolic placeholders of the given shapes. */
+export function symbolicOf(shapes: Shapes, dtype: DType): SymbolicTensor | SymbolicTensor[] {
+  const isList = shapes.length > 0 && Array.isArray(shapes[0]);
+  return isList ? (shapes as Shape[]).map((s) => new SymbolicTensor(s, dtype)) : new SymbolicTensor(shapes as Shape, dtype);
+}
+
+function snake(name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z])([A-Z][a-z])/g, '$1_$2').toLowerCase();
+}
