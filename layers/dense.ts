@@ -4,7 +4,7 @@ import type { Shape } from '../src/shape.js';
 import { Tensor } from '../src/tensor.js';
 import type { Variable } from '../src/variable.js';
 import { getActivation, serializeActivation, type ActivationFn, type ActivationId } from '../src/activations.js';
-import { serializeInitializer, type InitializerId } from '../src/initializers.js';
+import { serializeInitializer, type InitializerId } from '../src/initializers/index.js';
 import { getRegularizer, type RegularizerFn, type RegularizerId } from '../src/regularizers.js';
 import type { ConstraintId } from '../src/constraints.js';
 import { Layer, type LayerArgs, type LayerConfig } from './layer.js';

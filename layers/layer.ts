@@ -6,7 +6,7 @@ import { SymbolicTensor } from '../src/symbolic.js';
 import { Tensor } from '../src/tensor.js';
 import { Variable } from '../src/variable.js';
 import { asTensor, tensorFrom, type TensorLike } from '../src/convert.js';
-import { getInitializer, type InitializerId } from '../src/initializers.js';
+import { getInitializer, type InitializerId } from '../src/initializers/index.js';
 import { getRegularizer, type RegularizerId } from '../src/regularizers.js';
 import { getConstraint, type ConstraintId } from '../src/constraints.js';
 import { uniqueName } from './names.js';

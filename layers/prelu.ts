@@ -3,7 +3,7 @@ import { fail, fmtShape } from '../src/errors.js';
 import type { Shape } from '../src/shape.js';
 import type { Tensor } from '../src/tensor.js';
 import type { Variable } from '../src/variable.js';
-import { serializeInitializer, type InitializerId } from '../src/initializers.js';
+import { serializeInitializer, type InitializerId } from '../src/initializers/index.js';
 import type { RegularizerId } from '../src/regularizers.js';
 import type { ConstraintId } from '../src/constraints.js';
 import { Layer, type LayerArgs, type LayerConfig } from './layer.js';

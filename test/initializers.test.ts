@@ -5,7 +5,7 @@ import {
   computeFans, Constant, getInitializer, GlorotNormal, GlorotUniform, HeNormal, HeUniform, Identity,
   Initializer, LecunNormal, LecunUniform, Ones, Orthogonal, RandomNormal, RandomUniform, serializeInitializer,
   TruncatedNormal, VarianceScaling, Zeros,
-} from '../src/initializers.js';
+} from '../src/initializers/index.js';
 
 /** The values of a freshly made tensor, as float64, the tensor disposed. */
 function values(t: kiln.Tensor): Float64Array {

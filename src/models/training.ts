@@ -5,7 +5,6 @@ import type { Variable } from '../variable.js';
 import { GradientTape } from '../autodiff/tape.js';
 import { add, multiply } from '../ops/binary.js';
 import { concatenate } from '../ops/movement.js';
-import { permutation } from '../random.js';
 import { getOptimizer, type Optimizer } from '../../optimizers/index.js';
 import { getLoss, type Loss } from '../../losses/index.js';
 import { getMetric, Mean, type Metric } from '../metrics/index.js';
@@ -13,7 +12,8 @@ import { Callback, CallbackList, type Logs } from '../callbacks/callback.js';
 import { History } from '../callbacks/history.js';
 import { ProgbarLogger } from '../callbacks/progbar.js';
 import { BackupAndRestore } from '../callbacks/backup-and-restore.js';
-import { batchOf, numSamples, splitTail, toList, type InputsLike, type TargetsLike } from './data.js';
+import { numSamples, splitTail, toList, type InputsLike, type TargetsLike } from './data.js';
+import { arraySource, isAsyncIterable, iterableSource, type BatchSource } from './batches.js';
 import { sampleWeightsFromClassWeight } from './class-weight.js';
 import type { Model } from './model.js';
 
@@ -216,60 +216,6 @@ export interface PredictOptions {
 
 function checkPositiveInt(op: string, name: string, v: number | undefined): void {
   if (v !== undefined && (!Number.isInteger(v) || v <= 0)) fail(op, `${name} must be a positive integer, got ${v}`);
-}
-
-function isAsyncIterable(x: unknown): x is AsyncIterable<[InputsLike, TargetsLike]> {
-  return x !== null && typeof x === 'object' && Symbol.asyncIterator in (x as object);
-}
-
-/** Batches of [inputs, targets, sampleWeight], each made in the caller's tidy scope. */
-interface BatchSource {
-  steps: number | null;
-  epochBatches(epoch: number): AsyncIterable<() => StepData>;
-  dispose(): void;
-}
-
-function arraySource(op: string, xs: Tensor[], ys: Tensor[], sw: Tensor | null, batchSize: number, shuffle: boolean, stepsPerEpoch?: number): BatchSource {
-  const n = numSamples(op, { x: xs, y: ys, ...(sw ? { sampleWeight: [sw] } : {}) });
-  const steps = Math.min(Math.ceil(n / batchSize), stepsPerEpoch ?? Infinity);
-  return {
-    steps,
-    async *epochBatches() {
-      const order = shuffle ? permutation(n) : null;
-      for (let s = 0; s < steps; s++) {
-        const start = s * batchSize;
-        const end = Math.min(start + batchSize, n);
-        yield () => {
-          const idx = order ? ENGINE.upload(order.subarray(start, end), [end - start], 'int32') : null;
-          const [bx, by, bw] = [batchOf(xs, start, end, idx), batchOf(ys, start, end, idx), sw ? batchOf([sw], start, end, idx)[0] : null];
-          return [bx, by, bw];
-        };
-      }
-    },
-    dispose() {},
-  };
-}
-
-function iterableSource(model: Model, op: string, data: AsyncIterable<[InputsLike, TargetsLike]>, stepsPerEpoch?: number): BatchSource {
-  let iterator: AsyncIterator<[InputsLike, TargetsLike]> | null = null;
-  return {
-    steps: stepsPerEpoch ?? null,
-    async *epochBatches() {
-      // with stepsPerEpoch one iterator runs across epochs; without, each epoch iterates afresh
-      if (!stepsPerEpoch || !iterator) iterator = data[Symbol.asyncIterator]();
-      for (let s = 0; stepsPerEpoch === undefined || s < stepsPerEpoch; s++) {
-        const next = await iterator.next();
-        if (next.done) {
-          iterator = null;
-          return;
-        }
-        if (!Array.isArray(next.value) || next.value.length < 2) fail(op, 'each batch of an async iterable must be [x, y] or [x, y, sampleWeight]');
-        const [bx, by, bw] = next.value as unknown as [InputsLike, TargetsLike, Tensor | undefined];
-        yield () => [toList(op, bx, model.inputNames, 'input'), toList(op, by, model.outputNames, 'target'), bw ?? null];
-      }
-    },
-    dispose() {},
-  };
 }
 
 export async function fit(model: Model, x: InputsLike | AsyncIterable<[InputsLike, TargetsLike]>, y: TargetsLike | undefined, options: FitOptions): Promise<History> {

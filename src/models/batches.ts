@@ -1,0 +1,62 @@
+import { ENGINE } from '../engine.js';
+import { fail } from '../errors.js';
+import type { Tensor } from '../tensor.js';
+import { permutation } from '../random.js';
+import { batchOf, numSamples, toList, type InputsLike, type TargetsLike } from './data.js';
+import type { Model } from './model.js';
+import type { StepData } from './training.js';
+
+export function isAsyncIterable(x: unknown): x is AsyncIterable<[InputsLike, TargetsLike]> {
+  return x !== null && typeof x === 'object' && Symbol.asyncIterator in (x as object);
+}
+
+/** Batches of [inputs, targets, sampleWeight], each made in the caller's tidy scope. */
+export interface BatchSource {
+  steps: number | null;
+  epochBatches(epoch: number): AsyncIterable<() => StepData>;
+  dispose(): void;
+}
+
+export function arraySource(op: string, xs: Tensor[], ys: Tensor[], sw: Tensor | null, batchSize: number, shuffle: boolean, stepsPerEpoch?: number): BatchSource {
+  const n = numSamples(op, { x: xs, y: ys, ...(sw ? { sampleWeight: [sw] } : {}) });
+  const steps = Math.min(Math.ceil(n / batchSize), stepsPerEpoch ?? Infinity);
+  return {
+    steps,
+    async *epochBatches() {
+      const order = shuffle ? permutation(n) : null;
+      for (let s = 0; s < steps; s++) {
+        const start = s * batchSize;
+        const end = Math.min(start + batchSize, n);
+        yield () => {
+          const idx = order ? ENGINE.upload(order.subarray(start, end), [end - start], 'int32') : null;
+          const [bx, by, bw] = [batchOf(xs, start, end, idx), batchOf(ys, start, end, idx), sw ? batchOf([sw], start, end, idx)[0] : null];
+          return [bx, by, bw];
+        };
+      }
+    },
+    dispose() {},
+  };
+}
+
+export function iterableSource(model: Model, op: string, data: AsyncIterable<[InputsLike, TargetsLike]>, stepsPerEpoch?: number): BatchSource {
+  let iterator: AsyncIterator<[InputsLike, TargetsLike]> | null = null;
+  return {
+    steps: stepsPerEpoch ?? null,
+    async *epochBatches() {
+      // with stepsPerEpoch one iterator runs across epochs; without, each epoch iterates afresh
+      if (!stepsPerEpoch || !iterator) iterator = data[Symbol.asyncIterator]();
+      for (let s = 0; stepsPerEpoch === undefined || s < stepsPerEpoch; s++) {
+        const next = await iterator.next();
+        if (next.done) {
+          iterator = null;
+          return;
+        }
+        if (!Array.isArray(next.value) || next.value.length < 2) fail(op, 'each batch of an async iterable must be [x, y] or [x, y, sampleWeight]');
+        const [bx, by, bw] = next.value as unknown as [InputsLike, TargetsLike, Tensor | undefined];
+        yield () => [toList(op, bx, model.inputNames, 'input'), toList(op, by, model.outputNames, 'target'), bw ?? null];
+      }
+    },
+    dispose() {},
+  };
+}
+
