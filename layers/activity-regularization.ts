@@ -34,7 +34,7 @@ export class ActivityRegularization extends Layer {
 
   call(x: Tensor): Tensor {
     // symbolic calls only infer shapes: a penalty there would be thrown away
-    if (x instanceof Tensor && (this.l1 || this.l2)) this.callLosses.push(this.penalty.call(x));
+    if (x instanceof Tensor && (this.l1 || this.l2)) this.addActivityLoss(this.penalty.call(x), x);
     return x;
   }
 

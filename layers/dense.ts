@@ -4,9 +4,9 @@ import type { Shape } from '../src/shape.js';
 import { Tensor } from '../src/tensor.js';
 import type { Variable } from '../src/variable.js';
 import { getActivation, serializeActivation, type ActivationFn, type ActivationId } from '../src/activations.js';
-import { serializeInitializer, type InitializerId } from '../src/initializers/index.js';
+import { getInitializer, serializeInitializer, type InitializerId } from '../src/initializers/index.js';
 import { getRegularizer, type RegularizerFn, type RegularizerId } from '../src/regularizers.js';
-import type { ConstraintId } from '../src/constraints.js';
+import { getConstraint, type ConstraintId } from '../src/constraints.js';
 import { Layer, type LayerArgs, type LayerConfig } from './layer.js';
 import { constraintConfig, optionsFromConfig, regularizerConfig } from './config.js';
 
@@ -44,6 +44,10 @@ export class Dense extends Layer {
     this.units = units;
     this.activation = getActivation(options.activation);
     this.activityPenalty = options.activityRegularizer ? getRegularizer(options.activityRegularizer) : null;
+    // resolved now so that a misspelt id fails here, as in Keras, not at the first call
+    for (const id of [options.kernelInitializer, options.biasInitializer]) if (id !== undefined) getInitializer(id);
+    for (const id of [options.kernelRegularizer, options.biasRegularizer]) if (id) getRegularizer(id);
+    for (const id of [options.kernelConstraint, options.biasConstraint]) if (id) getConstraint(id);
   }
 
   override build(inputShape: Shape): void {
@@ -71,7 +75,7 @@ export class Dense extends Layer {
     if (this.bias) y = ops.add(y, this.bias);
     y = this.activation(y);
     // symbolic calls only infer shapes: a penalty there would be thrown away
-    if (this.activityPenalty && y instanceof Tensor) this.callLosses.push(this.activityPenalty(y));
+    if (this.activityPenalty && y instanceof Tensor) this.addActivityLoss(this.activityPenalty(y), y);
     return y;
   }
 

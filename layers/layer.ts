@@ -6,6 +6,7 @@ import { SymbolicTensor } from '../src/symbolic.js';
 import { Tensor } from '../src/tensor.js';
 import { Variable } from '../src/variable.js';
 import { asTensor, tensorFrom, type TensorLike } from '../src/convert.js';
+import { divide } from '../src/ops/binary.js';
 import { getInitializer, type InitializerId } from '../src/initializers/index.js';
 import { getRegularizer, type RegularizerId } from '../src/regularizers.js';
 import { getConstraint, type ConstraintId } from '../src/constraints.js';
@@ -239,6 +240,15 @@ export abstract class Layer {
   countParams(): number {
     if (!this.built) fail(`${this.className} '${this.name}'.countParams`, 'the layer is not built yet: call it on data or build it first');
     return this.weights.reduce((n, v) => n + v.size, 0);
+  }
+
+  /**
+   * Records an activity penalty of `output` for this call, divided by the batch size so that its
+   * strength does not depend on it (as Keras does).
+   */
+  protected addActivityLoss(penalty: Tensor, output: Tensor): void {
+    const batch = output.rank > 0 ? output.shape[0] : 1;
+    this.callLosses.push(batch > 1 ? divide(penalty, batch) : penalty);
   }
 
   /** Regularization penalties of the weights plus the last call's activity penalties. */

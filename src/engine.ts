@@ -171,6 +171,10 @@ class Engine {
       if (result instanceof Promise) {
         fail('tidy', 'the function returned a Promise; tidy only accepts synchronous functions (await outside it)');
       }
+    } catch (err) {
+      // a failed step must not leak what it made before failing
+      for (const t of scope) t.dispose();
+      throw err;
     } finally {
       this.scopes.pop();
     }

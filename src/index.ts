@@ -25,7 +25,7 @@ export * as layers from '../layers/index.js';
 export * as losses from '../losses/index.js';
 export * as metrics from './metrics/index.js';
 export * as callbacks from './callbacks/index.js';
-export * as initializers from './initializers.js';
+export * as initializers from './initializers/index.js';
 export * as regularizers from './regularizers.js';
 export * as constraints from './constraints.js';
 export * as activations from './activations.js';

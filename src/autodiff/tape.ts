@@ -39,7 +39,14 @@ export class GradientTape implements TapeSink {
   /** Runs `fn` with this tape recording and returns its result. */
   record<T>(fn: () => T): T {
     if (this.used) fail('GradientTape.record', 'this non-persistent tape was already used by gradient(); make a new tape');
-    return ENGINE.withTape(this, fn);
+    const start = this.nodes.length;
+    try {
+      return ENGINE.withTape(this, fn);
+    } catch (err) {
+      // what a failed computation recorded can never be differentiated: let it go now
+      release(this.nodes.splice(start));
+      throw err;
+    }
   }
 
   /** Gradients of `target` with respect to each source, in order; null for unconnected or integer sources. */
@@ -72,12 +79,17 @@ export class GradientTape implements TapeSink {
   /** Releases what the tape saved; automatic after gradient() unless persistent. */
   dispose(): void {
     this.used = true;
-    for (const n of this.nodes) {
-      if (--n.users > 0) continue;
-      for (const t of n.inputs) t.dispose();
-      n.out.dispose();
-    }
+    release(this.nodes);
     this.nodes = [];
+  }
+}
+
+/** Drops this tape's hold on each node; the last tape holding a node frees its saved views. */
+function release(nodes: readonly TapeNode[]): void {
+  for (const n of nodes) {
+    if (--n.users > 0) continue;
+    for (const t of n.inputs) t.dispose();
+    n.out.dispose();
   }
 }
 

@@ -13,28 +13,33 @@ export function isAsyncIterable(x: unknown): x is AsyncIterable<[InputsLike, Tar
 /** Batches of [inputs, targets, sampleWeight], each made in the caller's tidy scope. */
 export interface BatchSource {
   steps: number | null;
-  epochBatches(epoch: number): AsyncIterable<() => StepData>;
-  dispose(): void;
+  epochBatches(): AsyncIterable<() => StepData>;
 }
 
 export function arraySource(op: string, xs: Tensor[], ys: Tensor[], sw: Tensor | null, batchSize: number, shuffle: boolean, stepsPerEpoch?: number): BatchSource {
   const n = numSamples(op, { x: xs, y: ys, ...(sw ? { sampleWeight: [sw] } : {}) });
-  const steps = Math.min(Math.ceil(n / batchSize), stepsPerEpoch ?? Infinity);
+  if (n === 0) fail(op, 'no samples: the arrays are empty (0 rows)');
+  const perPass = Math.ceil(n / batchSize);
+  const steps = Math.min(perPass, stepsPerEpoch ?? Infinity);
+  // with stepsPerEpoch shorter than the data, the next epoch goes on where this one stopped (Keras)
+  let cursor = 0;
+  let order: Int32Array | null = null;
   return {
     steps,
     async *epochBatches() {
-      const order = shuffle ? permutation(n) : null;
       for (let s = 0; s < steps; s++) {
-        const start = s * batchSize;
+        if (cursor === 0) order = shuffle ? permutation(n) : null;
+        const start = cursor * batchSize;
         const end = Math.min(start + batchSize, n);
+        const rows = order;
+        cursor = (cursor + 1) % perPass;
         yield () => {
-          const idx = order ? ENGINE.upload(order.subarray(start, end), [end - start], 'int32') : null;
+          const idx = rows ? ENGINE.upload(rows.subarray(start, end), [end - start], 'int32') : null;
           const [bx, by, bw] = [batchOf(xs, start, end, idx), batchOf(ys, start, end, idx), sw ? batchOf([sw], start, end, idx)[0] : null];
           return [bx, by, bw];
         };
       }
     },
-    dispose() {},
   };
 }
 
@@ -56,7 +61,6 @@ export function iterableSource(model: Model, op: string, data: AsyncIterable<[In
         yield () => [toList(op, bx, model.inputNames, 'input'), toList(op, by, model.outputNames, 'target'), bw ?? null];
       }
     },
-    dispose() {},
   };
 }
 

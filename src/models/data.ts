@@ -66,6 +66,9 @@ export function batchOf(list: readonly Tensor[], start: number, end: number, ind
 export function splitTail(list: readonly Tensor[], fraction: number, n: number): [Tensor[], Tensor[]] {
   const nVal = Math.floor(n * fraction);
   const nTrain = n - nVal;
+  if (nVal === 0 || nTrain === 0) {
+    fail('fit', `validationSplit ${fraction} of ${n} samples leaves ${nVal === 0 ? 'no validation' : 'no training'} samples`);
+  }
   const head = batchOf(list, 0, nTrain, null).map((t) => ENGINE.keep(t));
   const tail = batchOf(list, nTrain, n, null).map((t) => ENGINE.keep(t));
   return [head, tail];

@@ -58,9 +58,10 @@ export class Graph {
   run(inputs: readonly Tensor[], options: CallOptions): Tensor[] {
     const values = new Map<SymbolicTensor, Tensor>();
     this.inputs.forEach((t, i) => values.set(t, inputs[i]));
+    // once per run, not per node: a shared layer's penalties add up over its applications
+    for (const node of this.nodes) node.layer.callLosses = [];
     for (const node of this.nodes) {
       const args = node.inputs.map((t) => values.get(t)!);
-      node.layer.callLosses = [];
       const out = node.layer.call(node.layer.multiInput ? args : args[0], { ...options, ...node.callArgs });
       const list = Array.isArray(out) ? out : [out];
       node.outputs.forEach((t, i) => values.set(t, list[i]));

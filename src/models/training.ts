@@ -124,8 +124,10 @@ function updateMetrics(model: Model, c: Compiled, y: Tensor[], yPred: Tensor[], 
     make(c.metricIds, false);
     make(c.weightedMetricIds, true);
   }
-  c.lossTracker.updateState(loss);
-  c.outputLossTrackers.forEach((t, i) => perOutput[i] && t.updateState(perOutput[i]));
+  // weighted by batch size: the epoch's loss is the mean over samples, not over batches
+  const n = yPred[0].shape[0];
+  c.lossTracker.updateState(loss, n);
+  c.outputLossTrackers.forEach((t, i) => perOutput[i] && t.updateState(perOutput[i], n));
   for (const { metric, output, weighted } of c.metrics) {
     if (y[output]) metric.updateState(y[output], yPred[output], weighted && sw ? sw : undefined);
   }
@@ -218,6 +220,36 @@ function checkPositiveInt(op: string, name: string, v: number | undefined): void
   if (v !== undefined && (!Number.isInteger(v) || v <= 0)) fail(op, `${name} must be a positive integer, got ${v}`);
 }
 
+/**
+ * One pass over `source`: the step hooks around each batch, and the logs of the last step, which
+ * are the pass's logs (running means for compiled metrics; whatever a custom step returns).
+ */
+async function runPass(op: string, source: BatchSource, step: (data: StepData) => Record<string, Tensor>, callbacks: CallbackList, mode: 'Train' | 'Test', stop: () => boolean): Promise<Logs> {
+  const wantLogs = callbacks.wants(`on${mode}BatchEnd`);
+  let pending: Record<string, Tensor> | null = null;
+  let logs: Logs = {};
+  let i = 0;
+  try {
+    for await (const makeBatch of source.epochBatches()) {
+      await callbacks.call(`on${mode}BatchBegin`, i, {});
+      if (pending) disposeLogs(pending);
+      pending = ENGINE.tidy(() => step(makeBatch()));
+      if (wantLogs) {
+        logs = await readLogs(pending);
+        pending = null;
+        await callbacks.call(`on${mode}BatchEnd`, i, logs);
+      }
+      i++;
+      if (stop()) break;
+    }
+  } catch (err) {
+    if (pending) disposeLogs(pending);
+    throw err;
+  }
+  if (i === 0) fail(op, 'the data produced no batch');
+  return pending ? readLogs(pending) : logs;
+}
+
 export async function fit(model: Model, x: InputsLike | AsyncIterable<[InputsLike, TargetsLike]>, y: TargetsLike | undefined, options: FitOptions): Promise<History> {
   const op = 'fit';
   const c = compiledOf(model, op);
@@ -226,6 +258,7 @@ export async function fit(model: Model, x: InputsLike | AsyncIterable<[InputsLik
   checkPositiveInt(op, 'batchSize', batchSize);
   checkPositiveInt(op, 'validationFreq', validationFreq);
   checkPositiveInt(op, 'stepsPerEpoch', options.stepsPerEpoch);
+  if (!Number.isInteger(initialEpoch) || initialEpoch < 0) fail(op, `initialEpoch must be a non-negative integer, got ${initialEpoch}`);
   if (!(validationSplit >= 0 && validationSplit < 1)) fail(op, `validationSplit must be in [0, 1), got ${validationSplit}`);
   c.trainable = null;
 
@@ -270,35 +303,27 @@ export async function fit(model: Model, x: InputsLike | AsyncIterable<[InputsLik
   const callbacks = new CallbackList([...(options.callbacks ?? []), history, ...(verbose ? [new ProgbarLogger({ verbose })] : [])]);
   callbacks.setModel(model);
   callbacks.setParams({ epochs, steps: train.steps, verbose });
-  const wantBatchLogs = callbacks.wants('onTrainBatchEnd');
   model.stopTraining = false;
   model.history = history;
 
-  await callbacks.call('onTrainBegin', {});
-  // BackupAndRestore sets where an interrupted fit left off
-  const restored = (options.callbacks ?? []).find((cb): cb is BackupAndRestore => cb instanceof BackupAndRestore)?.initialEpoch;
-  for (let epoch = restored || initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
-    await callbacks.call('onEpochBegin', epoch, {});
-    resetMetrics(c);
-    let step = 0;
-    for await (const makeBatch of train.epochBatches(epoch)) {
-      await callbacks.call('onTrainBatchBegin', step, {});
-      const logs = ENGINE.tidy(() => model.trainStep(makeBatch()));
-      if (wantBatchLogs) await callbacks.call('onTrainBatchEnd', step, await readLogs(logs));
-      else disposeLogs(logs);
-      step++;
-      if (model.stopTraining) break;
+  try {
+    await callbacks.call('onTrainBegin', {});
+    // BackupAndRestore sets where an interrupted fit left off
+    const restored = (options.callbacks ?? []).find((cb): cb is BackupAndRestore => cb instanceof BackupAndRestore)?.initialEpoch;
+    for (let epoch = restored || initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
+      await callbacks.call('onEpochBegin', epoch, {});
+      resetMetrics(c);
+      const epochLogs = await runPass(op, train, (d) => model.trainStep(d), callbacks, 'Train', () => model.stopTraining);
+      if (val && (epoch + 1) % validationFreq === 0) {
+        const valLogs = await evaluate(model, val.x, val.y, { batchSize, verbose: 0, sampleWeight: val.sw, callbacks: options.callbacks });
+        for (const [k, v] of Object.entries(valLogs)) epochLogs[`val_${k}`] = v;
+      }
+      await callbacks.call('onEpochEnd', epoch, epochLogs);
     }
-    const epochLogs = await readLogs(ENGINE.tidy(() => metricResults(c)));
-    if (val && (epoch + 1) % validationFreq === 0) {
-      const valLogs = await evaluate(model, val.x, val.y, { batchSize, verbose: 0, sampleWeight: val.sw });
-      for (const [k, v] of Object.entries(valLogs)) epochLogs[`val_${k}`] = v;
-    }
-    await callbacks.call('onEpochEnd', epoch, epochLogs);
+    await callbacks.call('onTrainEnd', {});
+  } finally {
+    for (const t of owned) t.dispose();
   }
-  await callbacks.call('onTrainEnd', {});
-  train.dispose();
-  for (const t of owned) t.dispose();
   return history;
 }
 
@@ -316,18 +341,9 @@ export async function evaluate(model: Model, x: InputsLike | AsyncIterable<[Inpu
   const callbacks = new CallbackList([...(options.callbacks ?? []), ...(verbose ? [new ProgbarLogger({ verbose, mode: 'test' })] : [])]);
   callbacks.setModel(model);
   callbacks.setParams({ epochs: 1, steps: source.steps, verbose });
-  const wantBatchLogs = callbacks.wants('onTestBatchEnd');
   resetMetrics(c);
   await callbacks.call('onTestBegin', {});
-  let step = 0;
-  for await (const makeBatch of source.epochBatches(0)) {
-    await callbacks.call('onTestBatchBegin', step, {});
-    const logs = ENGINE.tidy(() => model.testStep(makeBatch()));
-    if (wantBatchLogs) await callbacks.call('onTestBatchEnd', step, await readLogs(logs));
-    else disposeLogs(logs);
-    step++;
-  }
-  const logs = await readLogs(ENGINE.tidy(() => metricResults(c)));
+  const logs = await runPass(op, source, (d) => model.testStep(d), callbacks, 'Test', () => false);
   await callbacks.call('onTestEnd', logs);
   return logs;
 }
@@ -342,7 +358,7 @@ export async function predict(model: Model, x: InputsLike, options: PredictOptio
   await callbacks.call('onPredictBegin', {});
   const chunks: Tensor[][] = [];
   let step = 0;
-  for await (const makeBatch of source.epochBatches(0)) {
+  for await (const makeBatch of source.epochBatches()) {
     await callbacks.call('onPredictBatchBegin', step, {});
     chunks.push(ENGINE.tidy(() => [...outputsOf(model, predictOnBatchTensors(model, makeBatch()[0]))]));
     await callbacks.call('onPredictBatchEnd', step++, {});

@@ -65,6 +65,8 @@ export async function loadWeights(model: Model, path: string): Promise<void> {
   const weights = readJson(entries, 'weights.json', op, path) as Partial<WeightsFile>;
   const loaded = decodeTensors(weights?.weights, entries.get('weights.bin') ?? missing(op, path, 'weights.bin'), op, `${path} weights.json`);
   assignChecked(model.getWeightVariables(), loaded, 'last', op, path);
+  // a full model file also holds the optimizer's state: a compiled model resumes with it, as Keras's load_weights does
+  if (model.compiled && entries.has('optimizer.json')) await restoreOptimizer(model, entries, op, path, 'last');
 }
 
 async function readArchive(op: string, path: string, kinds: readonly FileKind[]): Promise<Map<string, Uint8Array>> {
@@ -113,7 +115,7 @@ function metricFrom(id: SavedMetric, customObjects: CustomObjects): unknown {
 }
 
 /** Rebuilds the optimizer's state for the model's trainable weights and sets the saved values. */
-async function restoreOptimizer(model: Model, entries: Map<string, Uint8Array>, op: string, path: string): Promise<void> {
+async function restoreOptimizer(model: Model, entries: Map<string, Uint8Array>, op: string, path: string, names: 'full' | 'last' = 'full'): Promise<void> {
   const file = readJson(entries, 'optimizer.json', op, path) as Partial<OptimizerFile>;
   const blob = entries.get('optimizer.bin') ?? missing(op, path, 'optimizer.bin');
   const loaded = decodeTensors(file?.variables, blob, op, `${path} optimizer.json`);
@@ -127,7 +129,8 @@ async function restoreOptimizer(model: Model, entries: Map<string, Uint8Array>, 
     }
     own.forEach((v, i) => {
       const { entry } = loaded[i];
-      if (entry.name !== v.name || entry.dtype !== v.dtype || entry.shape.join() !== v.shape.join()) {
+      const last = (s: string) => (names === 'full' ? s : s.slice(s.lastIndexOf('/') + 1));
+      if (last(entry.name) !== last(v.name) || entry.dtype !== v.dtype || entry.shape.join() !== v.shape.join()) {
         fail(op, `${path}: optimizer state ${i} is '${entry.name}' ${entry.dtype} [${entry.shape}] in the file but '${v.name}' ${v.dtype} [${v.shape}] in the model's optimizer`);
       }
     });

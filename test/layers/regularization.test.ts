@@ -105,12 +105,13 @@ describe('ActivityRegularization', () => {
     runLayerTest(ActivityRegularization, { args: [{ l1: 0.1, l2: 0.01 }], inputShape: [2, 3], expectedOutputShape: [2, 3] });
   });
 
-  it('passes its input through and adds l1 · sum|x| + l2 · sum x² to the layer losses', () => {
+  it('passes its input through and adds (l1 · sum|x| + l2 · sum x²) / batch size to the layer losses', () => {
     const layer = new ActivityRegularization({ l1: 0.5, l2: 0.25 });
     const x = kiln.tensor([[1, -2], [3, 0]]);
     expect(values(layer.apply(x))).toEqual([1, -2, 3, 0]);
     expect(layer.losses).toHaveLength(1);
-    expect(layer.losses[0].dataSync()[0]).toBeCloseTo(0.5 * 6 + 0.25 * 14);
+    // divided by the batch of 2, as Keras makes the strength independent of the batch size
+    expect(layer.losses[0].dataSync()[0]).toBeCloseTo((0.5 * 6 + 0.25 * 14) / 2);
     expect(() => new ActivityRegularization({ l1: -1 })).toThrow(/l1 must be a finite number >= 0, got -1/);
   });
 });
