@@ -125,7 +125,8 @@ export abstract class Layer {
       const dtype = list[0].dtype === 'int32' || list[0].dtype === 'bool' ? this.dtype : list[0].dtype;
       return many ? (shapes as Shape[]).map((s) => new SymbolicTensor(s, dtype)) : [new SymbolicTensor(shapes as Shape, dtype)];
     }
-    const raw = ENGINE.withoutTapes(() => this.call(inputs as unknown as Tensors, {})) as unknown as Symbolic;
+    // tidy frees the constants (the 1 in add(x, 1)) that ops upload while only shapes are wanted
+    const raw = ENGINE.tidy(() => ENGINE.withoutTapes(() => this.call(inputs as unknown as Tensors, {}))) as unknown as Symbolic;
     this.callLosses = [];
     return Array.isArray(raw) ? raw : [raw];
   }
@@ -134,7 +135,11 @@ export abstract class Layer {
    * Calls the layer: on tensors it computes (building first if needed); on symbolic tensors
    * (from `kiln.Input`) it records a node of a Functional graph and returns symbolic outputs.
    */
-  apply(inputs: Tensors | Symbolic, options: CallOptions = {}): Tensors {
+  apply(inputs: SymbolicTensor, options?: CallOptions): SymbolicTensor;
+  apply(inputs: SymbolicTensor[], options?: CallOptions): SymbolicTensor | SymbolicTensor[];
+  apply(inputs: Tensor, options?: CallOptions): Tensor;
+  apply(inputs: Tensors | Symbolic, options?: CallOptions): Tensors;
+  apply(inputs: Tensors | Symbolic, options: CallOptions = {}): Tensors | Symbolic {
     const list = Array.isArray(inputs) ? inputs : [inputs];
     if (this.multiInput !== Array.isArray(inputs)) {
       fail(`${this.className} '${this.name}'`, this.multiInput ? `expects a list of inputs, got one tensor` : `expects one input tensor, got a list of ${list.length}`);

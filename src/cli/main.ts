@@ -1,55 +1,52 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
-import os from 'node:os';
+/** The `kiln` command (docs/cli.md): global options and error handling; each command has its own file. */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import * as kiln from '../index.js';
+import { info } from './commands/info.js';
+import { train } from './commands/train.js';
+import { summary } from './commands/summary.js';
+import { evaluate } from './commands/evaluate.js';
+import { predict } from './commands/predict.js';
 
-/** One clear line on error (the stack with --verbose), and a non-zero exit. */
-function handleError(err: unknown, verbose: boolean): never {
-  const e = err instanceof Error ? err : new Error(String(err));
-  console.error(`kiln: ${e.message}`);
-  if (verbose && e.stack) console.error(e.stack);
-  process.exit(1);
-}
+class UsageError extends Error {}
 
-async function selectBackend({ backend, seed }: { backend?: string; seed?: number }) {
-  if (backend) await kiln.setBackend(backend);
-  else await kiln.ready();
-  if (seed !== undefined) kiln.setSeed(seed);
-}
+const argv = hideBin(process.argv);
 
-function cpuFeatures(): string {
-  const flags = os.cpus().length > 0 && process.platform === 'linux' ? linuxFlags() : [];
-  const wanted = ['avx2', 'fma', 'avx512f', 'neon', 'asimd'];
-  return wanted.filter((f) => flags.includes(f)).join(' ') || 'unknown';
-}
-
-function linuxFlags(): string[] {
-  try {
-    const text = readFileSync('/proc/cpuinfo', 'utf8');
-    return (text.match(/^(flags|Features)\s*:\s*(.*)$/m)?.[2] ?? '').split(/\s+/);
-  } catch {
-    return [];
-  }
-}
-
-const cli = yargs(hideBin(process.argv))
+const cli = yargs(argv)
   .scriptName('kiln')
-  .option('backend', { type: 'string', describe: 'backend to run on (see `kiln info`)' })
-  .option('seed', { type: 'number', describe: 'seed for every random draw' })
-  .option('verbose', { type: 'boolean', default: false, describe: 'print stack traces on errors' })
-  .command('info', 'version, backends, CPU', {}, async (argv) => {
-    await selectBackend(argv as { backend?: string; seed?: number });
-    console.log(`kiln ${kiln.version} on Node ${process.version} (${process.platform}-${process.arch})`);
-    console.log(`CPU: ${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} cores, features: ${cpuFeatures()}`);
-    console.log(`current backend: ${kiln.getBackend()}`);
-    for (const b of kiln.listBackends()) {
-      console.log(`  ${b.name.padEnd(10)} ${b.available ? 'available' : `unavailable: ${b.reason}`}`);
-    }
+  .usage('$0 <command> [options]')
+  .option('backend', { type: 'string', describe: 'the backend to run on (`kiln info` lists them); default: KILN_BACKEND or the best available' })
+  .option('seed', { type: 'number', describe: 'seed every random draw (weight initialization, shuffling, dropout)' })
+  .option('verbose', { type: 'boolean', default: false, describe: 'print the stack trace of an error' })
+  // after validation, before any command: every command runs on the chosen backend
+  .middleware(async (args) => {
+    if (args.backend !== undefined) await kiln.setBackend(args.backend);
+    else await kiln.ready();
+    if (args.seed !== undefined) kiln.setSeed(args.seed);
   })
-  .demandCommand(1, 'name a command (see --help)')
+  .command(info)
+  .command(train)
+  .command(summary)
+  .command(evaluate)
+  .command(predict)
+  .demandCommand(1, 'name a command')
   .strict()
-  .fail((msg, err) => handleError(err ?? new Error(msg), process.argv.includes('--verbose')));
+  .version(kiln.version)
+  .help()
+  .alias('help', 'h')
+  // errors reach the catch below, printed as one line rather than yargs's usage dump; yargs
+  // passes its own (a missing argument, an unknown option) as a message alone
+  .fail((message, err) => {
+    throw err ?? new UsageError(message);
+  });
 
-await cli.parseAsync();
+try {
+  await cli.parseAsync();
+} catch (err) {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const hint = e instanceof UsageError ? ' (see kiln --help)' : '';
+  console.error(`kiln: ${e.message}${hint}`);
+  if (argv.includes('--verbose') && e.stack) console.error(e.stack);
+  process.exitCode = 1;
+}

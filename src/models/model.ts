@@ -105,7 +105,11 @@ export class Model extends Layer {
     return found;
   }
 
-  override apply(inputs: Tensors | Symbolic, options: CallOptions = {}): Tensors {
+  override apply(inputs: SymbolicTensor, options?: CallOptions): SymbolicTensor;
+  override apply(inputs: SymbolicTensor[], options?: CallOptions): SymbolicTensor | SymbolicTensor[];
+  override apply(inputs: Tensor, options?: CallOptions): Tensor;
+  override apply(inputs: Tensors | Symbolic, options?: CallOptions): Tensors;
+  override apply(inputs: Tensors | Symbolic, options: CallOptions = {}): Tensors | Symbolic {
     if (!this.graph && !this.built) this.multiInput = Array.isArray(inputs);
     return super.apply(inputs, options);
   }
@@ -147,9 +151,16 @@ export class Model extends Layer {
     for (const l of this.layers) l.applyConstraints();
   }
 
+  /** Frees the weights and what compile() holds: optimizer slots, metric and loss-tracker state. */
   override dispose(): void {
     super.dispose();
     for (const l of this.layers) l.dispose();
+    const c = this.compiled;
+    if (c) {
+      c.optimizer.dispose();
+      for (const m of [c.lossTracker, ...c.outputLossTrackers, ...(c.metrics ?? []).map((e) => e.metric)]) m.dispose();
+      this.compiled = null;
+    }
   }
 
   /** Prints Keras's summary table (or hands each line to `printFn`) and returns it. */
