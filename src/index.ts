@@ -31,6 +31,7 @@ export * as constraints from './constraints.js';
 export * as activations from './activations.js';
 export * as io from './io/index.js';
 export * as datasets from './datasets/index.js';
+export * as onnx from './onnx/index.js';
 export { Layer, type LayerArgs, type LayerConfig, type CallOptions } from '../layers/layer.js';
 export { Input, InputLayer } from '../layers/input.js';
 export { registerLayer } from '../layers/registry.js';

@@ -8,6 +8,7 @@ import { train } from './commands/train.js';
 import { summary } from './commands/summary.js';
 import { evaluate } from './commands/evaluate.js';
 import { predict } from './commands/predict.js';
+import { exportCommand } from './commands/export.js';
 
 class UsageError extends Error {}
 
@@ -30,6 +31,7 @@ const cli = yargs(argv)
   .command(summary)
   .command(evaluate)
   .command(predict)
+  .command(exportCommand)
   .demandCommand(1, 'name a command')
   .strict()
   .version(kiln.version)

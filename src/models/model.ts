@@ -66,6 +66,13 @@ export class Model extends Layer {
       return node?.layer.name ?? `output_${i}`;
     });
     if (!Array.isArray(outputs) && !(outputs instanceof SymbolicTensor)) this.outputNames = Object.keys(outputs);
+    // a nested model's outputs share its name: number the repeats, as logs and exports need unique names
+    const seen = new Map<string, number>();
+    this.outputNames = this.outputNames.map((n) => {
+      const k = seen.get(n) ?? 0;
+      seen.set(n, k + 1);
+      return k === 0 ? n : `${n}_${k}`;
+    });
     this.built = true;
   }
 
@@ -223,6 +230,18 @@ export class Model extends Layer {
   /** Loads weights saved by saveWeights (or save) into this model; names and shapes must match. */
   loadWeights(path: string): Promise<void> {
     return loadWeights(this, path);
+  }
+
+  /**
+   * Exports the model for inference in another runtime, as Keras 3's model.export: `format:
+   * 'onnx'` (the default) writes an ONNX file, atomically (docs/onnx.md).
+   * @example
+   * await model.export('model.onnx', { format: 'onnx', opset: 17, verify: true });
+   */
+  async export(path: string, options: import('../onnx/write.js').ExportOptions = {}): Promise<import('../onnx/write.js').ExportResult> {
+    // imported on first use: the exporter imports this module, and loads onnx-proto
+    const { exportModel } = await import('../onnx/write.js');
+    return exportModel(this, path, options);
   }
 
   override getConfig(): LayerConfig {
