@@ -49,7 +49,8 @@ export class ProgbarLogger extends Callback {
   override onEpochEnd(epoch: number, logs: Logs = {}): void {
     const seconds = (performance.now() - this.epochStart) / 1000;
     const steps = this.params.steps ?? 0;
-    if (this.live) this.stream.write(`\r${this.barText(steps, steps)} ${formatTime(seconds)} ${formatLogs(logs)}\x1b[K\n`);
+    const perStep = steps ? ` ${formatTime(seconds / steps)}/step` : '';
+    if (this.live) this.stream.write(`\r${this.barText(steps, steps)} ${formatTime(seconds)}${perStep} - ${formatLogs(logs)}\x1b[K\n`);
     else this.stream.write(`Epoch ${epoch + 1}/${this.params.epochs} - ${formatTime(seconds)} - ${formatLogs(logs)}\n`);
   }
 
