@@ -1,12 +1,13 @@
 import type { Backend, BackendDescriptor } from '../backends/contract.js';
 import { fail } from './errors.js';
 import reference from '../backends/reference/index.js';
+import native from '../backends/native/index.js';
 
 /**
  * The backend registry: every backend folder's descriptor, in one list. The only file in src/
  * that names a particular backend.
  */
-const DESCRIPTORS: BackendDescriptor[] = [reference];
+const DESCRIPTORS: BackendDescriptor[] = [reference, native];
 
 const created = new Map<string, Backend>();
 let current: Backend | null = null;

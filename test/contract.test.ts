@@ -60,7 +60,9 @@ describe('backends', () => {
     kiln.registerBackend({ name: 'unplugged', priority: -1, probe: () => ({ available: false, reason: 'no device here' }), create: () => new ReferenceBackend() });
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
     try {
-      expect(backendsUnderTest()).toEqual(['reference']);
+      const tested = backendsUnderTest();
+      expect(tested).toContain('reference');
+      expect(tested).not.toContain('unplugged');
       expect(log).toHaveBeenCalledWith("conformance: backend 'unplugged' skipped: no device here");
     } finally {
       log.mockRestore();

@@ -245,7 +245,7 @@ describe('backends', () => {
   });
 
   it('setBackend with an unknown name lists the known ones', async () => {
-    await expect(kiln.setBackend('nope')).rejects.toThrow(/^setBackend: unknown backend 'nope'; known backends: reference, second/);
+    await expect(kiln.setBackend('nope')).rejects.toThrow(/^setBackend: unknown backend 'nope'; known backends: reference, .*second/);
   });
 
   it('registering a name twice', () => {

@@ -9,7 +9,7 @@ const dir = mkdtempSync(join(tmpdir(), 'kiln-import-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the package', () => {
-  it('installs into another folder and imports as `kiln`', () => {
+  it('installs into another folder and imports as `kiln`', async () => {
     if (!existsSync(join(root, 'dist/src/index.js'))) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'pipe' });
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'kiln-user', version: '1.0.0', type: 'module' }));
     execFileSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', root], { cwd: dir, stdio: 'pipe' });
@@ -20,6 +20,10 @@ describe('the package', () => {
     ].join('\n');
     writeFileSync(join(dir, 'use.mjs'), script);
     const out = execFileSync('node', ['use.mjs'], { cwd: dir, encoding: 'utf8' });
-    expect(JSON.parse(out.trim())).toEqual({ backend: 'reference', value: [[1, 2], [3, 4]] });
+    // the default is the fastest available backend: native where its addon built, else reference
+    const available = (await import('../../src/index.js')).listBackends().filter((b) => b.available).map((b) => b.name);
+    const result = JSON.parse(out.trim());
+    expect(result.value).toEqual([[1, 2], [3, 4]]);
+    expect(result.backend).toBe(available.includes('native') ? 'native' : 'reference');
   }, 120_000);
 });

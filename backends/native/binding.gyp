@@ -1,0 +1,42 @@
+# The native CPU backend's addon. Built by scripts/build-native.mjs (the package's install
+# script), which turns any failure into backends/native/build/BUILD_ERROR.txt instead of a
+# failed npm install.
+{
+  "targets": [
+    {
+      "target_name": "kiln_native",
+      "sources": [
+        "src/addon.cc",
+        "src/buffers.cc",
+        "src/threadpool.cc",
+        "src/cpu/device.cc",
+        "src/cpu/walk.cc",
+        "src/cpu/unary.cc",
+        "src/cpu/binary.cc",
+        "src/cpu/select.cc",
+        "src/cpu/reduce.cc",
+        "src/cpu/movement.cc",
+        "src/cpu/index.cc",
+        "src/cpu/matmul.cc",
+        "src/cpu/gemm.cc",
+        "src/cpu/gemm_avx512.cc",
+        "src/cpu/gemm_avx2.cc",
+        "src/cpu/gemm_portable.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
+      # No -march: the binary must run on any x86-64. Wider ISAs come in per function
+      # (target_clones, #pragma GCC target) behind run-time CPU checks.
+      # -fno-math-errno lets sqrt/floor/round become single instructions; -ffp-contract=off keeps
+      # a*b+c from fusing where the reference rounds twice (explicit FMAs are in the GEMM only).
+      "cflags_cc": ["-std=gnu++17", "-O3", "-fno-math-errno", "-ffp-contract=off", "-fexceptions", "-Wno-unused-function"],
+      "xcode_settings": {
+        "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+        "OTHER_CPLUSPLUSFLAGS": ["-std=c++17", "-O3", "-fno-math-errno", "-ffp-contract=off"]
+      },
+      "msvs_settings": { "VCCLCompilerTool": { "ExceptionHandling": 1 } }
+    }
+  ]
+}

@@ -1,0 +1,233 @@
+// The GEMM driver: blocking, packing and threading around the micro-kernels (BLIS's loop
+// order). Compiled for the baseline ISA; only the micro-kernels are ISA-specific.
+//
+//   for pc over k in KC blocks:
+//     for ic over m in MC blocks:      pack A[ic, pc] into MR-row panels (stays in L3)
+//       for jc over n in NC blocks:    pack B[pc, jc] into NR-column panels (stays in L2)
+//         for ir over A panels:        (in parallel) one A panel stays in L1 ...
+//           for jr over B panels:      ... while B panels stream past it
+//             micro-kernel: C[ir, jr] += A panel · B panel
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "../threadpool.h"
+#include "gemm.h"
+
+namespace kiln::cpu {
+namespace {
+
+enum class Isa { Portable = 0, Avx2 = 1, Avx512 = 2 };
+
+Isa detect() {
+  Isa best = Isa::Portable;
+#if defined(__x86_64__) && defined(__GNUC__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) best = Isa::Avx512;
+  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) best = Isa::Avx2;
+#endif
+  if (const char* env = std::getenv("KILN_GEMM_ISA")) {
+    std::string want(env);
+    Isa asked = want == "portable" ? Isa::Portable : want == "avx2" ? Isa::Avx2 : Isa::Avx512;
+    if (asked < best) best = asked;
+  }
+  return best;
+}
+
+Isa isa() {
+  static const Isa chosen = detect();
+  return chosen;
+}
+
+template <class T>
+const MicroKernel<T>& kernel_for(Isa i);
+
+template <>
+const MicroKernel<float>& kernel_for<float>(Isa i) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (i == Isa::Avx512) return avx512::sgemm;
+  if (i == Isa::Avx2) return avx2::sgemm;
+#endif
+  return portable::sgemm;
+}
+
+template <>
+const MicroKernel<double>& kernel_for<double>(Isa i) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (i == Isa::Avx512) return avx512::dgemm;
+  if (i == Isa::Avx2) return avx2::dgemm;
+#endif
+  return portable::dgemm;
+}
+
+// Block sizes in bytes of the panels they bound: an A panel (MR x KC) well inside L1, a B block
+// (KC x NC) inside L2, an A block (MC x KC) inside L3.
+constexpr int64_t kKcBytes = 1536;            // KC = 384 floats, 192 doubles: an AVX-512 A panel is 21 KiB
+constexpr int64_t kNcBlockBytes = 1 << 20;    // B block: 1 MiB
+constexpr int64_t kMcBlockBytes = 4 << 20;    // A block: 4 MiB
+
+// Below this many multiply-adds packing costs more than it saves.
+constexpr int64_t kDirectWork = 8 * 8 * 8;
+// Below this many, one thread does it all: waking the others costs more.
+constexpr int64_t kSerialWork = 64 * 64 * 64;
+
+// Packing buffers, one set per thread (a gemm inside a batched task runs on its own thread),
+// kept between calls so steady-state training allocates nothing here.
+struct Scratch {
+  void* p = nullptr;
+  size_t bytes = 0;
+  void* get(size_t want) {
+    if (want > bytes) {
+      std::free(p);
+      p = nullptr;
+      if (posix_memalign(&p, 64, want) != 0) throw std::bad_alloc();
+      bytes = want;
+    }
+    return p;
+  }
+  ~Scratch() { std::free(p); }
+};
+thread_local Scratch scratch_a, scratch_b;
+
+int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
+
+// Rows [i0, i0 + rows) of A, columns [p0, p0 + kc), into MR-row panels: panel q holds, for each
+// p, the MR values A(i0 + q*MR + r, p0 + p); rows past the end are zero.
+template <class T>
+void pack_a(const T* a, int64_t rs, int64_t cs, int64_t i0, int64_t rows, int64_t p0, int64_t kc, int mr,
+            int64_t q, T* dst) {
+  T* d = dst + q * mr * kc;
+  const int64_t first = q * mr;
+  const int64_t live = rows - first < mr ? rows - first : mr;
+  const T* src = a + (i0 + first) * rs + p0 * cs;
+  if (cs == 1) {
+    for (int64_t r = 0; r < live; r++)
+      for (int64_t p = 0; p < kc; p++) d[p * mr + r] = src[r * rs + p];
+  } else {
+    for (int64_t p = 0; p < kc; p++)
+      for (int64_t r = 0; r < live; r++) d[p * mr + r] = src[p * cs + r * rs];
+  }
+  for (int64_t p = 0; p < kc && live < mr; p++)
+    for (int64_t r = live; r < mr; r++) d[p * mr + r] = 0;
+}
+
+// Rows [p0, p0 + kc) of B, columns [j0, j0 + cols), into NR-column panels, likewise.
+template <class T>
+void pack_b(const T* b, int64_t rs, int64_t cs, int64_t p0, int64_t kc, int64_t j0, int64_t cols, int nr,
+            int64_t q, T* dst) {
+  T* d = dst + q * nr * kc;
+  const int64_t first = q * nr;
+  const int64_t live = cols - first < nr ? cols - first : nr;
+  const T* src = b + p0 * rs + (j0 + first) * cs;
+  if (cs == 1) {
+    for (int64_t p = 0; p < kc; p++) {
+      std::memcpy(d + p * nr, src + p * rs, live * sizeof(T));
+      for (int64_t j = live; j < nr; j++) d[p * nr + j] = 0;
+    }
+  } else {
+    for (int64_t j = 0; j < live; j++)
+      for (int64_t p = 0; p < kc; p++) d[p * nr + j] = src[j * cs + p * rs];
+    for (int64_t p = 0; p < kc && live < nr; p++)
+      for (int64_t j = live; j < nr; j++) d[p * nr + j] = 0;
+  }
+}
+
+// Tiny products: a plain triple loop, accumulating in double.
+template <class T>
+void direct(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_rs, int64_t a_cs, const T* b, int64_t b_rs,
+            int64_t b_cs, T* c, int64_t ldc) {
+  for (int64_t i = 0; i < m; i++) {
+    for (int64_t j = 0; j < n; j++) {
+      double s = 0;
+      for (int64_t p = 0; p < k; p++) s += double(a[i * a_rs + p * a_cs]) * double(b[p * b_rs + j * b_cs]);
+      c[i * ldc + j] = static_cast<T>(s);
+    }
+  }
+}
+
+// Runs body(i) for i in [0, n): on the pool, or inline when the product is small.
+template <class F>
+void tasks(bool parallel, int64_t n, F&& body) {
+  if (parallel) ThreadPool::instance().run(n, body);
+  else for (int64_t i = 0; i < n; i++) body(i);
+}
+
+}  // namespace
+
+template <class T>
+void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_rs, int64_t a_cs, const T* b, int64_t b_rs,
+          int64_t b_cs, T* c, int64_t ldc) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    for (int64_t i = 0; i < m; i++) std::memset(c + i * ldc, 0, n * sizeof(T));
+    return;
+  }
+  const double work = double(m) * double(n) * double(k);
+  if (work <= kDirectWork) return direct(m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, c, ldc);
+  const MicroKernel<T>& uk = kernel_for<T>(isa());
+  const int mr = uk.mr, nr = uk.nr;
+  const bool parallel = work > kSerialWork && ThreadPool::instance().threads() > 1 && !ThreadPool::in_task();
+  const int threads = parallel ? ThreadPool::instance().threads() : 1;
+
+  const int64_t KC = kKcBytes / int64_t(sizeof(T));
+  const int64_t kc_max = k < KC ? k : KC;
+  const int64_t NC = round_up(kNcBlockBytes / (kc_max * int64_t(sizeof(T))), nr);
+  const int64_t MC = round_up(kMcBlockBytes / (kc_max * int64_t(sizeof(T))), mr);
+  const int64_t mc_max = round_up(m < MC ? m : MC, mr);
+  const int64_t nc_max = round_up(n < NC ? n : NC, nr);
+  T* pa = static_cast<T*>(scratch_a.get(mc_max * kc_max * sizeof(T)));
+  T* pb = static_cast<T*>(scratch_b.get(nc_max * kc_max * sizeof(T)));
+
+  for (int64_t pc = 0; pc < k; pc += KC) {
+    const int64_t kc = k - pc < KC ? k - pc : KC;
+    const bool accumulate = pc > 0;
+    for (int64_t ic = 0; ic < m; ic += MC) {
+      const int64_t mc = m - ic < MC ? m - ic : MC;
+      const int64_t a_panels = (mc + mr - 1) / mr;
+      tasks(parallel, a_panels, [&](int64_t q) { pack_a(a, a_rs, a_cs, ic, mc, pc, kc, mr, q, pa); });
+      for (int64_t jc = 0; jc < n; jc += NC) {
+        const int64_t nc = n - jc < NC ? n - jc : NC;
+        const int64_t b_panels = (nc + nr - 1) / nr;
+        tasks(parallel, b_panels, [&](int64_t q) { pack_b(b, b_rs, b_cs, pc, kc, jc, nc, nr, q, pb); });
+        // Enough tasks to balance the threads: whole rows of tiles when there are many A panels,
+        // else each row of tiles cut into groups of B panels.
+        const int64_t want = 4 * int64_t(threads);
+        const int64_t groups = a_panels >= want ? 1 : (want + a_panels - 1) / a_panels;
+        const int64_t per_group = (b_panels + groups - 1) / groups;
+        tasks(parallel, a_panels * groups, [&](int64_t t) {
+          const int64_t qa = t / groups;
+          const int64_t qb0 = (t % groups) * per_group;
+          const int64_t qb1 = qb0 + per_group < b_panels ? qb0 + per_group : b_panels;
+          const int64_t i = qa * mr;
+          const int64_t rows = mc - i < mr ? mc - i : mr;
+          alignas(64) T edge[16 * 32];  // one tile: MR x NR is at most 16 x 32
+          for (int64_t qb = qb0; qb < qb1; qb++) {
+            const int64_t j = qb * nr;
+            const int64_t cols = nc - j < nr ? nc - j : nr;
+            T* ct = c + (ic + i) * ldc + jc + j;
+            const T* ap = pa + qa * mr * kc;
+            const T* bp = pb + qb * nr * kc;
+            if (rows == mr && cols == nr) {
+              uk.run(kc, ap, bp, ct, ldc, accumulate);
+            } else {
+              // A partial tile at the bottom or right edge: compute it whole, keep what fits.
+              uk.run(kc, ap, bp, edge, nr, false);
+              for (int64_t r = 0; r < rows; r++)
+                for (int64_t s = 0; s < cols; s++)
+                  ct[r * ldc + s] = accumulate ? ct[r * ldc + s] + edge[r * nr + s] : edge[r * nr + s];
+            }
+          }
+        });
+      }
+    }
+  }
+}
+
+template void gemm<float>(int64_t, int64_t, int64_t, const float*, int64_t, int64_t, const float*, int64_t, int64_t,
+                          float*, int64_t);
+template void gemm<double>(int64_t, int64_t, int64_t, const double*, int64_t, int64_t, const double*, int64_t,
+                           int64_t, double*, int64_t);
+
+const char* gemm_isa() { return kernel_for<float>(isa()).isa; }
+
+}  // namespace kiln::cpu

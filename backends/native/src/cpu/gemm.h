@@ -1,0 +1,49 @@
+// The packed GEMM: C = op(A)·op(B) for float and double, cache-blocked, with a register-tiled
+// micro-kernel chosen at run time by CPU detection (AVX-512, AVX2+FMA, or portable C++).
+//
+// This header is included by the ISA files, which are compiled for their instruction set
+// (#pragma GCC target); it must therefore declare only, never define a function, or the linker
+// could pick an AVX-512 copy of it for code that runs on any CPU.
+#pragma once
+
+#include <cstdint>
+
+namespace kiln::cpu {
+
+// A micro-kernel computes one MR x NR tile of C from packed panels over kc steps:
+//   a: kc groups of MR values (column p of the A panel), b: kc groups of NR values (row p of
+//   the B panel). It stores the tile at c (row stride ldc), adding to what is there when
+//   `accumulate`. Panels are 64-byte aligned.
+template <class T>
+struct MicroKernel {
+  int mr;
+  int nr;
+  void (*run)(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, bool accumulate);
+  const char* isa;
+};
+
+namespace avx512 {
+extern const MicroKernel<float> sgemm;
+extern const MicroKernel<double> dgemm;
+}  // namespace avx512
+namespace avx2 {
+extern const MicroKernel<float> sgemm;
+extern const MicroKernel<double> dgemm;
+}  // namespace avx2
+namespace portable {
+extern const MicroKernel<float> sgemm;
+extern const MicroKernel<double> dgemm;
+}  // namespace portable
+
+// C[m, n] (row stride ldc) = A·B with A(i, p) = a[i*a_rs + p*a_cs] and B(p, j) = b[p*b_rs +
+// j*b_cs]: any mix of row- and column-major operands, so transposes need no copy. Uses the
+// thread pool unless called from inside a task.
+template <class T>
+void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_rs, int64_t a_cs, const T* b, int64_t b_rs,
+          int64_t b_cs, T* c, int64_t ldc);
+
+// The micro-kernel family in use: "avx512", "avx2" or "portable". KILN_GEMM_ISA may ask for a
+// lesser one (for tests and benchmarks), never for one the CPU lacks.
+const char* gemm_isa();
+
+}  // namespace kiln::cpu
