@@ -15,6 +15,7 @@ import type { NativeBackend } from '../../backends/native/backend.js';
 
 const ADDON = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'backends', 'native', 'build', 'Release', 'kiln_native.node');
 const available = kiln.listBackends().some((b) => b.name === 'native' && b.available);
+if (!available) console.log(`test/native/gemm: skipped, the native backend is unavailable: ${kiln.listBackends().find((b) => b.name === 'native')?.reason}`);
 
 /** Deterministic values in [-1, 1). */
 function values(n: number, seed: number): number[] {

@@ -9,6 +9,7 @@ import { findBackend } from '../../src/backends.js';
 import type { NativeBackend } from '../../backends/native/backend.js';
 
 const available = kiln.listBackends().some((b) => b.name === 'native' && b.available);
+if (!available) console.log(`test/native/pool: skipped, the native backend is unavailable: ${kiln.listBackends().find((b) => b.name === 'native')?.reason}`);
 const native = async () => (await findBackend('native')) as NativeBackend;
 
 describe.runIf(available)('native buffer pool', () => {

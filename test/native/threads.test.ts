@@ -13,6 +13,7 @@ import type { NativeBackend } from '../../backends/native/backend.js';
 
 const ADDON = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'backends', 'native', 'build', 'Release', 'kiln_native.node');
 const available = kiln.listBackends().some((b) => b.name === 'native' && b.available);
+if (!available) console.log(`test/native/threads: skipped, the native backend is unavailable: ${kiln.listBackends().find((b) => b.name === 'native')?.reason}`);
 
 function threadsWith(value: string | undefined): number {
   const env = { ...process.env };
