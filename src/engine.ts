@@ -1,6 +1,6 @@
 import type { Backend, DType, TensorInfo, TypedArray } from '../backends/contract.js';
-import { BYTES_PER_ELEMENT, sizeOf } from '../backends/contract.js';
-import { fail, fmtShape } from './errors.js';
+import { sizeOf } from '../backends/contract.js';
+import { fail } from './errors.js';
 import type { Shape } from './shape.js';
 import { DataHandle, lifecycle, Tensor } from './tensor.js';
 import { currentBackend } from './backends.js';
@@ -213,8 +213,4 @@ function collectTensors(value: unknown, into: Set<Tensor>, depth = 0): void {
 
 export const ENGINE = new Engine();
 
-export function bytesOf(shape: readonly number[], dtype: DType): number {
-  return sizeOf(shape) * BYTES_PER_ELEMENT[dtype];
-}
 
-export { fmtShape };

@@ -29,7 +29,6 @@ const sum = (r: number[]): number => r.reduce((a, b) => a + b, 0);
 const rowMean = (t: Rows, p: Rows, f: (a: number, b: number) => number): number[] => t.map((r, i) => mean(r.map((a, j) => f(a, p[i][j]))));
 const rowSum = (t: Rows, p: Rows, f: (a: number, b: number) => number): number[] => t.map((r, i) => sum(r.map((a, j) => f(a, p[i][j]))));
 const softplus = (x: number): number => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
-const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 const logSoftmax = (r: number[]): number[] => {
   const m = Math.max(...r);
   const lse = m + Math.log(sum(r.map((x) => Math.exp(x - m))));

@@ -90,7 +90,7 @@ function compiledOf(model: Model, op: string): Compiled {
   return model.compiled;
 }
 
-function outputsOf(model: Model, yPred: Tensor | Tensor[]): Tensor[] {
+function outputsOf(yPred: Tensor | Tensor[]): Tensor[] {
   return Array.isArray(yPred) ? yPred : [yPred];
 }
 
@@ -153,7 +153,7 @@ export function trainStep(model: Model, [x, y, sw]: StepData): Record<string, Te
   let yPred: Tensor[] = [];
   let perOutput: Tensor[] = [];
   const loss = tape.record(() => {
-    yPred = outputsOf(model, model.apply(model.multiInput ? x : x[0], { training: true }) as Tensor | Tensor[]);
+    yPred = outputsOf(model.apply(model.multiInput ? x : x[0], { training: true }) as Tensor | Tensor[]);
     const l = computeLoss(model, c, y, yPred, sw);
     perOutput = l.perOutput;
     return l.total;
@@ -167,7 +167,7 @@ export function trainStep(model: Model, [x, y, sw]: StepData): Record<string, Te
 
 export function testStep(model: Model, [x, y, sw]: StepData): Record<string, Tensor> {
   const c = compiledOf(model, 'testStep');
-  const yPred = outputsOf(model, model.apply(model.multiInput ? x : x[0], { training: false }) as Tensor | Tensor[]);
+  const yPred = outputsOf(model.apply(model.multiInput ? x : x[0], { training: false }) as Tensor | Tensor[]);
   const { total, perOutput } = computeLoss(model, c, y, yPred, sw);
   return updateMetrics(model, c, y, yPred, sw, total, perOutput);
 }
@@ -360,7 +360,7 @@ export async function predict(model: Model, x: InputsLike, options: PredictOptio
   let step = 0;
   for await (const makeBatch of source.epochBatches()) {
     await callbacks.call('onPredictBatchBegin', step, {});
-    chunks.push(ENGINE.tidy(() => [...outputsOf(model, predictOnBatchTensors(model, makeBatch()[0]))]));
+    chunks.push(ENGINE.tidy(() => [...outputsOf(predictOnBatchTensors(model, makeBatch()[0]))]));
     await callbacks.call('onPredictBatchEnd', step++, {});
   }
   await callbacks.call('onPredictEnd', {});

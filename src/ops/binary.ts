@@ -45,7 +45,7 @@ export const BINARY: Record<BinaryOp, Primitive> = {
     multiply(dy, cast(lessEqual(a, b), dy.dtype)), multiply(dy, cast(greater(a, b), dy.dtype)),
   ]),
   mod: binaryPrimitive('mod', (dy, [a, b]) => [dy, neg(multiply(dy, floor(divide(a, b))))]),
-  floorDiv: binaryPrimitive('floorDiv', (dy, [a, b]) => [zerosLike(a), zerosLike(b)]),
+  floorDiv: binaryPrimitive('floorDiv', (_, [a, b]) => [zerosLike(a), zerosLike(b)]),
   equal: binaryPrimitive('equal'),
   less: binaryPrimitive('less'),
   lessEqual: binaryPrimitive('lessEqual'),
