@@ -1,0 +1,37 @@
+/**
+ * W4: inference of the W2 MLP and the W3 CNN (untrained weights: only the shapes matter for
+ * time). Batch-1 latency is the median of individually timed calls, since a latency figure is
+ * about one call; batch-256 throughput is samples/s from the median run.
+ */
+import { Missing, type Arch, type JsEngine } from '../engines/engine.js';
+import { missingRow, type Plan, type Row } from '../results.js';
+import { median, now, timeCalls } from '../stats.js';
+
+export async function inference(engine: JsEngine, plan: Plan): Promise<Row[]> {
+  const rows: Row[] = [];
+  const calls = plan.quick ? 200 : 1000;
+  for (const arch of ['mlp', 'cnn'] as Arch[]) {
+    const b1 = `${arch} b1 µs`;
+    const b256 = `${arch} b256 samples/s`;
+    try {
+      const one = await engine.predictor(arch, 1);
+      for (let i = 0; i < 50; i++) await one.call();
+      const times: number[] = [];
+      for (let i = 0; i < calls; i++) {
+        const t = now();
+        await one.call();
+        times.push((now() - t) * 1e6);
+      }
+      await one.dispose();
+      rows.push({ workload: 'W4', engine: engine.name, case: b1, value: median(times), note: `median of ${calls} calls after 50 warm-up calls` });
+      const many = await engine.predictor(arch, 256);
+      const t = await timeCalls(() => many.call(), { budget: plan.quick ? 1 : 2 });
+      await many.dispose();
+      rows.push({ workload: 'W4', engine: engine.name, case: b256, value: 256 / t.seconds, runs: t.runs.map((s) => 256 / s) });
+    } catch (err) {
+      if (!(err instanceof Missing)) throw err;
+      rows.push(missingRow('W4', engine.name, b1, err.message), missingRow('W4', engine.name, b256, err.message));
+    }
+  }
+  return rows;
+}
