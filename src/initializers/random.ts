@@ -57,22 +57,9 @@ export class RandomUniform extends RandomInitializer {
  * @example
  * new kiln.initializers.TruncatedNormal({ stddev: 0.02, seed: 1 }).call([768, 768]);
  */
-export class TruncatedNormal extends RandomInitializer {
-  readonly mean: number;
-  readonly stddev: number;
-
-  constructor({ mean = 0, stddev = 0.05, seed }: { mean?: number; stddev?: number } & SeedOptions = {}) {
-    super(seed);
-    this.mean = mean;
-    this.stddev = stddev;
-  }
-
-  call(shape: readonly number[], dtype: DType = 'float32'): Tensor {
+// the same parameters and config as RandomNormal; only the draw differs
+export class TruncatedNormal extends RandomNormal {
+  override call(shape: readonly number[], dtype: DType = 'float32'): Tensor {
     return truncatedNormal(shape, { mean: this.mean, stddev: this.stddev, dtype, seed: this.seed });
   }
-
-  override getConfig(): Record<string, unknown> {
-    return { ...super.getConfig(), mean: this.mean, stddev: this.stddev };
-  }
 }
-
