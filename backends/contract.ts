@@ -91,6 +91,77 @@ export interface Kernels {
   scatterAdd(updates: TensorInfo, indices: TensorInfo, axis: number, out: TensorInfo): void;
 }
 
+/** Activations a fused kernel applies itself; any other activation composes after a linear one. */
+export type FusedActivation = 'linear' | 'relu' | 'sigmoid' | 'tanh';
+export const FUSED_ACTIVATIONS: readonly FusedActivation[] = ['linear', 'relu', 'sigmoid', 'tanh'];
+
+/**
+ * Optimizer update rules a fused kernel applies to one weight; `hyper` and `slots` per rule
+ * (slots in the optimizer's order, each shaped like the weight; every output likewise):
+ * - sgd     [lr, momentum, nesterov]     slots [] when momentum is 0, else [m]:
+ *           momentum 0: w' = w - lr·g; else m' = momentum·m - lr·g and
+ *           w' = nesterov ? w + momentum·m' - lr·g : w + m'
+ * - adam    [alpha, beta1, beta2, epsilon] slots [m, v] or, for AMSGrad, [m, v, vHat]:
+ *           m' = m + (g - m)(1 - beta1); v' = v + (g² - v)(1 - beta2); vHat' = max(vHat, v');
+ *           w' = w - alpha·m' / (sqrt(vHat' or v') + epsilon)   (alpha has the bias corrections)
+ * - rmsprop [lr, rho, momentum, epsilon, centered] slots [velocity, momentum if > 0, average if centered]:
+ *           vel' = rho·vel + (1 - rho)·g²; avg' = rho·avg + (1 - rho)·g;
+ *           inc = lr·g / sqrt((centered ? vel' - avg'² : vel') + epsilon);
+ *           momentum 0: w' = w - inc; else mom' = momentum·mom + inc and w' = w - mom'
+ * - adagrad [lr, epsilon]                 slots [accumulator]:
+ *           acc' = acc + g²; w' = w - lr·g / sqrt(acc' + epsilon)
+ * Flags in `hyper` (nesterov, centered) are 0 or 1; AMSGrad shows in adam's slot count. Slots are
+ * stored before w' is computed from them, so float32 rounds them first, as the composition does.
+ */
+export type UpdateRule = 'sgd' | 'adam' | 'rmsprop' | 'adagrad';
+export const UPDATE_RULES: readonly UpdateRule[] = ['sgd', 'adam', 'rmsprop', 'adagrad'];
+
+/**
+ * Optional fused kernels: each does in one call what a composition of the kernels above does.
+ * A backend implements any subset; core composes the rest from the kernels above (and does so
+ * for all of them when fused kernels are switched off), and the conformance suite runs both
+ * paths on every backend. Tensors are float32 or float64, one dtype per call, except int32
+ * sparse labels. Outputs are allocated by core; a null output is not wanted.
+ */
+export interface FusedKernels {
+  /** out = act(x · w + bias): x [m, k], w [k, n], bias [n] or null, out [m, n]. */
+  dense(x: TensorInfo, w: TensorInfo, bias: TensorInfo | null, activation: FusedActivation, out: TensorInfo): void;
+  /**
+   * Dense's backward from its output y = act(x · w + bias) and y's gradient dy (both [m, n]):
+   * dz = dy · act'(y) (relu: a select, y <= 0 ? 0 : dy, so NaN passes as in the composition;
+   * sigmoid: dy·y(1 - y); tanh: dy·(1 - y²)); dx = dz · wᵀ [m, k],
+   * dw = xᵀ · dz [k, n], dBias = dz summed over rows [n].
+   */
+  denseGrad(
+    dy: TensorInfo, y: TensorInfo, x: TensorInfo, w: TensorInfo, activation: FusedActivation,
+    dx: TensorInfo | null, dw: TensorInfo | null, dBias: TensorInfo | null,
+  ): void;
+  /** Softmax (log: log-softmax) over the last axis of x [rows, n], max-shifted. */
+  softmax(x: TensorInfo, log: boolean, out: TensorInfo): void;
+  /** Back through softmax from its output y [rows, n]: dy - Σ(dy·y) scaled by y; for log, dy - exp(y)·Σdy. */
+  softmaxGrad(dy: TensorInfo, y: TensorInfo, log: boolean, out: TensorInfo): void;
+  /**
+   * Per-row crossentropy of pred [rows, n] against labels: int32 class indices [rows] (already
+   * checked in range) or probabilities [rows, n] of pred's dtype. From logits:
+   * Σ_c t_c·(logsumexp(pred) - pred_c); from probabilities (rescaled to sum 1 per row):
+   * -Σ_c t_c·log(clip(p_c, epsilon, 1 - epsilon)). out [rows].
+   */
+  crossEntropy(pred: TensorInfo, labels: TensorInfo, fromLogits: boolean, epsilon: number, out: TensorInfo): void;
+  /** crossEntropy's gradient with respect to pred, given the rows' gradients dy [rows]; out [rows, n]. */
+  crossEntropyGrad(
+    pred: TensorInfo, labels: TensorInfo, fromLogits: boolean, epsilon: number, dy: TensorInfo, out: TensorInfo,
+  ): void;
+  /** One optimizer step on one weight (see UpdateRule): outs = [w', ...slots'], inputs unchanged. */
+  applyUpdate(
+    rule: UpdateRule, hyper: readonly number[], w: TensorInfo, g: TensorInfo,
+    slots: readonly TensorInfo[], outs: readonly TensorInfo[],
+  ): void;
+}
+
+export const FUSED_KERNELS: readonly (keyof FusedKernels)[] = [
+  'dense', 'denseGrad', 'softmax', 'softmaxGrad', 'crossEntropy', 'crossEntropyGrad', 'applyUpdate',
+];
+
 /** The number of kernel rows in the contract; docs/backends.md quotes it and a test checks it. */
 export const KERNEL_COUNT =
   UNARY_OPS.length + BINARY_OPS.length + 2 /* where, cast */ + REDUCE_OPS.length + ARG_REDUCE_OPS.length +
@@ -118,6 +189,8 @@ export interface Backend extends Kernels {
   memory(): MemoryInfo;
   /** Releases everything the backend holds (used by tests and on process exit). */
   dispose?(): void;
+  /** The fused kernels this backend has (any subset of FusedKernels), or none. */
+  readonly fused?: Partial<FusedKernels>;
 }
 
 /** What each backend folder's index.ts exports: found by convention, created on demand. */

@@ -15,16 +15,25 @@ import { now } from './stats.js';
 const CONTRACT = ['unary', 'binary', 'where', 'cast', 'reduce', 'argReduce', 'cumsum', 'matmul', 'transpose', 'slice', 'pad', 'concat', 'broadcastTo', 'gather', 'scatterAdd', 'alloc', 'write', 'free'];
 const spent = new Map<string, { calls: number; seconds: number }>();
 
-/** Shadows the contract's methods on this one backend object with timed calls (the class is untouched). */
+/**
+ * Shadows the contract's methods on this one backend object with timed calls (the class is
+ * untouched), and its fused kernels likewise.
+ */
 function instrument(backend: Record<string, unknown>): void {
-  for (const name of CONTRACT) {
-    const fn = backend[name];
+  timeMethods(backend, CONTRACT, '');
+  const fused = backend.fused as Record<string, unknown> | undefined;
+  if (fused) timeMethods(fused, Object.keys(fused), 'fused:');
+}
+
+function timeMethods(target: Record<string, unknown>, names: readonly string[], prefix: string): void {
+  for (const name of names) {
+    const fn = target[name];
     if (typeof fn !== 'function') continue;
-    Object.defineProperty(backend, name, {
+    Object.defineProperty(target, name, {
       value: (...args: unknown[]) => {
-        const key = typeof args[0] === 'string' ? `${name}:${args[0]}` : name;
+        const key = prefix + (typeof args[0] === 'string' ? `${name}:${args[0]}` : name);
         const t = now();
-        const r = (fn as (...a: unknown[]) => unknown).apply(backend, args);
+        const r = (fn as (...a: unknown[]) => unknown).apply(target, args);
         const s = spent.get(key) ?? { calls: 0, seconds: 0 };
         spent.set(key, { calls: s.calls + 1, seconds: s.seconds + now() - t });
         return r;

@@ -1,9 +1,9 @@
-import * as ops from '../src/ops/index.js';
 import { fail, fmtShape } from '../src/errors.js';
 import type { Shape } from '../src/shape.js';
 import { Tensor } from '../src/tensor.js';
 import type { Variable } from '../src/variable.js';
-import { getActivation, serializeActivation, type ActivationFn, type ActivationId } from '../src/activations.js';
+import { fusedActivationOf, getActivation, serializeActivation, type ActivationFn, type ActivationId } from '../src/activations.js';
+import { dense } from '../src/fused/dense.js';
 import { getInitializer, serializeInitializer, type InitializerId } from '../src/initializers/index.js';
 import { getRegularizer, type RegularizerFn, type RegularizerId } from '../src/regularizers.js';
 import { getConstraint, type ConstraintId } from '../src/constraints.js';
@@ -71,9 +71,9 @@ export class Dense extends Layer {
     if (inputs.rank < 2 || inputs.shape[inputs.rank - 1] !== kernel.shape[0]) {
       fail(this.toString(), `expects input last dimension ${kernel.shape[0]}, got shape ${fmtShape(inputs.shape)}`);
     }
-    let y = ops.matmul(inputs, kernel);
-    if (this.bias) y = ops.add(y, this.bias);
-    y = this.activation(y);
+    const fused = fusedActivationOf(this.activation);
+    let y = dense(inputs, kernel.value, this.bias?.value ?? null, fused ?? 'linear');
+    if (!fused) y = this.activation(y);
     // symbolic calls only infer shapes: a penalty there would be thrown away
     if (this.activityPenalty && y instanceof Tensor) this.addActivityLoss(this.activityPenalty(y), y);
     return y;

@@ -3,6 +3,7 @@ import { fail } from '../src/errors.js';
 import { tidy } from '../src/memory.js';
 import * as ops from '../src/ops/index.js';
 import type { Tensor } from '../src/tensor.js';
+import { fusedCrossEntropy } from '../src/fused/cross-entropy.js';
 import {
   checkAxis, checkBoolean, checkNumber, EPSILON, Loss, matchedPair, type LossConfig, type LossOptions,
 } from './loss.js';
@@ -103,7 +104,9 @@ function cce(op: string, yTrue: TensorLike, yPred: TensorLike, o: Required<Cross
   const [t0, p] = matchedPair(op, yTrue, yPred);
   const a = classAxis(op, p, o.axis);
   const t = smoothCategorical(t0, o.labelSmoothing, p.shape[a]);
-  return ops.neg(ops.sum(ops.multiply(t, logProbabilities(p, a, o.fromLogits)), a));
+  const composed = (pred: Tensor, labels: Tensor, axis = -1) => ops.neg(ops.sum(ops.multiply(labels, logProbabilities(pred, axis, o.fromLogits)), axis));
+  const fused = a === p.rank - 1 && t.dtype === p.dtype ? fusedCrossEntropy(p, t, o.fromLogits, EPSILON, composed) : null;
+  return fused ?? composed(p, t, a);
 }
 
 function categoricalFocal(op: string, yTrue: TensorLike, yPred: TensorLike, o: Required<CategoricalFocalOptions>): Tensor {

@@ -4,7 +4,8 @@ import { tidy } from '../src/memory.js';
 import * as ops from '../src/ops/index.js';
 import { shapesEqual } from '../src/shape.js';
 import { Tensor } from '../src/tensor.js';
-import { checkBoolean, checkNumber, floatPrediction, Loss, type LossConfig, type LossOptions } from './loss.js';
+import { checkBoolean, checkNumber, EPSILON, floatPrediction, Loss, type LossConfig, type LossOptions } from './loss.js';
+import { fusedCrossEntropy } from '../src/fused/cross-entropy.js';
 import { classAxis, logProbabilities } from './probabilistic.js';
 
 export interface SparseCrossentropyOptions {
@@ -65,8 +66,11 @@ function scce(op: string, yTrue: TensorLike, yPred: TensorLike, o: Resolved): { 
     // which gives 0/0 before the where and NaN gradients through it
     labels = ops.where(valid, labels, 0);
   }
-  const picked = ops.takeAlongAxis(logProbabilities(p, a, o.fromLogits), ops.expandDims(ops.cast(labels, 'int32'), a), a);
-  const values = ops.neg(ops.squeeze(picked, a));
+  const indices = ops.cast(labels, 'int32');
+  const composed = (pred: Tensor, l: Tensor, axis = -1) =>
+    ops.neg(ops.squeeze(ops.takeAlongAxis(logProbabilities(pred, axis, o.fromLogits), ops.expandDims(l, axis), axis), axis));
+  const fused = a === p.rank - 1 ? fusedCrossEntropy(p, indices, o.fromLogits, EPSILON, composed) : null;
+  const values = fused ?? composed(p, indices, a);
   return { values: valid === null ? values : ops.where(valid, values, 0), valid };
 }
 

@@ -1,5 +1,6 @@
 import { Optimizer, checkNumber, type OptimizerConfig, type OptimizerOptions, type SlotSpec } from './optimizer.js';
 import * as ops from '../src/ops/index.js';
+import type { UpdateRule } from '../backends/contract.js';
 import type { Tensor } from '../src/tensor.js';
 import type { Variable } from '../src/variable.js';
 
@@ -34,6 +35,10 @@ export class Adagrad extends Optimizer {
   protected updateStep(g: Tensor, w: Variable, [accumulator]: readonly Variable[], lr: number): Tensor {
     accumulator.assign(ops.add(accumulator, ops.square(g)));
     return ops.subtract(w, ops.divide(ops.multiply(lr, g), ops.sqrt(ops.add(accumulator, this.epsilon))));
+  }
+
+  protected override fusedRule(lr: number): { rule: UpdateRule; hyper: number[] } {
+    return { rule: 'adagrad', hyper: [lr, this.epsilon] };
   }
 
   override getConfig(): OptimizerConfig {

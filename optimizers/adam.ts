@@ -1,5 +1,6 @@
 import { Optimizer, checkNumber, type OptimizerConfig, type OptimizerOptions, type SlotSpec } from './optimizer.js';
 import * as ops from '../src/ops/index.js';
+import type { UpdateRule } from '../backends/contract.js';
 import type { Tensor } from '../src/tensor.js';
 import type { Variable } from '../src/variable.js';
 
@@ -50,6 +51,12 @@ export class Adam extends Optimizer {
     if (this.amsgrad) vHat.assign(ops.maximum(vHat, v));
     const denominator = ops.add(ops.sqrt(this.amsgrad ? vHat : v), this.epsilon);
     return ops.subtract(w, ops.divide(ops.multiply(m, alpha), denominator));
+  }
+
+  protected override fusedRule(lr: number): { rule: UpdateRule; hyper: number[] } {
+    const t = this.iterations + 1;
+    const alpha = (lr * Math.sqrt(1 - this.beta2 ** t)) / (1 - this.beta1 ** t);
+    return { rule: 'adam', hyper: [alpha, this.beta1, this.beta2, this.epsilon] };
   }
 
   override getConfig(): OptimizerConfig {

@@ -1,4 +1,6 @@
+import type { UpdateRule } from '../backends/contract.js';
 import { ENGINE } from '../src/engine.js';
+import { fusedUpdate } from '../src/fused/update.js';
 import { fail } from '../src/errors.js';
 import { Tensor } from '../src/tensor.js';
 import { Variable, describe } from '../src/variable.js';
@@ -303,6 +305,14 @@ export abstract class Optimizer {
    */
   protected abstract updateStep(grad: Tensor, variable: Variable, slots: readonly Variable[], learningRate: number): Tensor;
 
+  /**
+   * updateStep as one of the contract's fused update rules (see UpdateRule in
+   * backends/contract.ts), for backends with that kernel; null (the default) always composes.
+   */
+  protected fusedRule(_learningRate: number): { rule: UpdateRule; hyper: number[] } | null {
+    return null;
+  }
+
   private state(v: Variable): State {
     return this.states.get(v)!;
   }
@@ -313,7 +323,27 @@ export abstract class Optimizer {
     if (this.weightDecay !== null) {
       for (const v of vars) if (this.decays(v)) v.assign(ops.subtract(v, ops.multiply(ops.multiply(v, this.weightDecay), lr)));
     }
-    vars.forEach((v, i) => v.assign(this.updateStep(clipped[i], v, this.state(v).slots, lr)));
+    const fused = this.fusedRuleMatchesStep() ? this.fusedRule(lr) : null;
+    vars.forEach((v, i) => {
+      const slots = this.state(v).slots;
+      const next = fused && fusedUpdate(fused.rule, fused.hyper, v.value, clipped[i], slots.map((s) => s.value));
+      if (!next) {
+        v.assign(this.updateStep(clipped[i], v, slots, lr));
+        return;
+      }
+      v.assign(next[0]);
+      slots.forEach((s, j) => s.assign(next[j + 1]));
+    });
+  }
+
+  /**
+   * A subclass that rewrites updateStep must not inherit a fused rule that no longer matches it:
+   * the rule counts only when the class that defines updateStep defines it too.
+   */
+  private fusedRuleMatchesStep(): boolean {
+    let proto = Object.getPrototypeOf(this) as object | null;
+    while (proto && !Object.prototype.hasOwnProperty.call(proto, 'updateStep')) proto = Object.getPrototypeOf(proto) as object | null;
+    return proto !== null && Object.prototype.hasOwnProperty.call(proto, 'fusedRule');
   }
 
   private clip(grads: Tensor[]): Tensor[] {

@@ -1,5 +1,6 @@
 import { Optimizer, checkNumber, type OptimizerConfig, type OptimizerOptions, type SlotSpec } from './optimizer.js';
 import * as ops from '../src/ops/index.js';
+import type { UpdateRule } from '../backends/contract.js';
 import type { Tensor } from '../src/tensor.js';
 import type { Variable } from '../src/variable.js';
 
@@ -59,6 +60,10 @@ export class RMSprop extends Optimizer {
     const momentum = slots[1];
     momentum.assign(ops.add(ops.multiply(this.momentum, momentum), increment));
     return ops.subtract(w, momentum);
+  }
+
+  protected override fusedRule(lr: number): { rule: UpdateRule; hyper: number[] } {
+    return { rule: 'rmsprop', hyper: [lr, this.rho, this.momentum, this.epsilon, this.centered ? 1 : 0] };
   }
 
   override getConfig(): OptimizerConfig {

@@ -1,5 +1,6 @@
 import { Optimizer, checkNumber, type OptimizerConfig, type OptimizerOptions, type SlotSpec } from './optimizer.js';
 import * as ops from '../src/ops/index.js';
+import type { UpdateRule } from '../backends/contract.js';
 import type { Tensor } from '../src/tensor.js';
 import type { Variable } from '../src/variable.js';
 
@@ -37,6 +38,10 @@ export class SGD extends Optimizer {
     m.assign(ops.subtract(ops.multiply(m, this.momentum), ops.multiply(g, lr)));
     if (this.nesterov) return ops.add(w, ops.subtract(ops.multiply(m, this.momentum), ops.multiply(g, lr)));
     return ops.add(w, m);
+  }
+
+  protected override fusedRule(lr: number): { rule: UpdateRule; hyper: number[] } {
+    return { rule: 'sgd', hyper: [lr, this.momentum, this.nesterov ? 1 : 0] };
   }
 
   override getConfig(): OptimizerConfig {

@@ -5,6 +5,7 @@
 import * as ops from './ops/index.js';
 import { fail } from './errors.js';
 import type { Tensor } from './tensor.js';
+import type { FusedActivation } from '../backends/contract.js';
 
 export type ActivationFn = (x: Tensor) => Tensor;
 
@@ -66,6 +67,15 @@ function known(): string {
  * const act = kiln.activations.getActivation('gelu');
  * act(kiln.tensor([0, 1]));   // [0, 0.8413]
  */
+/** The name a fused dense kernel knows `fn` by, or null when the activation must follow it as ops. */
+export function fusedActivationOf(fn: ActivationFn): FusedActivation | null {
+  if (fn === linear) return 'linear';
+  if (fn === ops.relu) return 'relu';
+  if (fn === ops.sigmoid) return 'sigmoid';
+  if (fn === ops.tanh) return 'tanh';
+  return null;
+}
+
 export function getActivation(id: ActivationId): ActivationFn {
   if (id === null || id === undefined) return linear;
   if (typeof id === 'function') return id;

@@ -31,6 +31,17 @@ export interface Primitive<A = void> {
   grad?(dy: Tensor, inputs: readonly Tensor[], out: Tensor, attrs: A, needs: readonly boolean[]): readonly (Tensor | null)[];
 }
 
+/**
+ * A fused kernel with several outputs (an optimizer update, a layer's whole backward pass). It
+ * is not differentiable and never recorded: it serves updates and first-order gradients, whose
+ * rules compose differentiable ops instead when an outer tape records them.
+ */
+export interface MultiPrimitive<A> {
+  readonly name: string;
+  infer(inputs: readonly Spec[], attrs: A): Spec[];
+  run(backend: Backend, inputs: readonly TensorInfo[], outs: readonly TensorInfo[], attrs: A): void;
+}
+
 /** A recorded primitive application, with views of the tensors its gradient needs. */
 export interface TapeNode {
   prim: Primitive<any>;
@@ -136,6 +147,19 @@ class Engine {
       for (const tape of this.tapes) tape.push(node);
     }
     return out;
+  }
+
+  /** Runs a multi-output primitive on concrete tensors of the current backend. */
+  runMany<A>(prim: MultiPrimitive<A>, inputs: readonly Tensor[], attrs: A): Tensor[] {
+    const backend = currentBackend();
+    for (let i = 0; i < inputs.length; i++) {
+      if (inputs[i].dataHandle(prim.name).backend !== backend) {
+        fail(prim.name, `input ${i} lives on backend '${inputs[i].dataHandle().backend.name}' but the current backend is '${backend.name}'`);
+      }
+    }
+    const outs = prim.infer(inputs, attrs).map((s) => this.allocate(backend, s.shape as number[], s.dtype));
+    if (outs.some((t) => t.size > 0)) prim.run(backend, inputs.map(info), outs.map(info), attrs);
+    return outs;
   }
 
   withTape<T>(tape: TapeSink, fn: () => T): T {

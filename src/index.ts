@@ -9,6 +9,7 @@ export * as ops from './ops/index.js';
 export * as random from './random.js';
 export * as optimizers from '../optimizers/index.js';
 export { setSeed } from './random.js';
+export { setFusedKernels, fusedKernelsEnabled } from './fused/switch.js';
 export { tensor, zeros, ones, fill, range, eye, zerosLike, onesLike, fullLike } from './creation.js';
 export { Tensor, type NestedArray } from './tensor.js';
 export { SymbolicTensor } from './symbolic.js';

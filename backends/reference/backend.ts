@@ -1,5 +1,5 @@
 import type {
-  ArgReduceOp, Backend, BinaryOp, DType, MemoryInfo, ReduceOp, TensorInfo, TypedArray, UnaryOp,
+  ArgReduceOp, Backend, BinaryOp, DType, FusedKernels, MemoryInfo, ReduceOp, TensorInfo, TypedArray, UnaryOp,
 } from '../contract.js';
 import { BYTES_PER_ELEMENT, typedArrayFor } from '../contract.js';
 import { unary } from './kernels/unary.js';
@@ -8,6 +8,9 @@ import { reduce, argReduce, cumsum } from './kernels/reduce.js';
 import { matmul } from './kernels/matmul.js';
 import { transpose, slice, pad, concat, broadcastTo } from './kernels/movement.js';
 import { gather, scatterAdd } from './kernels/index.js';
+import { dense, denseGrad } from './kernels/dense.js';
+import { softmax, softmaxGrad, crossEntropy, crossEntropyGrad } from './kernels/softmax.js';
+import { applyUpdate } from './kernels/update.js';
 
 /**
  * Buffers are typed arrays in a map; each kernel is a plain loop in kernels/, written to be read.
@@ -53,6 +56,25 @@ export class ReferenceBackend implements Backend {
     this.buffers.clear();
     this.bytes = 0;
   }
+
+  /** Every optional fused kernel, written as plainly as the rows: the definition other backends' are held to. */
+  readonly fused: FusedKernels = {
+    dense: (x, w, bias, activation, out) =>
+      dense(this.buf(x.id), x.shape, this.buf(w.id), w.shape, bias && this.buf(bias.id), activation, this.buf(out.id)),
+    denseGrad: (dy, y, x, w, activation, dx, dw, dBias) =>
+      denseGrad(
+        this.buf(dy.id), this.buf(y.id), this.buf(x.id), x.shape, this.buf(w.id), w.shape, activation,
+        dx && this.buf(dx.id), dw && this.buf(dw.id), dBias && this.buf(dBias.id),
+      ),
+    softmax: (x, log, out) => softmax(this.buf(x.id), x.shape, log, this.buf(out.id)),
+    softmaxGrad: (dy, y, log, out) => softmaxGrad(this.buf(dy.id), this.buf(y.id), y.shape, log, this.buf(out.id)),
+    crossEntropy: (pred, labels, fromLogits, epsilon, out) =>
+      crossEntropy(this.buf(pred.id), pred.shape, this.buf(labels.id), fromLogits, epsilon, this.buf(out.id)),
+    crossEntropyGrad: (pred, labels, fromLogits, epsilon, dy, out) =>
+      crossEntropyGrad(this.buf(pred.id), pred.shape, this.buf(labels.id), fromLogits, epsilon, this.buf(dy.id), this.buf(out.id)),
+    applyUpdate: (rule, hyper, w, g, slots, outs) =>
+      applyUpdate(rule, hyper, this.buf(w.id), this.buf(g.id), slots.map((s) => this.buf(s.id)), outs.map((o) => this.buf(o.id))),
+  };
 
   private buf(id: number): TypedArray {
     const b = this.buffers.get(id);

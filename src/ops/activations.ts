@@ -8,6 +8,7 @@ import { add, divide, greater, greaterEqual, lessEqual, minimum, multiply, subtr
 import { abs, erf, exp, expm1, log, log1p, neg, tanh } from './unary.js';
 import { cast, where } from './select.js';
 import { max, sum, type Axis } from './reduce.js';
+import { fusedSoftmax } from '../fused/softmax.js';
 
 function floating(x: TensorLike, op: string): Tensor {
   const t = asTensor(x, op);
@@ -119,18 +120,36 @@ function shifted(x: TensorLike, axis: Axis, op: string): Tensor {
   return subtract(t, stopGradient(max(t, normalizeAxes(op, axis, t.rank), true)));
 }
 
+/** Whether `axis` names only the last axis of a rank-`rank` tensor: what fused softmax kernels take. */
+function lastAxisOnly(op: string, axis: Axis, rank: number): boolean {
+  const axes = normalizeAxes(op, axis, rank);
+  return axes.length === 1 && axes[0] === rank - 1;
+}
+
+function composedSoftmax(t: Tensor, axis: Axis = -1): Tensor {
+  const e = exp(shifted(t, axis, 'softmax'));
+  return divide(e, sum(e, axis, true));
+}
+
+function composedLogSoftmax(t: Tensor, axis: Axis = -1): Tensor {
+  const s = shifted(t, axis, 'logSoftmax');
+  return subtract(s, log(sum(exp(s), axis, true)));
+}
+
 /**
  * exp(x) / sum(exp(x)) over `axis` (default last), max-shifted so that large inputs are exact.
  * @example
  * kiln.ops.softmax(kiln.tensor([1000, 1000]));   // [0.5, 0.5]
  */
 export function softmax(x: TensorLike, axis: Axis = -1): Tensor {
-  const e = exp(shifted(x, axis, 'softmax'));
-  return divide(e, sum(e, axis, true));
+  const t = floating(x, 'softmax');
+  const fused = lastAxisOnly('softmax', axis, t.rank) ? fusedSoftmax(t, false, composedSoftmax) : null;
+  return fused ?? composedSoftmax(t, axis);
 }
 
 /** log(softmax(x)), computed as (x - max) - log(sum(exp(x - max))). */
 export function logSoftmax(x: TensorLike, axis: Axis = -1): Tensor {
-  const s = shifted(x, axis, 'logSoftmax');
-  return subtract(s, log(sum(exp(s), axis, true)));
+  const t = floating(x, 'logSoftmax');
+  const fused = lastAxisOnly('logSoftmax', axis, t.rank) ? fusedSoftmax(t, true, composedLogSoftmax) : null;
+  return fused ?? composedLogSoftmax(t, axis);
 }

@@ -183,12 +183,14 @@ function report(family: string, backend: string, n: number): void {
   console.log(`conformance: ${n} cases ran on backend '${backend}' (${family})`);
   const ledger = join(tmpdir(), `kiln-conformance-${process.ppid}-${backend}.log`);
   const earlier = existsSync(ledger) ? readFileSync(ledger, 'utf8').trim().split('\n') : [];
+  // each line is `<family> <count>`; a family name may hold spaces ('fused paths')
+  const familyOf = (l: string) => l.slice(0, l.lastIndexOf(' '));
   // a family already there means the ledger is left from an earlier run (one that stopped early)
-  const lines = [...(earlier.some((l) => l.split(' ')[0] === family) ? [] : earlier), `${family} ${n}`];
+  const lines = [...(earlier.some((l) => familyOf(l) === family) ? [] : earlier), `${family} ${n}`];
   writeFileSync(ledger, `${lines.join('\n')}\n`);
   const files = readdirSync(HERE).filter((f) => f.endsWith('.test.ts')).length;
   if (lines.length === files) {
-    const total = lines.reduce((s, l) => s + Number(l.split(' ')[1]), 0);
+    const total = lines.reduce((s, l) => s + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
     console.log(`conformance: ${total} cases ran on backend '${backend}'`);
     rmSync(ledger, { force: true });
   }

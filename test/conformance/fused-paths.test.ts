@@ -1,0 +1,295 @@
+/**
+ * The two paths of every fused op, on every backend: with fused kernels on (what a backend that
+ * has them runs) and off (the composition from the contract's primitives, what every other
+ * backend runs). Each case computes values and gradients both ways and requires them equal, so
+ * neither path can rot; a backend that has a fused kernel must also really call it. The kernels
+ * themselves are checked against float64 oracles in fused.test.ts, and the gradients of the
+ * fused path against finite differences here (float64, where the backend stores it).
+ */
+import { afterEach, expect } from 'vitest';
+import * as kiln from '../../src/index.js';
+import type { DType, Tensor } from '../../src/index.js';
+import { findBackend } from '../../src/backends.js';
+import type { FusedKernels } from '../../backends/contract.js';
+import { close, check, describeBackends, group } from './harness.js';
+
+const { ops, layers, losses, optimizers } = kiln;
+
+afterEach(() => kiln.setFusedKernels(true));
+
+/** A case's computation: synchronous ones run inside tidy, asynchronous ones (fit) clean up themselves. */
+type Run = () => Tensor[] | Promise<Tensor[]>;
+
+/** Values of every tensor `run` returns, computed with fused kernels on or off. */
+async function valuesWith(fused: boolean, run: Run, isAsync: boolean): Promise<number[][]> {
+  kiln.setFusedKernels(fused);
+  try {
+    const before = kiln.memory().numTensors;
+    const outs = isAsync ? await run() : kiln.tidy(run as () => Tensor[]);
+    const values = await Promise.all(outs.map(async (t) => Array.from(await t.data())));
+    kiln.dispose(outs);
+    expect(kiln.memory().numTensors, 'tensors left behind').toBe(before);
+    return values;
+  } finally {
+    kiln.setFusedKernels(true);
+  }
+}
+
+/** Counts the calls to the current backend's fused kernels while `fn` runs. */
+async function countFusedCalls<T>(backend: string, fn: () => Promise<T>): Promise<{ result: T; calls: Map<string, number> }> {
+  const fused = (await findBackend(backend)).fused as Record<string, (...a: unknown[]) => void> | undefined;
+  const calls = new Map<string, number>();
+  const saved = { ...fused };
+  if (fused) {
+    for (const [name, kernel] of Object.entries(saved)) {
+      fused[name] = (...args: unknown[]) => {
+        calls.set(name, (calls.get(name) ?? 0) + 1);
+        return kernel(...args);
+      };
+    }
+  }
+  try {
+    return { result: await fn(), calls };
+  } finally {
+    if (fused) Object.assign(fused, saved);
+  }
+}
+
+/**
+ * Runs `run` composed and fused, requires equal results, and requires that the backend called
+ * each of `kernels` it has (and none while fused kernels were off).
+ */
+async function samePaths(backend: string, kernels: readonly (keyof FusedKernels)[], run: Run, dtype: DType, kind: 'elementwise' | 'reduction' = 'reduction'): Promise<void> {
+  const isAsync = run.constructor.name === 'AsyncFunction';
+  const off = await countFusedCalls(backend, () => valuesWith(false, run, isAsync));
+  expect([...off.calls.keys()], 'fused kernels called while switched off').toEqual([]);
+  const on = await countFusedCalls(backend, () => valuesWith(true, run, isAsync));
+  const has = (await findBackend(backend)).fused ?? {};
+  for (const k of kernels) if (has[k]) expect(on.calls.get(k) ?? 0, `fused kernel '${k}' calls`).toBeGreaterThan(0);
+  const [rtol, atol] = dtype === 'float64' ? [1e-12, 1e-13] : kind === 'elementwise' ? [1e-5, 1e-6] : [1e-4, 1e-5];
+  expect(on.result.length).toBe(off.result.length);
+  on.result.forEach((values, i) => {
+    expect(values.length, `output ${i} size`).toBe(off.result[i].length);
+    const bad = values.findIndex((v, j) => !close(v, off.result[i][j], rtol, atol));
+    if (bad >= 0) throw new Error(`output ${i} differs at ${bad}: fused ${values[bad]}, composed ${off.result[i][bad]}`);
+  });
+}
+
+/** Seeded uniform values in [lo, hi). */
+const uniform = (shape: number[], seed: number, dtype: DType, lo = -2, hi = 2) =>
+  kiln.random.uniform(shape, { minval: lo, maxval: hi, seed, dtype });
+
+/** The value of `f` and the gradients of sum(f · weights) with respect to `sources`. */
+function withGrads(f: () => Tensor, sources: readonly (Tensor | kiln.Variable)[], seed: number): Tensor[] {
+  const tape = new kiln.GradientTape();
+  const y = tape.record(() => {
+    const out = f();
+    return ops.sum(ops.multiply(out, uniform(out.shape as number[], seed, out.dtype)));
+  });
+  const grads = tape.gradient(y, [...sources]);
+  return [y, ...grads.map((g, i) => g ?? fail(`no gradient for source ${i}`))];
+}
+
+function fail(message: string): never {
+  throw new Error(message);
+}
+
+/** Central finite differences of scalar `f` at every element of x (float64). */
+function finiteDifferences(f: (x: Tensor) => Tensor, x: Tensor, eps = 1e-6): number[] {
+  const base = Array.from(x.dataSync());
+  return base.map((_, i) => {
+    const at = (d: number) => kiln.tidy(() => {
+      const v = base.slice();
+      v[i] += d;
+      return f(kiln.tensor(v, x.shape as number[], 'float64')).dataSync()[0];
+    });
+    return (at(eps) - at(-eps)) / (2 * eps);
+  });
+}
+
+const DTYPES: readonly DType[] = ['float32', 'float64'];
+const ACTIVATIONS = ['linear', 'relu', 'sigmoid', 'tanh', 'softmax', 'gelu'] as const;
+
+describeBackends('fused paths', (backend) => {
+  group('Dense', () => {
+    for (const dtype of DTYPES) {
+      for (const activation of ACTIVATIONS) {
+        for (const [useBias, shape] of [[true, [6, 7]], [false, [6, 7]], [true, [2, 3, 7]], [true, [1, 7]]] as const) {
+          check(`${dtype} ${activation} bias=${useBias} x=[${shape}]`, () => samePaths(backend, ['dense', 'denseGrad'], () => {
+            const layer = new layers.Dense(5, {
+              activation, useBias, dtype,
+              kernelInitializer: { className: 'RandomUniform', config: { minval: -1, maxval: 1, seed: 1 } },
+              biasInitializer: { className: 'RandomUniform', config: { minval: -1, maxval: 1, seed: 2 } },
+            });
+            const x = uniform([...shape], 3, dtype);
+            layer.build(x.shape);
+            const out = withGrads(() => layer.apply(x) as Tensor, [x, ...layer.trainableWeights], 4);
+            layer.dispose();
+            return out;
+          }, dtype), { requires: [dtype] });
+        }
+      }
+    }
+  });
+
+  group('softmax', () => {
+    for (const dtype of DTYPES) {
+      for (const op of ['softmax', 'logSoftmax'] as const) {
+        for (const shape of [[5], [4, 6], [2, 3, 4]]) {
+          check(`${dtype} ${op} [${shape}]`, () => samePaths(backend, ['softmax', 'softmaxGrad'], () => {
+            const x = uniform(shape, 5, dtype, -6, 6);
+            return withGrads(() => ops[op](x), [x], 6);
+          }, dtype, 'elementwise'), { requires: [dtype] });
+        }
+        check(`${dtype} ${op} over axis 0 composes`, () => samePaths(backend, [], () => {
+          const x = uniform([4, 3], 7, dtype);
+          return withGrads(() => ops[op](x, 0), [x], 8);
+        }, dtype, 'elementwise'), { requires: [dtype] });
+      }
+    }
+  });
+
+  group('crossentropy', () => {
+    for (const dtype of DTYPES) {
+      for (const fromLogits of [true, false]) {
+        check(`${dtype} sparse fromLogits=${fromLogits}`, () => samePaths(backend, ['crossEntropy', 'crossEntropyGrad'], () => {
+          const logits = uniform([8, 5], 9, dtype, -3, 3);
+          const pred = fromLogits ? logits : ops.softmax(logits);
+          const labels = kiln.tensor([0, 4, 2, 2, 1, 3, 0, 4], [8], 'int32');
+          return withGrads(() => losses.sparseCategoricalCrossentropy(labels, pred, { fromLogits }), [pred], 10);
+        }, dtype), { requires: [dtype] });
+        check(`${dtype} sparse fromLogits=${fromLogits} ignoreClass, [2, 3, 4] predictions`, () => samePaths(backend, ['crossEntropy'], () => {
+          const logits = uniform([2, 3, 4], 11, dtype, -3, 3);
+          const pred = fromLogits ? logits : ops.softmax(logits);
+          const labels = kiln.tensor([[0, -1, 3], [2, 1, -1]], [2, 3], 'int32');
+          const loss = new losses.SparseCategoricalCrossentropy({ fromLogits, ignoreClass: -1 });
+          return withGrads(() => loss.call(labels, pred), [pred], 12);
+        }, dtype), { requires: [dtype] });
+        check(`${dtype} categorical fromLogits=${fromLogits} labelSmoothing`, () => samePaths(backend, ['crossEntropy', 'crossEntropyGrad'], () => {
+          const logits = uniform([6, 4], 13, dtype, -3, 3);
+          const pred = fromLogits ? logits : ops.softmax(logits);
+          const labels = ops.oneHot(kiln.tensor([3, 0, 1, 1, 2, 0], [6], 'int32'), 4);
+          return withGrads(() => losses.categoricalCrossentropy(labels, pred, { fromLogits, labelSmoothing: 0.1 }), [pred], 14);
+        }, dtype), { requires: [dtype] });
+      }
+      check(`${dtype} categorical, a gradient for the labels too`, () => samePaths(backend, ['crossEntropy'], () => {
+        const pred = uniform([3, 4], 15, dtype, 0.1, 1);
+        const labels = ops.softmax(uniform([3, 4], 16, dtype));
+        return withGrads(() => losses.categoricalCrossentropy(labels, pred), [pred, labels], 17);
+      }, dtype), { requires: [dtype] });
+    }
+  });
+
+  group('optimizers', () => {
+    const configs: [string, () => kiln.optimizers.Optimizer][] = [
+      ['SGD', () => new optimizers.SGD({ learningRate: 0.1 })],
+      ['SGD momentum', () => new optimizers.SGD({ learningRate: 0.1, momentum: 0.9 })],
+      ['SGD nesterov', () => new optimizers.SGD({ learningRate: 0.1, momentum: 0.9, nesterov: true })],
+      ['Adam', () => new optimizers.Adam({ learningRate: 0.01 })],
+      ['Adam amsgrad', () => new optimizers.Adam({ learningRate: 0.01, amsgrad: true })],
+      ['AdamW', () => new optimizers.AdamW({ learningRate: 0.01, weightDecay: 0.1 })],
+      ['RMSprop', () => new optimizers.RMSprop({ learningRate: 0.01 })],
+      ['RMSprop momentum centered', () => new optimizers.RMSprop({ learningRate: 0.01, momentum: 0.5, centered: true })],
+      ['Adagrad', () => new optimizers.Adagrad({ learningRate: 0.1 })],
+      ['Adam clipnorm', () => new optimizers.Adam({ learningRate: 0.01, clipnorm: 0.5 })],
+    ];
+    for (const dtype of DTYPES) {
+      for (const [name, make] of configs) {
+        check(`${dtype} ${name}, 3 steps`, () => samePaths(backend, name.startsWith('Adam') || name.startsWith('SGD') || name.startsWith('RMS') || name.startsWith('Ada') ? ['applyUpdate'] : [], () => {
+          const vars = [new kiln.Variable(uniform([4, 3], 18, dtype)), new kiln.Variable(uniform([3], 19, dtype))];
+          const opt = make();
+          for (let step = 0; step < 3; step++) {
+            opt.applyGradients(vars.map((v, i) => [uniform(v.shape as number[], 20 + 2 * step + i, dtype), v] as const));
+          }
+          const out = [...vars, ...opt.variables.slice(1)].map((v) => kiln.keep(ops.add(v.value, 0)));
+          opt.dispose();
+          for (const v of vars) v.dispose();
+          return out;
+        }, dtype, 'elementwise'), { requires: [dtype] });
+      }
+    }
+    check('a subclass that rewrites updateStep does not inherit the fused rule', async () => {
+      class Halved extends optimizers.SGD {
+        protected override updateStep(g: Tensor, w: kiln.Variable): Tensor {
+          return ops.subtract(w, ops.multiply(g, 0.5));
+        }
+      }
+      const w = new kiln.Variable(kiln.tensor([1, 2]));
+      new Halved({ learningRate: 0.1 }).applyGradients([[kiln.tensor([1, 1]), w]]);
+      expect(Array.from(await w.data())).toEqual([0.5, 1.5]);
+      w.dispose();
+    });
+  });
+
+  group('higher order', () => {
+    check('the second derivative through a fused Dense and softmax equals the composition\'s', () => samePaths(backend, ['dense'], () => {
+      const layer = new layers.Dense(3, { activation: 'tanh', kernelInitializer: { className: 'RandomUniform', config: { seed: 21 } } });
+      const x = uniform([2, 4], 22, 'float32');
+      layer.build(x.shape);
+      const outer = new kiln.GradientTape();
+      const dx = outer.record(() => {
+        const inner = new kiln.GradientTape();
+        const y = inner.record(() => ops.sum(ops.square(ops.softmax(layer.apply(x) as Tensor))));
+        return ops.sum(ops.square(inner.gradient(y, x)!));
+      });
+      const out = [dx, outer.gradient(dx, x)!];
+      layer.dispose();
+      return out;
+    }, 'float32'));
+  });
+
+  group('training', () => {
+    check('an MLP trained 6 steps with Adam ends at the same weights and losses', () => samePaths(backend, ['dense', 'denseGrad', 'softmax', 'crossEntropy', 'applyUpdate'], async () => {
+      kiln.setSeed(23);
+      const model = new kiln.Sequential([
+        kiln.Input({ shape: [10] }),
+        new layers.Dense(8, { activation: 'relu' }),
+        new layers.Dense(8, { activation: 'sigmoid' }),
+        new layers.Dense(3, { activation: 'softmax' }),
+      ]);
+      model.compile({ optimizer: new optimizers.Adam({ learningRate: 0.01 }), loss: 'sparse_categorical_crossentropy' });
+      const x = uniform([12, 10], 24, 'float32');
+      const y = kiln.tensor([0, 1, 2, 0, 1, 2, 2, 1, 0, 0, 1, 2], [12], 'int32');
+      const history: number[] = [];
+      for (let step = 0; step < 6; step++) history.push((await model.trainOnBatch(x, y)).loss);
+      const out = kiln.tidy(() => [kiln.tensor(history), ...model.weights.map((w) => ops.add(w.value, 0))]);
+      model.dispose();
+      kiln.dispose([x, y]);
+      return out;
+    }, 'float32'));
+  });
+
+  group('finite differences', () => {
+    const fd = (name: string, f: (x: Tensor) => Tensor, make: () => Tensor) =>
+      check(name, () => {
+        const x = make();
+        const g = kiln.grad(f)(x) as Tensor;
+        const expected = finiteDifferences(f, x);
+        const got = Array.from(g.dataSync());
+        got.forEach((v, i) => expect(close(v, expected[i], 1e-6, 1e-8), `element ${i}: autodiff ${v}, finite differences ${expected[i]}`).toBe(true));
+        kiln.dispose([x, g]);
+      }, { requires: ['float64'] });
+    const w = () => kiln.tensor([[0.3, -0.7, 1.1], [0.5, 0.2, -0.4], [-0.9, 0.8, 0.6], [0.1, -0.2, 0.3]], [4, 3], 'float64');
+    const b = () => kiln.tensor([0.1, -0.3, 0.2], [3], 'float64');
+    const labels = () => kiln.tensor([2, 0], [2], 'int32');
+    for (const activation of ['linear', 'relu', 'sigmoid', 'tanh'] as const) {
+      fd(`dense ${activation}, sparse crossentropy from logits`, (x) => ops.sum(losses.sparseCategoricalCrossentropy(labels(), dense(x, w(), b(), activation), { fromLogits: true })),
+        () => kiln.tensor([[0.5, -1.2, 0.3, 0.8], [-0.4, 0.9, 1.5, -0.6]], [2, 4], 'float64'));
+    }
+    fd('softmax then crossentropy from probabilities', (x) => ops.sum(losses.sparseCategoricalCrossentropy(labels(), ops.softmax(x))),
+      () => kiln.tensor([[0.5, -1.2, 0.3], [-0.4, 0.9, 1.5]], [2, 3], 'float64'));
+    fd('logSoftmax', (x) => ops.sum(ops.multiply(ops.logSoftmax(x), kiln.tensor([[1, -2, 3], [0.5, 0.1, -1]], [2, 3], 'float64'))),
+      () => kiln.tensor([[0.5, -1.2, 0.3], [-0.4, 0.9, 1.5]], [2, 3], 'float64'));
+  });
+});
+
+/** Dense's function on plain tensors, through the layer's own code path. */
+function dense(x: Tensor, w: Tensor, b: Tensor, activation: 'linear' | 'relu' | 'sigmoid' | 'tanh'): Tensor {
+  const layer = new layers.Dense(w.shape[1], { activation, dtype: 'float64' });
+  layer.build(x.shape);
+  layer.kernel!.assign(w);
+  layer.bias!.assign(b);
+  const y = layer.apply(x) as Tensor;
+  layer.dispose();
+  return y;
+}

@@ -1,0 +1,678 @@
+/**
+ * The optional fused kernels (FusedKernels in the contract), called directly on each backend's
+ * buffers and compared with float64 oracles written plainly below. A backend without a fused
+ * kernel says so once and is not failed: core composes that kernel from the primitive ones
+ * (fused-paths.test.ts holds the two paths to each other).
+ *
+ * Every case also checks that the kernel wrote every element of its outputs and nothing else:
+ * inputs read back unchanged, outputs it was not given (denseGrad's null ones) and guard buffers
+ * allocated after each buffer keep their sentinel, and no buffer is left allocated.
+ */
+import { expect } from 'vitest';
+import * as kiln from '../../src/index.js';
+import { findBackend } from '../../src/backends.js';
+import {
+  FUSED_ACTIVATIONS, FUSED_KERNELS, sizeOf,
+  type Backend, type DType, type FusedActivation, type FusedKernels, type TensorInfo, type UpdateRule,
+} from '../../backends/contract.js';
+import { TOLERANCE, check, close, describeBackends, group, stored } from './harness.js';
+
+const { ops } = kiln;
+
+const BACKENDS = new Map<string, Backend>(
+  await Promise.all(kiln.listBackends().filter((b) => b.available).map(async (b) => [b.name, await findBackend(b.name)] as const)),
+);
+
+const FLOATS: readonly ('float32' | 'float64')[] = ['float32', 'float64'];
+/** Keras's crossentropy epsilon, the one losses pass. */
+const EPSILON = 1e-7;
+
+// ---------------------------------------------------------------------------------------------
+// Inputs
+
+/** Deterministic values in [lo, hi) (a linear congruential generator, so cases are repeatable). */
+function values(count: number, seed: number, lo = -1, hi = 1): number[] {
+  let s = (seed * 2654435761 + 1) >>> 0;
+  return Array.from({ length: count }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return lo + ((hi - lo) * s) / 2 ** 32;
+  });
+}
+
+const storedAll = (vs: readonly number[], dtype: DType) => vs.map((v) => stored(v, dtype));
+
+// ---------------------------------------------------------------------------------------------
+// Buffers, and what a kernel may touch
+
+/** A value no case produces, left in outputs before the call to show which elements were written. */
+const SENTINEL = 8191.75;
+
+/** The buffers of one case, and the checks that the kernel stayed inside its outputs. */
+class Buffers {
+  private readonly all: number[] = [];
+  private readonly inputs: { info: TensorInfo; values: readonly number[] }[] = [];
+  private readonly outputs: { info: TensorInfo; wanted: boolean }[] = [];
+  /** A small buffer allocated right after each one, where an overrun past its end could land. */
+  private readonly guards: { guard: TensorInfo; after: number }[] = [];
+
+  constructor(readonly backend: Backend) {}
+
+  /** An input buffer holding `vs` (already in the dtype's precision). */
+  input(vs: readonly number[], shape: readonly number[], dtype: DType): TensorInfo {
+    const info = this.alloc(vs, shape, dtype);
+    this.inputs.push({ info, values: vs });
+    return info;
+  }
+
+  /** An output buffer filled with the sentinel; `wanted` false for one the kernel is not given. */
+  output(shape: readonly number[], dtype: DType, wanted = true): TensorInfo {
+    const info = this.alloc(new Array<number>(sizeOf(shape)).fill(SENTINEL), shape, dtype);
+    this.outputs.push({ info, wanted });
+    return info;
+  }
+
+  async read(info: TensorInfo): Promise<number[]> {
+    return Array.from(await this.backend.read(info.id));
+  }
+
+  /** Checks inputs, unwanted outputs and guards, and that every wanted output element was written. */
+  async expectContained(): Promise<void> {
+    for (const { info, values: vs } of this.inputs) {
+      expect(sameValues(await this.read(info), vs), `input buffer ${info.id} [${info.shape}] was changed`).toBe(true);
+    }
+    for (const { info, wanted } of this.outputs) {
+      const got = await this.read(info);
+      expect(got.length, `output buffer ${info.id} size`).toBe(sizeOf(info.shape));
+      const left = got.filter((v) => v === SENTINEL).length;
+      if (wanted) expect(left, `elements of output ${info.id} [${info.shape}] never written`).toBe(0);
+      else expect(left, `an output not asked for (buffer ${info.id}) was written`).toBe(got.length);
+    }
+    for (const { guard, after } of this.guards) {
+      const kept = (await this.read(guard)).every((v) => v === stored(SENTINEL, guard.dtype));
+      expect(kept, `the guard buffer allocated after buffer ${after} was written`).toBe(true);
+    }
+  }
+
+  free(): void {
+    for (const id of this.all) this.backend.free(id);
+  }
+
+  private alloc(vs: readonly number[], shape: readonly number[], dtype: DType): TensorInfo {
+    const id = this.backend.alloc(dtype, vs.length);
+    this.all.push(id);
+    this.backend.write(id, typed(vs, dtype));
+    const guard = this.backend.alloc(dtype, 16);
+    this.all.push(guard);
+    this.backend.write(guard, typed(new Array<number>(16).fill(SENTINEL), dtype));
+    this.guards.push({ guard: { id: guard, shape: [16], dtype }, after: id });
+    return { id, shape, dtype };
+  }
+}
+
+function typed(vs: readonly number[], dtype: DType) {
+  switch (dtype) {
+    case 'float32': return Float32Array.from(vs);
+    case 'float64': return Float64Array.from(vs);
+    case 'int32': return Int32Array.from(vs);
+    case 'bool': return Uint8Array.from(vs);
+  }
+}
+
+function sameValues(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((v, i) => Object.is(v, b[i]) || (Number.isNaN(v) && Number.isNaN(b[i])));
+}
+
+/**
+ * Runs one case with fresh buffers: `body` makes them, calls the kernel and compares; then the
+ * containment checks, and the backend must hold as many buffers as before.
+ */
+async function withBuffers(backend: string, body: (io: Buffers) => Promise<void>): Promise<void> {
+  const b = BACKENDS.get(backend)!;
+  const before = b.memory().numBuffers;
+  const io = new Buffers(b);
+  try {
+    await body(io);
+    await io.expectContained();
+  } finally {
+    io.free();
+  }
+  expect(b.memory().numBuffers, 'buffers left allocated by the kernel').toBe(before);
+}
+
+function fusedOf(backend: string): Partial<FusedKernels> {
+  return BACKENDS.get(backend)!.fused ?? {};
+}
+
+type Kind = 'elementwise' | 'reduction';
+
+/** Elementwise comparison with the harness's tolerances (or `tol`), naming the first misses. */
+function expectValues(actual: readonly number[], expected: readonly number[], dtype: DType, kind: Kind, what: string, tol = TOLERANCE[kind][dtype]): void {
+  expect(actual.length, `${what}: size`).toBe(expected.length);
+  const misses: string[] = [];
+  for (let i = 0; i < actual.length; i++) {
+    if (!close(actual[i], expected[i], tol.rtol, tol.atol)) misses.push(`[${i}] expected ${expected[i]}, got ${actual[i]}`);
+  }
+  if (misses.length > 0) {
+    throw new Error(`${what}: ${misses.length} of ${actual.length} values differ (rtol ${tol.rtol}, atol ${tol.atol}):\n  ${misses.slice(0, 6).join('\n  ')}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Oracles, in float64
+
+const ACT: Record<FusedActivation, (z: number) => number> = {
+  linear: (z) => z,
+  relu: (z) => (z <= 0 ? 0 : z),
+  sigmoid: (z) => 1 / (1 + Math.exp(-z)),
+  tanh: Math.tanh,
+};
+
+/** dy · act'(y) from the output y. */
+const ACT_BACK: Record<FusedActivation, (dy: number, y: number) => number> = {
+  linear: (dy) => dy,
+  relu: (dy, y) => (y > 0 ? dy : 0),
+  sigmoid: (dy, y) => dy * y * (1 - y),
+  tanh: (dy, y) => dy * (1 - y * y),
+};
+
+/** a [m, k] · b [k, n], either operand read transposed. */
+function matmulRef(a: readonly number[], b: readonly number[], m: number, k: number, n: number, ta = false, tb = false): number[] {
+  const out = new Array<number>(m * n).fill(0);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += (ta ? a[p * m + i] : a[i * k + p]) * (tb ? b[j * k + p] : b[p * n + j]);
+      out[i * n + j] = s;
+    }
+  }
+  return out;
+}
+
+function denseRef(x: number[], w: number[], bias: number[] | null, act: FusedActivation, m: number, k: number, n: number): number[] {
+  return matmulRef(x, w, m, k, n).map((z, o) => ACT[act](bias ? z + bias[o % n] : z));
+}
+
+function denseGradRef(dy: number[], y: number[], x: number[], w: number[], act: FusedActivation, m: number, k: number, n: number) {
+  const dz = dy.map((d, i) => ACT_BACK[act](d, y[i]));
+  const dBias = Array.from({ length: n }, (_, j) => {
+    let s = 0;
+    for (let i = 0; i < m; i++) s += dz[i * n + j];
+    return s;
+  });
+  return { dx: matmulRef(dz, w, m, n, k, false, true), dw: matmulRef(x, dz, k, m, n, true, false), dBias };
+}
+
+function softmaxRef(x: number[], n: number, log: boolean): number[] {
+  const out: number[] = [];
+  for (let o = 0; o < x.length; o += n) {
+    const row = x.slice(o, o + n);
+    const max = Math.max(...row);
+    const sum = row.reduce((s, v) => s + Math.exp(v - max), 0);
+    for (const v of row) out.push(log ? v - max - Math.log(sum) : Math.exp(v - max) / sum);
+  }
+  return out;
+}
+
+function softmaxGradRef(dy: number[], y: number[], n: number, log: boolean): number[] {
+  const out: number[] = [];
+  for (let o = 0; o < y.length; o += n) {
+    let s = 0;
+    for (let j = o; j < o + n; j++) s += log ? dy[j] : dy[j] * y[j];
+    for (let j = o; j < o + n; j++) out.push(log ? dy[j] - Math.exp(y[j]) * s : y[j] * (dy[j] - s));
+  }
+  return out;
+}
+
+/** Crossentropy's inputs; labels are class indices when `sparse`, else rows like pred. */
+interface CE {
+  pred: number[];
+  labels: number[];
+  sparse: boolean;
+  fromLogits: boolean;
+  rows: number;
+  n: number;
+  /** The clip bounds as pred's dtype holds them. */
+  lo: number;
+  hi: number;
+}
+
+/** The label weights of row r, or null for an out-of-range class index. */
+function weightsOf(c: CE, r: number): number[] | null {
+  if (!c.sparse) return c.labels.slice(r * c.n, (r + 1) * c.n);
+  const label = c.labels[r];
+  if (!(label >= 0 && label < c.n)) return null;
+  return Array.from({ length: c.n }, (_, j) => (j === label ? 1 : 0));
+}
+
+/** Per-row crossentropy, written out from the definition. */
+function ceRef(c: CE): number[] {
+  return Array.from({ length: c.rows }, (_, r) => {
+    const t = weightsOf(c, r);
+    if (!t) return NaN;
+    const p = c.pred.slice(r * c.n, (r + 1) * c.n);
+    const logP = c.fromLogits
+      ? softmaxRef(p, c.n, true)
+      : p.map((v) => Math.log(Math.min(Math.max(v / p.reduce((s, u) => s + u, 0), c.lo), c.hi)));
+    // a class index picks its one log-probability; weights multiply each (0·-Infinity is NaN)
+    return c.sparse ? -logP[c.labels[r]] : -t.reduce((s, tj, j) => s + tj * logP[j], 0);
+  });
+}
+
+/**
+ * crossEntropy's gradient, written out by hand. From probabilities, q = p / S, and the clip
+ * minimum(maximum(q, lo), hi) passes its gradient where q >= lo (maximum's tie goes to its first
+ * argument) and maximum(q, lo) <= hi (so does minimum's).
+ */
+function ceGradRef(c: CE, dy: number[]): number[] {
+  const out: number[] = [];
+  for (let r = 0; r < c.rows; r++) {
+    const t = weightsOf(c, r);
+    if (!t) {
+      out.push(...new Array<number>(c.n).fill(NaN));
+      continue;
+    }
+    const p = c.pred.slice(r * c.n, (r + 1) * c.n);
+    if (c.fromLogits) {
+      const s = softmaxRef(p, c.n, false);
+      const total = t.reduce((a, b) => a + b, 0);
+      out.push(...s.map((sj, j) => dy[r] * (sj * total - t[j])));
+      continue;
+    }
+    const S = p.reduce((a, b) => a + b, 0);
+    const g = p.map((v, j) => {
+      const q = v / S;
+      const passes = q >= c.lo && Math.max(q, c.lo) <= c.hi ? 1 : 0;
+      return ((-dy[r] * t[j]) / Math.min(Math.max(q, c.lo), c.hi)) * passes;
+    });
+    const gp = g.reduce((s, gj, j) => s + gj * p[j], 0);
+    out.push(...g.map((gj) => gj / S - gp / (S * S)));
+  }
+  return out;
+}
+
+/** Σ_r dy_r · crossentropy_r by float64 central differences of the oracle. */
+function ceGradFiniteDifferences(c: CE, dy: number[]): number[] {
+  const loss = (pred: number[]) => ceRef({ ...c, pred }).reduce((s, v, r) => s + dy[r] * v, 0);
+  return c.pred.map((v, i) => {
+    const h = 1e-6 * Math.max(1, Math.abs(v));
+    const plus = c.pred.slice();
+    const minus = c.pred.slice();
+    plus[i] = v + h;
+    minus[i] = v - h;
+    // the step actually taken: v ± h rounds, by a large part of h when |v| is large
+    return (loss(plus) - loss(minus)) / (plus[i] - minus[i]);
+  });
+}
+
+/** One optimizer step by the formulas in the contract's UpdateRule comment: [w', ...slots']. */
+function updateRef(rule: UpdateRule, hyper: readonly number[], w: number[], g: number[], slots: number[][]): number[][] {
+  const each = (f: (i: number) => number[]) => {
+    const rows = w.map((_, i) => f(i));
+    return rows[0].map((_, k) => rows.map((row) => row[k]));
+  };
+  switch (rule) {
+    case 'sgd': {
+      const [lr, momentum, nesterov] = hyper;
+      if (momentum === 0) return each((i) => [w[i] - lr * g[i]]);
+      return each((i) => {
+        const m = momentum * slots[0][i] - lr * g[i];
+        return [nesterov ? w[i] + momentum * m - lr * g[i] : w[i] + m, m];
+      });
+    }
+    case 'adam': {
+      const [alpha, beta1, beta2, epsilon] = hyper;
+      const amsgrad = slots.length === 3;
+      return each((i) => {
+        const m = slots[0][i] + (g[i] - slots[0][i]) * (1 - beta1);
+        const v = slots[1][i] + (g[i] * g[i] - slots[1][i]) * (1 - beta2);
+        const vHat = amsgrad ? Math.max(slots[2][i], v) : v;
+        const w1 = w[i] - (alpha * m) / (Math.sqrt(vHat) + epsilon);
+        return amsgrad ? [w1, m, v, vHat] : [w1, m, v];
+      });
+    }
+    case 'rmsprop': {
+      const [lr, rho, momentum, epsilon, centered] = hyper;
+      return each((i) => {
+        const vel = rho * slots[0][i] + (1 - rho) * g[i] * g[i];
+        const avg = centered ? rho * slots[slots.length - 1][i] + (1 - rho) * g[i] : 0;
+        const inc = (lr * g[i]) / Math.sqrt((centered ? vel - avg * avg : vel) + epsilon);
+        const mom = momentum > 0 ? momentum * slots[1][i] + inc : 0;
+        return [momentum > 0 ? w[i] - mom : w[i] - inc, vel, ...(momentum > 0 ? [mom] : []), ...(centered ? [avg] : [])];
+      });
+    }
+    case 'adagrad': {
+      const [lr, epsilon] = hyper;
+      return each((i) => {
+        const acc = slots[0][i] + g[i] * g[i];
+        return [w[i] - (lr * g[i]) / Math.sqrt(acc + epsilon), acc];
+      });
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The cases
+
+/** [m, k, n]: batch 1, sizes below, at and across 4- and 8-wide tile edges. */
+const DENSE_SHAPES: readonly [number, number, number][] = [[1, 7, 3], [1, 65, 33], [5, 7, 3], [8, 16, 8], [33, 65, 17]];
+const GRAD_SHAPES: readonly [number, number, number][] = [[1, 7, 3], [5, 7, 3], [33, 65, 17]];
+
+/** A dense layer's inputs in `dtype`, and its output y as the oracle computes it, stored. */
+function denseCase(dtype: DType, act: FusedActivation, m: number, k: number, n: number, seed: number) {
+  const x = storedAll(values(m * k, seed), dtype);
+  const w = storedAll(values(k * n, seed + 1, -0.5, 0.5), dtype);
+  const bias = storedAll(values(n, seed + 2), dtype);
+  return { x, w, bias, y: storedAll(denseRef(x, w, bias, act, m, k, n), dtype) };
+}
+
+function denseCases(backend: string): void {
+  const dense = () => fusedOf(backend).dense!;
+  const run = (dtype: DType, x: number[], w: number[], bias: number[] | null, act: FusedActivation, m: number, k: number, n: number, kind: Kind = 'reduction') =>
+    withBuffers(backend, async (io) => {
+      const out = io.output([m, n], dtype);
+      dense()(io.input(x, [m, k], dtype), io.input(w, [k, n], dtype), bias && io.input(bias, [n], dtype), act, out);
+      expectValues(await io.read(out), denseRef(x, w, bias, act, m, k, n), dtype, kind, `dense ${act}`);
+    });
+  for (const dtype of FLOATS) {
+    for (const act of FUSED_ACTIVATIONS) {
+      for (const withBias of [true, false]) {
+        for (const [m, k, n] of DENSE_SHAPES) {
+          check(`${dtype} ${act} ${withBias ? 'bias' : 'no bias'} ${m}x${k}x${n}`, () => {
+            const { x, w, bias } = denseCase(dtype, act, m, k, n, m + k + n);
+            return run(dtype, x, w, withBias ? bias : null, act, m, k, n);
+          }, { requires: [dtype] });
+        }
+      }
+    }
+  }
+  check('float32 relu bias 128x784x256', () => {
+    const { x, w, bias } = denseCase('float32', 'relu', 128, 784, 256, 3);
+    return run('float32', x, w, bias, 'relu', 128, 784, 256);
+  });
+  check('relu keeps NaN', () => run('float32', [NaN, 1, -1, 2], [1, 1], null, 'relu', 2, 2, 1));
+  check('sigmoid of large |z| does not overflow', () => run('float32', [1000, -1000, 0], [1], null, 'sigmoid', 3, 1, 1, 'elementwise'));
+}
+
+/** Which of dx, dw, dBias a case asks for. */
+const WANTS: readonly { name: string; dx: boolean; dw: boolean; dBias: boolean }[] = [
+  { name: 'all outputs', dx: true, dw: true, dBias: true },
+  { name: 'dx only', dx: true, dw: false, dBias: false },
+  { name: 'dw and dBias', dx: false, dw: true, dBias: true },
+  { name: 'dBias only', dx: false, dw: false, dBias: true },
+];
+
+function denseGradCases(backend: string): void {
+  const cases: { shape: [number, number, number]; wants: (typeof WANTS)[number] }[] = [
+    ...GRAD_SHAPES.map((shape) => ({ shape, wants: WANTS[0] })),
+    ...WANTS.slice(1).map((wants) => ({ shape: [5, 7, 3] as [number, number, number], wants })),
+  ];
+  for (const dtype of FLOATS) {
+    for (const act of FUSED_ACTIVATIONS) {
+      for (const { shape: [m, k, n], wants } of cases) {
+        check(`${dtype} ${act} ${m}x${k}x${n} ${wants.name}`, () => withBuffers(backend, async (io) => {
+          const { x, w, y } = denseCase(dtype, act, m, k, n, 2 * m + k);
+          const dy = storedAll(values(m * n, m * n), dtype);
+          const dx = io.output([m, k], dtype, wants.dx);
+          const dw = io.output([k, n], dtype, wants.dw);
+          const dBias = io.output([n], dtype, wants.dBias);
+          fusedOf(backend).denseGrad!(
+            io.input(dy, [m, n], dtype), io.input(y, [m, n], dtype), io.input(x, [m, k], dtype), io.input(w, [k, n], dtype), act,
+            wants.dx ? dx : null, wants.dw ? dw : null, wants.dBias ? dBias : null,
+          );
+          const want = denseGradRef(dy, y, x, w, act, m, k, n);
+          if (wants.dx) expectValues(await io.read(dx), want.dx, dtype, 'reduction', 'dx');
+          if (wants.dw) expectValues(await io.read(dw), want.dw, dtype, 'reduction', 'dw');
+          if (wants.dBias) expectValues(await io.read(dBias), want.dBias, dtype, 'reduction', 'dBias');
+        }), { requires: [dtype] });
+      }
+    }
+  }
+}
+
+/** Softmax inputs: [rows, n] values, random and special. */
+const SOFTMAX_INPUTS: readonly { name: string; x: number[]; n: number }[] = [
+  { name: '4x10', x: values(40, 1, -3, 3), n: 10 },
+  { name: '3x33', x: values(99, 2, -3, 3), n: 33 },
+  { name: 'one class', x: [2.5, -1], n: 1 },
+  { name: 'large logits', x: [1000, 1000, -1000, 1000, 1000, 999], n: 2 },
+  { name: '-Infinity', x: [-Infinity, 0, 1, 1000, 999, -Infinity], n: 3 },
+];
+
+function softmaxCases(backend: string): void {
+  for (const dtype of FLOATS) {
+    for (const log of [false, true]) {
+      for (const { name, x: raw, n } of SOFTMAX_INPUTS) {
+        check(`${dtype} ${log ? 'log-softmax' : 'softmax'} ${name}`, () => withBuffers(backend, async (io) => {
+          const x = storedAll(raw, dtype);
+          const out = io.output([x.length / n, n], dtype);
+          fusedOf(backend).softmax!(io.input(x, [x.length / n, n], dtype), log, out);
+          expectValues(await io.read(out), softmaxRef(x, n, log), dtype, 'elementwise', 'softmax');
+        }), { requires: [dtype] });
+      }
+    }
+  }
+}
+
+function softmaxGradCases(backend: string): void {
+  for (const dtype of FLOATS) {
+    for (const log of [false, true]) {
+      for (const { name, x: raw, n } of SOFTMAX_INPUTS.slice(0, 3)) {
+        check(`${dtype} ${log ? 'log-softmax' : 'softmax'} ${name}`, () => withBuffers(backend, async (io) => {
+          const shape = [raw.length / n, n];
+          const y = storedAll(softmaxRef(storedAll(raw, dtype), n, log), dtype);
+          const dy = storedAll(values(raw.length, n, -2, 2), dtype);
+          const out = io.output(shape, dtype);
+          fusedOf(backend).softmaxGrad!(io.input(dy, shape, dtype), io.input(y, shape, dtype), log, out);
+          expectValues(await io.read(out), softmaxGradRef(dy, y, n, log), dtype, 'reduction', 'softmaxGrad');
+        }), { requires: [dtype] });
+      }
+    }
+  }
+}
+
+/**
+ * A crossentropy case in `dtype`: logits in [-3, 3] or unnormalized probabilities in
+ * [0.05, 1.05]; labels as class indices or as rows of weights in [0, 1) that need not sum to 1
+ * (so that the gradient's Σt shows).
+ */
+function ceCase(dtype: DType, rows: number, n: number, sparse: boolean, fromLogits: boolean, seed: number): CE {
+  const pred = storedAll(fromLogits ? values(rows * n, seed, -3, 3) : values(rows * n, seed, 0.05, 1.05), dtype);
+  const labels = sparse
+    ? Array.from({ length: rows }, (_, r) => (r * 7 + seed) % n)
+    : storedAll(values(rows * n, seed + 1, 0, 1), dtype);
+  return { pred, labels, sparse, fromLogits, rows, n, lo: stored(EPSILON, dtype), hi: stored(1 - EPSILON, dtype) };
+}
+
+/**
+ * Probability rows at the clip's edges: q exactly ε (kept: maximum's tie passes the gradient),
+ * exactly 1 - ε (kept: so does minimum's), below ε and above 1 - ε (clipped). The first row is
+ * built to sum to exactly 1, so that q = p in every precision.
+ */
+function clipCase(dtype: DType, sparse: boolean): CE {
+  const lo = stored(EPSILON, dtype);
+  const hi = stored(1 - EPSILON, dtype);
+  const rest = Math.max(0, 1 - hi - lo);
+  if (lo + hi + rest !== 1) throw new Error(`the tie row [${lo}, ${hi}, ${rest}] does not sum to 1 in ${dtype}`);
+  const pred = [lo, hi, rest, 0.5, 1e-9, 0.5, 1, 0, 1e-9].map((v) => stored(v, dtype));
+  const labels = sparse ? [0, 1, 0] : storedAll([0.25, 0.5, 0.25, 0.5, 0.25, 0.25, 0.3, 0.3, 0.4], dtype);
+  return { pred, labels, sparse, fromLogits: false, rows: 3, n: 3, lo, hi };
+}
+
+/** Special cases, each for both dtypes. */
+const CE_SPECIAL: readonly { name: string; make(dtype: DType): CE; smooth: boolean }[] = [
+  {
+    name: 'logits out-of-range class index',
+    make: (dt) => ({ ...ceCase(dt, 4, 5, true, true, 3), labels: [-1, 5, 2, 1000] }),
+    smooth: false,
+  },
+  {
+    name: 'probabilities out-of-range class index',
+    make: (dt) => ({ ...ceCase(dt, 4, 5, true, false, 3), labels: [1, -3, 5, 4] }),
+    smooth: false,
+  },
+  { name: 'probabilities at and past the clip bounds, class index', make: (dt) => clipCase(dt, true), smooth: false },
+  { name: 'probabilities at and past the clip bounds, label rows', make: (dt) => clipCase(dt, false), smooth: false },
+  {
+    name: 'large logits',
+    make: (dt) => ({ ...ceCase(dt, 3, 3, true, true, 0), pred: [1000, -1000, 0, 1000, 1000, -1000, -1000, 999, 1000], labels: [0, 1, 1] }),
+    smooth: true,
+  },
+  {
+    name: '-Infinity logits, class index',
+    make: (dt) => ({ ...ceCase(dt, 2, 3, true, true, 0), pred: [-Infinity, 0, 1, 2, -Infinity, -Infinity], labels: [1, 0] }),
+    smooth: false,
+  },
+];
+
+/**
+ * Every combination of logits or probabilities and class indices or label rows at three sizes,
+ * then the special cases; `smooth` where finite differences apply.
+ */
+function ceCases(dtype: DType): { name: string; make(): CE; smooth: boolean }[] {
+  const out: { name: string; make(): CE; smooth: boolean }[] = [];
+  for (const fromLogits of [true, false]) {
+    for (const sparse of [true, false]) {
+      for (const [rows, n] of [[4, 5], [1, 3], [3, 33]]) {
+        const name = `${fromLogits ? 'logits' : 'probabilities'} ${sparse ? 'class index' : 'label rows'} ${rows}x${n}`;
+        out.push({ name, make: () => ceCase(dtype, rows, n, sparse, fromLogits, rows + n), smooth: true });
+      }
+    }
+  }
+  return [...out, ...CE_SPECIAL.map((s) => ({ name: s.name, make: () => s.make(dtype), smooth: s.smooth }))];
+}
+
+const labelsDType = (c: CE, dtype: DType): DType => (c.sparse ? 'int32' : dtype);
+const labelsShape = (c: CE): number[] => (c.sparse ? [c.rows] : [c.rows, c.n]);
+
+function crossEntropyCases(backend: string): void {
+  for (const dtype of FLOATS) {
+    for (const { name, make } of ceCases(dtype)) {
+      check(`${dtype} ${name}`, () => withBuffers(backend, async (io) => {
+        const c = make();
+        const out = io.output([c.rows], dtype);
+        fusedOf(backend).crossEntropy!(
+          io.input(c.pred, [c.rows, c.n], dtype), io.input(c.labels, labelsShape(c), labelsDType(c, dtype)), c.fromLogits, EPSILON, out,
+        );
+        expectValues(await io.read(out), ceRef(c), dtype, 'reduction', 'crossEntropy');
+      }), { requires: [dtype, 'int32'] });
+    }
+  }
+}
+
+/** Finite differences in float64 are good to about 1e-8 here; float32 results get the reduction tolerance. */
+const FD_TOLERANCE: Record<'float32' | 'float64', { rtol: number; atol: number }> = {
+  float32: TOLERANCE.reduction.float32,
+  float64: { rtol: 1e-6, atol: 1e-7 },
+};
+
+function crossEntropyGradCases(backend: string): void {
+  for (const dtype of FLOATS) {
+    for (const { name, make, smooth } of ceCases(dtype)) {
+      check(`${dtype} ${name}`, () => withBuffers(backend, async (io) => {
+        const c = make();
+        const dy = storedAll(values(c.rows, c.n, -1.5, 1.5), dtype);
+        const out = io.output([c.rows, c.n], dtype);
+        fusedOf(backend).crossEntropyGrad!(
+          io.input(c.pred, [c.rows, c.n], dtype), io.input(c.labels, labelsShape(c), labelsDType(c, dtype)), c.fromLogits, EPSILON,
+          io.input(dy, [c.rows], dtype), out,
+        );
+        const got = await io.read(out);
+        expectValues(got, ceGradRef(c, dy), dtype, 'reduction', 'crossEntropyGrad against the oracle');
+        // finite differences only where the loss is smooth around pred (no clip edge, no infinity)
+        if (smooth) expectValues(got, ceGradFiniteDifferences(c, dy), dtype, 'reduction', 'crossEntropyGrad against finite differences', FD_TOLERANCE[dtype as 'float32' | 'float64']);
+      }), { requires: [dtype, 'int32'] });
+    }
+  }
+  // The oracle's tie rules are kiln's: its gradient at the clip's edges is the composed one.
+  check('the oracle agrees with the composed gradient at the clip bounds', async () => {
+    for (const sparse of [true, false]) {
+      const c = clipCase('float64', sparse);
+      const dy = [0.5, -1.25, 2];
+      const t = sparse ? weightsFromIndices(c) : c.labels;
+      const composed = kiln.tidy(() => kiln.grad((p) => {
+        const q = ops.clip(ops.divide(p, ops.sum(p, -1, true)), EPSILON, 1 - EPSILON);
+        const rowLoss = ops.neg(ops.sum(ops.multiply(kiln.tensor(t, [c.rows, c.n], 'float64'), ops.log(q)), -1));
+        return ops.sum(ops.multiply(rowLoss, kiln.tensor(dy, [c.rows], 'float64')));
+      })(kiln.tensor(c.pred, [c.rows, c.n], 'float64')) as kiln.Tensor);
+      expectValues(Array.from(await composed.data()), ceGradRef(c, dy), 'float64', 'reduction', `composed gradient (${sparse ? 'class index' : 'label rows'})`);
+      composed.dispose();
+    }
+  }, { requires: ['float64'] });
+}
+
+function weightsFromIndices(c: CE): number[] {
+  return Array.from({ length: c.rows }, (_, r) => weightsOf(c, r)!).flat();
+}
+
+/** Every rule with every option that changes its slots or its formula. */
+const UPDATES: readonly { name: string; rule: UpdateRule; hyper: number[]; slots: number }[] = [
+  { name: 'sgd', rule: 'sgd', hyper: [0.1, 0, 0], slots: 0 },
+  { name: 'sgd momentum', rule: 'sgd', hyper: [0.1, 0.9, 0], slots: 1 },
+  { name: 'sgd nesterov', rule: 'sgd', hyper: [0.1, 0.9, 1], slots: 1 },
+  // alpha = lr·sqrt(1 - beta2^t) / (1 - beta1^t) at t = 3
+  { name: 'adam', rule: 'adam', hyper: [(0.01 * Math.sqrt(1 - 0.999 ** 3)) / (1 - 0.9 ** 3), 0.9, 0.999, 1e-7], slots: 2 },
+  { name: 'adam amsgrad', rule: 'adam', hyper: [(0.01 * Math.sqrt(1 - 0.999 ** 3)) / (1 - 0.9 ** 3), 0.9, 0.999, 1e-7], slots: 3 },
+  { name: 'rmsprop', rule: 'rmsprop', hyper: [0.01, 0.9, 0, 1e-7, 0], slots: 1 },
+  { name: 'rmsprop momentum', rule: 'rmsprop', hyper: [0.01, 0.9, 0.5, 1e-7, 0], slots: 2 },
+  { name: 'rmsprop centered', rule: 'rmsprop', hyper: [0.01, 0.9, 0, 1e-7, 1], slots: 2 },
+  { name: 'rmsprop momentum centered', rule: 'rmsprop', hyper: [0.01, 0.9, 0.5, 1e-7, 1], slots: 3 },
+  { name: 'adagrad', rule: 'adagrad', hyper: [0.1, 1e-7], slots: 1 },
+];
+
+/**
+ * Slot values a real optimizer could hold: second moments and accumulators are positive, and
+ * centered rmsprop's velocity is above its squared average.
+ */
+function slotValues(rule: UpdateRule, hyper: readonly number[], count: number, size: number, seed: number): number[][] {
+  const slots = Array.from({ length: count }, (_, s) => values(size, seed + s, -1, 1));
+  const nonNegative = rule === 'adagrad' || rule === 'rmsprop' ? [0] : rule === 'adam' ? [1, 2] : [];
+  // kept from 0 so that float32's rounding of a small denominator does not swamp the tolerance
+  for (const s of nonNegative) if (s < count) slots[s] = slots[s].map((v) => 0.1 + Math.abs(v));
+  if (rule === 'rmsprop' && hyper[4]) slots[0] = slots[0].map((v, i) => v + slots[count - 1][i] ** 2);
+  return slots;
+}
+
+function updateCases(backend: string): void {
+  const size = 1031;
+  for (const dtype of FLOATS) {
+    for (const { name, rule, hyper, slots: count } of UPDATES) {
+      check(`${dtype} ${name}`, () => withBuffers(backend, async (io) => {
+        const w = storedAll(values(size, 11), dtype);
+        const g = storedAll(values(size, 12), dtype);
+        const slots = slotValues(rule, hyper, count, size, 13).map((s) => storedAll(s, dtype));
+        const outs = Array.from({ length: count + 1 }, () => io.output([size], dtype));
+        fusedOf(backend).applyUpdate!(
+          rule, hyper, io.input(w, [size], dtype), io.input(g, [size], dtype), slots.map((s) => io.input(s, [size], dtype)), outs,
+        );
+        const want = updateRef(rule, hyper, w, g, slots);
+        for (let k = 0; k < outs.length; k++) {
+          expectValues(await io.read(outs[k]), want[k], dtype, 'elementwise', k === 0 ? "w'" : `slot ${k - 1}'`);
+        }
+      }), { requires: [dtype] });
+    }
+  }
+}
+
+const CASES: Record<keyof FusedKernels, (backend: string) => void> = {
+  dense: denseCases,
+  denseGrad: denseGradCases,
+  softmax: softmaxCases,
+  softmaxGrad: softmaxGradCases,
+  crossEntropy: crossEntropyCases,
+  crossEntropyGrad: crossEntropyGradCases,
+  applyUpdate: updateCases,
+};
+
+describeBackends('fused', (backend) => {
+  const fused = fusedOf(backend);
+  check('has only contract fused kernels', () => {
+    for (const [name, f] of Object.entries(fused)) {
+      expect(FUSED_KERNELS, `unknown fused kernel '${name}'`).toContain(name);
+      expect(typeof f, name).toBe('function');
+    }
+  });
+  for (const name of FUSED_KERNELS) {
+    if (fused[name]) group(name, () => CASES[name](backend));
+    else console.log(`conformance: backend '${backend}' has no fused kernel '${name}': composed path only`);
+  }
+});
