@@ -2,8 +2,8 @@
  * The native addon's TypeScript type (declared here and nowhere else) and its loader.
  *
  * The boundary is a few functions over integer buffer ids; a kernel call is one `run` with its
- * tensors and integer attributes packed into an Int32Array, so crossing into C++ costs one
- * N-API call and no per-call objects.
+ * tensors and integer attributes packed into an Int32Array and its float attributes in a
+ * Float64Array, both reused, so crossing into C++ costs one N-API call and no per-call objects.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -14,7 +14,10 @@ import type { DType, TypedArray } from '../contract.js';
 export interface NativeAddon {
   /** The device the kernels run on ('cpu'; a CUDA build would say so). */
   readonly device: string;
-  /** The kernel table's rows, named as the contract's (`unary:exp`, `matmul`); `run` takes an index into it. */
+  /**
+   * The kernel table's rows, named as the contract's (`unary:exp`, `matmul`, `fused:dense`,
+   * `fused:applyUpdate:adam`); `run` takes an index into it.
+   */
   readonly kernels: readonly string[];
   /** A new buffer of `size` elements of the dtype whose code is `dtype` (DTYPE_CODES). */
   alloc(dtype: number, size: number): number;
@@ -25,9 +28,12 @@ export interface NativeAddon {
   read(id: number): TypedArray;
   /**
    * Runs kernel row `kernel`. `args` holds [numTensors, (id, rank, ...dims) per tensor, numInts,
-   * ...ints], the output tensor last; `value` is pad's fill value (0 for other kernels).
+   * ...ints, numFloats], the outputs last; `floats` holds the float attributes (pad's fill value,
+   * epsilons, optimizer hyper-parameters) in its first numFloats entries. A fused kernel's
+   * absent optional tensor (a null bias or an unwanted gradient) is sent as id 0 with rank 0:
+   * no buffer has id 0.
    */
-  run(kernel: number, args: Int32Array, value: number): void;
+  run(kernel: number, args: Int32Array, floats: Float64Array): void;
   /** Live buffers and their bytes, as the contract's memory() counts them. */
   memory(): { numBuffers: number; numBytes: number };
   /** The buffer pool: bytes held from the system, bytes parked for reuse, and hit/miss counts. */

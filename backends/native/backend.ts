@@ -1,10 +1,15 @@
 import type {
-  ArgReduceOp, Backend, BinaryOp, DType, MemoryInfo, ReduceOp, TensorInfo, TypedArray, UnaryOp,
+  ArgReduceOp, Backend, BinaryOp, DType, FusedActivation, FusedKernels, MemoryInfo, ReduceOp, TensorInfo, TypedArray,
+  UnaryOp,
 } from '../contract.js';
-import { ARG_REDUCE_OPS, BINARY_OPS, REDUCE_OPS, UNARY_OPS } from '../contract.js';
+import { ARG_REDUCE_OPS, BINARY_OPS, FUSED_ACTIVATIONS, REDUCE_OPS, UNARY_OPS, UPDATE_RULES } from '../contract.js';
 import { DTYPE_CODES, type NativeAddon } from './addon.js';
 
-/** The contract's rows, named as the addon's kernel table names them. */
+/**
+ * The rows the addon must have, named as its kernel table names them: the contract's, then the
+ * fused kernels' (one each, applyUpdate one per rule). An addon built before a row was added is
+ * reported out of date.
+ */
 export const NATIVE_ROWS: readonly string[] = [
   ...UNARY_OPS.map((o) => `unary:${o}`),
   ...BINARY_OPS.map((o) => `binary:${o}`),
@@ -12,7 +17,12 @@ export const NATIVE_ROWS: readonly string[] = [
   ...REDUCE_OPS.map((o) => `reduce:${o}`),
   ...ARG_REDUCE_OPS.map((o) => `argReduce:${o}`),
   'cumsum', 'matmul', 'transpose', 'slice', 'pad', 'concat', 'broadcastTo', 'gather', 'scatterAdd',
+  'fused:dense', 'fused:denseGrad', 'fused:softmax', 'fused:softmaxGrad', 'fused:crossEntropy', 'fused:crossEntropyGrad',
+  ...UPDATE_RULES.map((r) => `fused:applyUpdate:${r}`),
 ];
+
+/** The activation's code in the fused Dense rows (src/cpu/dense.cc's Act). */
+const ACTIVATION_CODES = Object.fromEntries(FUSED_ACTIVATIONS.map((a, i) => [a, i])) as Record<FusedActivation, number>;
 
 /**
  * The C++ backend: buffers live in the addon (pooled by size class), and every kernel is one
@@ -26,6 +36,32 @@ export class NativeBackend implements Backend {
   /** The call being encoded: reused between calls, grown when a call needs more. */
   private args = new Int32Array(256);
   private length = 0;
+  private floats = new Float64Array(8);
+
+  /** Every fused kernel of the contract, each one `run` of its row. */
+  readonly fused: FusedKernels = {
+    dense: (x, w, bias, activation, out) => {
+      this.run('fused:dense', [x, w, bias, out], [ACTIVATION_CODES[activation]]);
+    },
+    denseGrad: (dy, y, x, w, activation, dx, dw, dBias) => {
+      this.run('fused:denseGrad', [dy, y, x, w, dx, dw, dBias], [ACTIVATION_CODES[activation]]);
+    },
+    softmax: (x, log, out) => {
+      this.run('fused:softmax', [x, out], [log ? 1 : 0]);
+    },
+    softmaxGrad: (dy, y, log, out) => {
+      this.run('fused:softmaxGrad', [dy, y, out], [log ? 1 : 0]);
+    },
+    crossEntropy: (pred, labels, fromLogits, epsilon, out) => {
+      this.run('fused:crossEntropy', [pred, labels, out], [fromLogits ? 1 : 0], [epsilon]);
+    },
+    crossEntropyGrad: (pred, labels, fromLogits, epsilon, dy, out) => {
+      this.run('fused:crossEntropyGrad', [pred, labels, dy, out], [fromLogits ? 1 : 0], [epsilon]);
+    },
+    applyUpdate: (rule, hyper, w, g, slots, outs) => {
+      this.run(`fused:applyUpdate:${rule}`, [w, g, ...slots, ...outs], [], hyper);
+    },
+  };
 
   constructor(readonly addon: NativeAddon) {
     addon.kernels.forEach((name, i) => this.rows.set(name, i));
@@ -100,7 +136,7 @@ export class NativeBackend implements Backend {
   }
 
   pad(x: TensorInfo, pads: readonly (readonly [number, number])[], value: number, out: TensorInfo): void {
-    this.run('pad', [x, out], pads.flat(), value);
+    this.run('pad', [x, out], pads.flat(), [value]);
   }
 
   concat(xs: readonly TensorInfo[], axis: number, out: TensorInfo): void {
@@ -119,20 +155,33 @@ export class NativeBackend implements Backend {
     this.run('scatterAdd', [updates, indices, out], [axis]);
   }
 
-  /** Encodes [numTensors, (id, rank, ...dims)*, numInts, ...ints] and runs the row. */
-  private run(row: string, tensors: readonly TensorInfo[], ints: readonly number[] = [], value = 0): void {
+  /**
+   * Encodes [numTensors, (id, rank, ...dims)*, numInts, ...ints, numFloats] (a null tensor as id
+   * 0, rank 0), puts the floats in their reused array, and runs the row.
+   */
+  private run(
+    row: string, tensors: readonly (TensorInfo | null)[], ints: readonly number[] = [], floats: readonly number[] = [],
+  ): void {
     const kernel = this.rows.get(row);
     if (kernel === undefined) throw new Error(`native: the addon has no kernel row '${row}'`);
     this.args[0] = tensors.length;
     this.length = 1;
     for (const t of tensors) {
+      if (t === null) {
+        this.push(0);
+        this.push(0);
+        continue;
+      }
       this.push(t.id);
       this.push(t.shape.length);
       for (const d of t.shape) this.push(d);
     }
     this.push(ints.length);
     for (const v of ints) this.push(v);
-    this.addon.run(kernel, this.args, value);
+    this.push(floats.length);
+    if (floats.length > this.floats.length) this.floats = new Float64Array(floats.length);
+    this.floats.set(floats);
+    this.addon.run(kernel, this.args, this.floats);
   }
 
   private push(v: number): void {

@@ -21,7 +21,10 @@
         "src/cpu/gemm.cc",
         "src/cpu/gemm_avx512.cc",
         "src/cpu/gemm_avx2.cc",
-        "src/cpu/gemm_portable.cc"
+        "src/cpu/gemm_portable.cc",
+        "src/cpu/dense.cc",
+        "src/cpu/softmax.cc",
+        "src/cpu/update.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
@@ -31,10 +34,13 @@
       # (target_clones, #pragma GCC target) behind run-time CPU checks.
       # -fno-math-errno lets sqrt/floor/round become single instructions; -ffp-contract=off keeps
       # a*b+c from fusing where the reference rounds twice (explicit FMAs are in the GEMM only).
-      "cflags_cc": ["-std=gnu++17", "-O3", "-fno-math-errno", "-ffp-contract=off", "-fexceptions", "-Wno-unused-function"],
+      # -fno-trapping-math changes no value (nothing reads the floating-point exception flags) but
+      # lets a select between computed values, such as exp's saturation in src/cpu/vmath.h,
+      # become a vector blend: with trapping math GCC keeps such loops scalar.
+      "cflags_cc": ["-std=gnu++17", "-O3", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off", "-fexceptions", "-Wno-unused-function"],
       "xcode_settings": {
         "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
-        "OTHER_CPLUSPLUSFLAGS": ["-std=c++17", "-O3", "-fno-math-errno", "-ffp-contract=off"]
+        "OTHER_CPLUSPLUSFLAGS": ["-std=c++17", "-O3", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off"]
       },
       "msvs_settings": { "VCCLCompilerTool": { "ExceptionHandling": 1 } }
     }

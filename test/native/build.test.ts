@@ -13,6 +13,7 @@ import * as kiln from '../../src/index.js';
 import { findBackend } from '../../src/backends.js';
 import { NATIVE_ROWS, type NativeBackend } from '../../backends/native/backend.js';
 import { KERNEL_ROWS } from '../conformance/harness.js';
+import { FUSED_KERNELS } from '../../backends/contract.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const native = kiln.listBackends().find((b) => b.name === 'native');
@@ -25,10 +26,12 @@ describe('the native backend build', () => {
     if (!available) expect(native?.reason).toMatch(/^addon (not built|failed to load|sources not found|is out of date)/);
   });
 
-  it.runIf(available)('implements every kernel row of the contract', async () => {
+  it.runIf(available)('implements every kernel row of the contract, and every fused kernel', async () => {
     const b = (await findBackend('native')) as NativeBackend;
-    expect([...NATIVE_ROWS].sort()).toEqual([...KERNEL_ROWS].sort());
-    expect([...b.addon.kernels].sort()).toEqual([...KERNEL_ROWS].sort());
+    expect(NATIVE_ROWS.filter((r) => !r.startsWith('fused:')).sort()).toEqual([...KERNEL_ROWS].sort());
+    for (const k of FUSED_KERNELS) expect(NATIVE_ROWS.some((r) => r === `fused:${k}` || r.startsWith(`fused:${k}:`))).toBe(true);
+    expect(Object.keys(b.fused).sort()).toEqual([...FUSED_KERNELS].sort());
+    expect([...b.addon.kernels].sort()).toEqual([...NATIVE_ROWS].sort());
     expect(['avx512', 'avx2', 'portable']).toContain(b.addon.isa());
     expect(b.dtypes).toEqual(['float32', 'float64', 'int32', 'bool']);
   });

@@ -115,7 +115,7 @@ describe.runIf(available)('native GEMM against reference', () => {
         const ids = [addon.alloc(0, m * k), addon.alloc(0, k * n), addon.alloc(0, m * n)];
         addon.write(ids[0], A); addon.write(ids[1], B);
         const sa = tA ? [k, m] : [m, k], sb = tB ? [n, k] : [k, n];
-        addon.run(addon.kernels.indexOf('matmul'), Int32Array.from([3, ids[0], 2, ...sa, ids[1], 2, ...sb, ids[2], 2, m, n, 2, +tA, +tB]), 0);
+        addon.run(addon.kernels.indexOf('matmul'), Int32Array.from([3, ids[0], 2, ...sa, ids[1], 2, ...sb, ids[2], 2, m, n, 2, +tA, +tB, 0]), new Float64Array(0));
         const C = addon.read(ids[2]);
         let worst = 0;
         for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {

@@ -19,6 +19,7 @@ trap 'rm -rf "$WORK"' EXIT
 cat > "$WORK/train.mjs" <<JS
 import { createRequire } from 'node:module';
 import * as kiln from '$ROOT/dist/src/index.js';
+import { NativeBackend } from '$ROOT/dist/backends/native/backend.js';
 // valgrind emulates up to AVX2, so the addon picks its AVX2 (or portable) code paths here.
 const addon = createRequire(import.meta.url)('$ROOT/backends/native/build/Release/kiln_native.node');
 await kiln.setBackend('native');
@@ -51,6 +52,57 @@ kiln.tidy(() => {
   kiln.ops.matmul(big, kiln.random.normal([200, 180])).dataSync();
   (kiln.grad((t) => kiln.ops.sum(kiln.ops.take(t, [1, 1, 0], 1)))(a)).dataSync();
 });
+// Every fused kernel called directly (the fit reaches dense, denseGrad and adam), on both float
+// dtypes, with absent tensors, a NaN and an out-of-range sparse label.
+const nb = new NativeBackend(addon);
+const ids = [];
+for (const dtype of ['float32', 'float64']) {
+  const t = (shape, f = (i) => Math.sin(i * 1.3)) => {
+    const n = shape.reduce((a, c) => a * c, 1);
+    const id = nb.alloc(dtype, n);
+    nb.write(id, (dtype === 'float32' ? Float32Array : Float64Array).from({ length: n }, (_, i) => f(i)));
+    ids.push(id);
+    return { id, shape, dtype };
+  };
+  const labels = (values) => {
+    const id = nb.alloc('int32', values.length);
+    nb.write(id, Int32Array.from(values));
+    ids.push(id);
+    return { id, shape: [values.length], dtype: 'int32' };
+  };
+  for (const [m, k, n] of [[33, 20, 45], [1, 300, 70], [200, 90, 130]]) {
+    const x = t([m, k]), w = t([k, n]), y = t([m, n]), dy = t([m, n]);
+    for (const act of ['linear', 'relu', 'sigmoid', 'tanh']) {
+      nb.fused.dense(x, w, act === 'tanh' ? null : t([n]), act, y);
+      nb.fused.denseGrad(dy, y, x, w, act, act === 'relu' ? null : t([m, k]), t([k, n]), act === 'sigmoid' ? null : t([n]));
+    }
+  }
+  const logits = t([40, 7], (i) => (i === 9 ? NaN : Math.sin(i) * 5)), out = t([40, 7]);
+  const probs = t([40, 7], (i) => Math.abs(Math.sin(i))), targets = t([40, 7], (i) => (i % 7 === 2 ? 1 : 0));
+  const sparse = labels(Array.from({ length: 40 }, (_, i) => (i === 3 ? 9 : i % 7)));
+  for (const log of [false, true]) {
+    nb.fused.softmax(logits, log, out);
+    nb.fused.softmaxGrad(t([40, 7]), out, log, t([40, 7]));
+  }
+  for (const fromLogits of [false, true]) {
+    for (const l of [sparse, targets]) {
+      nb.fused.crossEntropy(fromLogits ? logits : probs, l, fromLogits, 1e-7, t([40]));
+      nb.fused.crossEntropyGrad(fromLogits ? logits : probs, l, fromLogits, 1e-7, t([40]), t([40, 7]));
+    }
+  }
+  const size = 40000;  // over the threshold for worker threads
+  const rules = [
+    ['sgd', [0.1, 0, 0], 0], ['sgd', [0.1, 0.9, 1], 1], ['adam', [0.01, 0.9, 0.999, 1e-7], 3],
+    ['rmsprop', [0.01, 0.9, 0.5, 1e-7, 1], 3], ['rmsprop', [0.01, 0.9, 0, 1e-7, 0], 1], ['adagrad', [0.1, 1e-7], 1],
+  ];
+  for (const [rule, hyper, slots] of rules) {
+    const positive = (i) => 1 + Math.abs(Math.sin(i));
+    nb.fused.applyUpdate(rule, hyper, t([size]), t([size]), Array.from({ length: slots }, () => t([size], positive)),
+      Array.from({ length: slots + 1 }, () => t([size])));
+  }
+}
+nb.readSync(ids[ids.length - 1]);
+ids.forEach((id) => nb.free(id));
 kiln.dispose([x, y]);
 model.dispose();
 console.log(JSON.stringify({ isa: addon.isa(), threads: addon.numThreads(), loss: h.history.loss.map((v) => +v.toFixed(4)), memory: kiln.memory() }));

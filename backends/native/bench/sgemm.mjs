@@ -26,14 +26,15 @@ for (const n of sizes.length ? sizes : [256, 512, 1024, 2048]) {
   const c = addon.alloc(0, n * n);
   addon.write(a, random(n * n));
   addon.write(b, random(n * n));
-  const args = new Int32Array([3, a, 2, n, n, b, 2, n, n, c, 2, n, n, 2, 0, 0]);
-  addon.run(MATMUL, args, 0); // warm-up: page faults, packing buffers
+  const args = new Int32Array([3, a, 2, n, n, b, 2, n, n, c, 2, n, n, 2, 0, 0, 0]);
+  const floats = new Float64Array(0);
+  addon.run(MATMUL, args, floats); // warm-up: page faults, packing buffers
   const flops = 2 * n ** 3;
   let reps = Math.max(3, Math.ceil(2e9 / flops));
   let best = Infinity;
   for (let trial = 0; trial < Number(process.env.TRIALS ?? 3); trial++) {
     const t0 = process.hrtime.bigint();
-    for (let r = 0; r < reps; r++) addon.run(MATMUL, args, 0);
+    for (let r = 0; r < reps; r++) addon.run(MATMUL, args, floats);
     best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9 / reps);
   }
   console.log(`n=${String(n).padStart(4)}  ${(flops / best / 1e9).toFixed(1).padStart(7)} GFLOPS  (${(best * 1e3).toFixed(2)} ms)`);

@@ -120,9 +120,10 @@ Napi::Value Read(const Napi::CallbackInfo& info) {
   });
 }
 
-// run(kernel, args, value). args is an Int32Array:
-//   [numTensors, (id, rank, dims...) per tensor, numInts, ints...]
-// with the output tensor last; value is pad's fill value (0 elsewhere).
+// run(kernel, args, floats). args is an Int32Array:
+//   [numTensors, (id, rank, dims...) per tensor, numInts, ints..., numFloats]
+// with the outputs last and id 0 (rank 0) for an absent optional tensor; floats is a
+// Float64Array whose first numFloats values are the float attributes.
 Napi::Value Run(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     State& s = state(info);
@@ -130,32 +131,44 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
     const KernelRow* rows = s.table.device().kernels(&count);
     int32_t kernel = int_arg(info, 0, "run");
     if (kernel < 0 || static_cast<size_t>(kernel) >= count) internal_error("run: no kernel " + std::to_string(kernel));
-    if (info.Length() < 3 || !info[1].IsTypedArray() || !info[2].IsNumber()) internal_error("run: expected (kernel, Int32Array, number)");
+    const KernelRow& row = rows[kernel];
+    if (info.Length() < 3 || !info[1].IsTypedArray() || !info[2].IsTypedArray()) internal_error("run: expected (kernel, Int32Array, Float64Array)");
     auto args = info[1].As<Napi::TypedArray>();
+    auto floats = info[2].As<Napi::TypedArray>();
     if (args.TypedArrayType() != napi_int32_array) internal_error("run: args must be an Int32Array");
+    if (floats.TypedArrayType() != napi_float64_array) internal_error("run: floats must be a Float64Array");
     const int32_t* p = static_cast<const int32_t*>(typed_data(args));
     const size_t len = args.ElementLength();
     size_t pos = 0;
+    auto fail = [&](const std::string& what) { internal_error(std::string(row.name) + ": " + what); };
     auto next = [&](const char* what) {
-      if (pos >= len) internal_error(std::string(rows[kernel].name) + ": args end before " + what);
+      if (pos >= len) fail(std::string("args end before ") + what);
       return p[pos++];
     };
     int32_t nt = next("the tensor count");
-    if (nt < 1 || nt > 4096) internal_error(std::string(rows[kernel].name) + ": bad tensor count");
+    if (nt < row.outputs || nt > 4096) fail("bad tensor count");
     s.tensors.resize(nt);
     for (int32_t t = 0; t < nt; t++) {
-      const Buffer& b = s.table.get(next("a tensor id"));
+      int32_t id = next("a tensor id");
       int32_t rank = next("a rank");
-      if (rank < 0 || rank > kMaxRank) internal_error(std::string(rows[kernel].name) + ": rank " + std::to_string(rank) + " is over " + std::to_string(kMaxRank));
-      if (pos + rank > len) internal_error(std::string(rows[kernel].name) + ": args end inside a shape");
+      if (id == 0) {
+        if (!row.optional) fail("tensor " + std::to_string(t) + " is absent, which this kernel does not allow");
+        if (rank != 0) fail("an absent tensor with a shape");
+        s.tensors[t] = TensorRef{};
+        s.tensors[t].present = false;
+        continue;
+      }
+      const Buffer& b = s.table.get(id);
+      if (rank < 0 || rank > kMaxRank) fail("rank " + std::to_string(rank) + " is over " + std::to_string(kMaxRank));
+      if (pos + rank > len) fail("args end inside a shape");
       int64_t size = 1;
       for (int32_t d = 0; d < rank; d++) {
-        if (p[pos + d] < 0) internal_error(std::string(rows[kernel].name) + ": negative dim");
+        if (p[pos + d] < 0) fail("negative dim");
         size *= p[pos + d];
       }
       if (size != b.size) {
-        internal_error(std::string(rows[kernel].name) + ": tensor " + std::to_string(t) + " has " + std::to_string(size) +
-                       " elements by its shape but its buffer holds " + std::to_string(b.size));
+        fail("tensor " + std::to_string(t) + " has " + std::to_string(size) + " elements by its shape but its buffer holds " +
+             std::to_string(b.size));
       }
       s.tensors[t] = TensorRef{b.data, b.dtype, b.size, rank, p + pos};
       pos += rank;
@@ -164,10 +177,16 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
     call.tensors = s.tensors.data();
     call.num_tensors = nt;
     call.num_ints = next("the attribute count");
-    if (call.num_ints < 0 || pos + call.num_ints > len) internal_error(std::string(rows[kernel].name) + ": bad attribute count");
+    if (call.num_ints < 0 || pos + call.num_ints > len) fail("bad attribute count");
     call.ints = p + pos;
-    call.value = info[2].As<Napi::Number>().DoubleValue();
-    if (call.out().size > 0) rows[kernel].fn(call);  // as core promises: no call for empty outputs
+    pos += call.num_ints;
+    call.num_floats = next("the float attribute count");
+    if (call.num_floats < 0 || static_cast<size_t>(call.num_floats) > floats.ElementLength()) fail("bad float attribute count");
+    call.floats = static_cast<const double*>(typed_data(floats));
+    // As core promises: no call when there is nothing to write.
+    bool work = false;
+    for (int32_t t = nt - row.outputs; t < nt; t++) work = work || s.tensors[t].size > 0;
+    if (work) row.fn(call);
     return info.Env().Undefined();
   });
 }

@@ -94,7 +94,7 @@ class SizeClassPool {
 class CpuDevice final : public Device {
  public:
   CpuDevice() {
-    cpu::RowSink sink{rows_, 0};
+    cpu::RowSink sink{rows_};
     cpu::add_unary_rows(sink);
     cpu::add_binary_rows(sink);
     cpu::add_select_rows(sink);
@@ -102,7 +102,9 @@ class CpuDevice final : public Device {
     cpu::add_matmul_rows(sink);
     cpu::add_movement_rows(sink);
     cpu::add_index_rows(sink);
-    count_ = sink.count;
+    cpu::add_dense_rows(sink);
+    cpu::add_softmax_rows(sink);
+    cpu::add_update_rows(sink);
   }
   const char* name() const override { return "cpu"; }
   void* allocate(size_t bytes) override { return pool_.take(bytes); }
@@ -110,17 +112,15 @@ class CpuDevice final : public Device {
   void upload(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
   void download(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
   const KernelRow* kernels(size_t* count) const override {
-    *count = count_;
-    return rows_;
+    *count = rows_.size();
+    return rows_.data();
   }
   void trim() override { pool_.trim(); }
   PoolStats stats() const override { return pool_.stats(); }
 
-
  private:
   mutable SizeClassPool pool_;
-  KernelRow rows_[64];
-  size_t count_ = 0;
+  std::vector<KernelRow> rows_;
 };
 
 }  // namespace

@@ -5,7 +5,10 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
+#include <string>
 #include <type_traits>
+#include <vector>
 
 #include "../call.h"
 #include "../threadpool.h"
@@ -137,11 +140,27 @@ inline void around_axis(const TensorRef& x, int axis, int64_t* outer, int64_t* n
   *n = x.rank > 0 ? x.dim(axis) : 1;
 }
 
+// The fused kernels' tensors depend on one another's shapes (x [m, k] with w [k, n]), which the
+// boundary cannot check. Core checks them first, so only a bug fails these, but without them a
+// mismatch would read outside a buffer.
+inline void expect_tensors(const char* op, const Call& c, int count) {
+  if (c.num_tensors != count) internal_error(std::string(op) + ": expected " + std::to_string(count) + " tensors");
+}
+
+// Tensor i is present with exactly `dims`.
+inline void expect_shape(const char* op, const Call& c, int i, std::initializer_list<int64_t> dims) {
+  const TensorRef& t = c.in(i);
+  bool ok = t.present && t.rank == static_cast<int>(dims.size());
+  int d = 0;
+  for (int64_t want : dims) ok = ok && t.dim(d++) == want;
+  if (!ok) internal_error(std::string(op) + ": tensor " + std::to_string(i) + " is absent or misshapen");
+}
+
 // Family registration: each appends its rows to the CPU kernel table.
 struct RowSink {
-  KernelRow* rows;
-  size_t count;
-  void add(const char* name, KernelFn fn) { rows[count++] = KernelRow{name, fn}; }
+  std::vector<KernelRow>& rows;
+  void add(const char* name, KernelFn fn) { rows.push_back(KernelRow{name, fn}); }
+  void add(const KernelRow& row) { rows.push_back(row); }
 };
 void add_unary_rows(RowSink& sink);
 void add_binary_rows(RowSink& sink);
@@ -150,5 +169,8 @@ void add_reduce_rows(RowSink& sink);
 void add_matmul_rows(RowSink& sink);
 void add_movement_rows(RowSink& sink);
 void add_index_rows(RowSink& sink);
+void add_dense_rows(RowSink& sink);
+void add_softmax_rows(RowSink& sink);
+void add_update_rows(RowSink& sink);
 
 }  // namespace kiln::cpu

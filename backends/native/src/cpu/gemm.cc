@@ -11,7 +11,7 @@
 #include <cstring>
 #include <string>
 
-#include "../threadpool.h"
+#include "ew.h"
 #include "gemm.h"
 
 namespace kiln::cpu {
@@ -62,7 +62,7 @@ const MicroKernel<double>& kernel_for<double>(Isa i) {
 
 // Block sizes in bytes of the panels they bound: an A panel (MR x KC) well inside L1, a B block
 // (KC x NC) inside L2, an A block (MC x KC) inside L3.
-constexpr int64_t kKcBytes = 1536;            // KC = 384 floats, 192 doubles: an AVX-512 A panel is 21 KiB
+constexpr int64_t kKcBytes = 1536;            // KC <= 384 floats, 192 doubles: an AVX-512 A panel <= 21 KiB
 constexpr int64_t kNcBlockBytes = 1 << 20;    // B block: 1 MiB
 constexpr int64_t kMcBlockBytes = 4 << 20;    // A block: 4 MiB
 
@@ -145,6 +145,36 @@ void direct(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_rs, int64_t a
   }
 }
 
+// One row times a row-major B (batch-1 inference): streaming B once beats packing all of it
+// into GEMM panels for a single row, which dominated batch-1 latency.
+template <class T>
+KILN_SIMD void gemv_row(int64_t n, int64_t k, const T* a, int64_t a_step, const T* b, int64_t b_row, T* c) {
+  for (int64_t j = 0; j < n; j++) c[j] = 0;
+  for (int64_t p = 0; p < k; p++) {
+    const T ap = a[p * a_step];
+    const T* bp = b + p * b_row;
+    for (int64_t j = 0; j < n; j++) c[j] += ap * bp[j];
+  }
+}
+
+// One contiguous row times a B whose columns are contiguous (a transposed weight: Dense's dx at
+// batch 1): a dot product per column, in eight lanes so that it vectorizes, streams B once.
+template <class T>
+KILN_SIMD void gemv_cols(int64_t n, int64_t k, const T* a, const T* b, int64_t b_col, T* c) {
+  for (int64_t j = 0; j < n; j++) {
+    const T* bj = b + j * b_col;
+    T lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t p = 0;
+    for (; p + 8 <= k; p += 8) {
+      for (int q = 0; q < 8; q++) lanes[q] += a[p + q] * bj[p + q];
+    }
+    for (; p < k; p++) lanes[0] += a[p] * bj[p];
+    T sum = 0;
+    for (int q = 0; q < 8; q++) sum += lanes[q];
+    c[j] = sum;
+  }
+}
+
 // Runs body(i) for i in [0, n): on the pool, or inline when the product is small.
 template <class F>
 void tasks(bool parallel, int64_t n, F&& body) {
@@ -156,31 +186,47 @@ void tasks(bool parallel, int64_t n, F&& body) {
 
 template <class T>
 void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_rs, int64_t a_cs, const T* b, int64_t b_rs,
-          int64_t b_cs, T* c, int64_t ldc) {
+          int64_t b_cs, T* c, int64_t ldc, const Epilogue<T>& epilogue) {
   if (m == 0 || n == 0) return;
-  if (k == 0) {
-    for (int64_t i = 0; i < m; i++) std::memset(c + i * ldc, 0, n * sizeof(T));
-    return;
-  }
+  auto finish = [&](T* block, int64_t rows, int64_t cols, int64_t j) {
+    if (epilogue.fn) epilogue.fn(epilogue.ctx, block, ldc, rows, cols, j);
+  };
   const double work = double(m) * double(n) * double(k);
-  if (work <= kDirectWork) return direct(m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, c, ldc);
+  const bool one_row = m == 1 && b_cs == 1;
+  const bool one_row_by_cols = m == 1 && a_cs == 1 && b_rs == 1;
+  if (k == 0 || one_row || one_row_by_cols || work <= kDirectWork) {
+    if (k == 0) {
+      for (int64_t i = 0; i < m; i++) std::memset(c + i * ldc, 0, n * sizeof(T));
+    } else if (one_row) {
+      gemv_row(n, k, a, a_cs, b, b_rs, c);
+    } else if (one_row_by_cols) {
+      gemv_cols(n, k, a, b, b_cs, c);
+    } else {
+      direct(m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, c, ldc);
+    }
+    return finish(c, m, n, 0);
+  }
   const MicroKernel<T>& uk = kernel_for<T>(isa());
   const int mr = uk.mr, nr = uk.nr;
   const bool parallel = work > kSerialWork && ThreadPool::instance().threads() > 1 && !ThreadPool::in_task();
   const int threads = parallel ? ThreadPool::instance().threads() : 1;
 
-  const int64_t KC = kKcBytes / int64_t(sizeof(T));
-  const int64_t kc_max = k < KC ? k : KC;
-  const int64_t NC = round_up(kNcBlockBytes / (kc_max * int64_t(sizeof(T))), nr);
-  const int64_t MC = round_up(kMcBlockBytes / (kc_max * int64_t(sizeof(T))), mr);
+  // k in equal blocks of at most kKcBytes: 784 as 3 x 262, not 384 + 384 + 16, whose thin last
+  // block would pack and rewrite all of C for little work.
+  const int64_t kc_limit = kKcBytes / int64_t(sizeof(T));
+  const int64_t k_blocks = (k + kc_limit - 1) / kc_limit;
+  const int64_t KC = (k + k_blocks - 1) / k_blocks;
+  const int64_t NC = round_up(kNcBlockBytes / (KC * int64_t(sizeof(T))), nr);
+  const int64_t MC = round_up(kMcBlockBytes / (KC * int64_t(sizeof(T))), mr);
   const int64_t mc_max = round_up(m < MC ? m : MC, mr);
   const int64_t nc_max = round_up(n < NC ? n : NC, nr);
-  T* pa = static_cast<T*>(scratch_a.get(mc_max * kc_max * sizeof(T)));
-  T* pb = static_cast<T*>(scratch_b.get(nc_max * kc_max * sizeof(T)));
+  T* pa = static_cast<T*>(scratch_a.get(mc_max * KC * sizeof(T)));
+  T* pb = static_cast<T*>(scratch_b.get(nc_max * KC * sizeof(T)));
 
   for (int64_t pc = 0; pc < k; pc += KC) {
     const int64_t kc = k - pc < KC ? k - pc : KC;
     const bool accumulate = pc > 0;
+    const bool last = pc + kc == k;
     for (int64_t ic = 0; ic < m; ic += MC) {
       const int64_t mc = m - ic < MC ? m - ic : MC;
       const int64_t a_panels = (mc + mr - 1) / mr;
@@ -216,6 +262,7 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_rs, int64_t a_c
                 for (int64_t s = 0; s < cols; s++)
                   ct[r * ldc + s] = accumulate ? ct[r * ldc + s] + edge[r * nr + s] : edge[r * nr + s];
             }
+            if (last) finish(ct, rows, cols, jc + j);
           }
         });
       }
@@ -224,9 +271,9 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_rs, int64_t a_c
 }
 
 template void gemm<float>(int64_t, int64_t, int64_t, const float*, int64_t, int64_t, const float*, int64_t, int64_t,
-                          float*, int64_t);
+                          float*, int64_t, const Epilogue<float>&);
 template void gemm<double>(int64_t, int64_t, int64_t, const double*, int64_t, int64_t, const double*, int64_t,
-                           int64_t, double*, int64_t);
+                           int64_t, double*, int64_t, const Epilogue<double>&);
 
 const char* gemm_isa() { return kernel_for<float>(isa()).isa; }
 

@@ -35,12 +35,21 @@ extern const MicroKernel<float> sgemm;
 extern const MicroKernel<double> dgemm;
 }  // namespace portable
 
+// Work on each finished block of C while it is still in cache (a Dense layer's bias and
+// activation): fn(ctx, c, ldc, rows, cols, j) for the rows x cols block at c, column j of C.
+template <class T>
+struct Epilogue {
+  void (*fn)(const void* ctx, T* c, int64_t ldc, int64_t rows, int64_t cols, int64_t j) = nullptr;
+  const void* ctx = nullptr;
+};
+
 // C[m, n] (row stride ldc) = A·B with A(i, p) = a[i*a_rs + p*a_cs] and B(p, j) = b[p*b_rs +
 // j*b_cs]: any mix of row- and column-major operands, so transposes need no copy. Uses the
-// thread pool unless called from inside a task.
+// thread pool unless called from inside a task. `epilogue`, if any, sees every block of C once,
+// after its last product.
 template <class T>
 void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_rs, int64_t a_cs, const T* b, int64_t b_rs,
-          int64_t b_cs, T* c, int64_t ldc);
+          int64_t b_cs, T* c, int64_t ldc, const Epilogue<T>& epilogue = {});
 
 // The micro-kernel family in use: "avx512", "avx2" or "portable". KILN_GEMM_ISA may ask for a
 // lesser one (for tests and benchmarks), never for one the CPU lacks.

@@ -31,22 +31,9 @@ void int_gemm(int64_t m, int64_t n, int64_t k, const T* a, Mat am, const T* b, M
   });
 }
 
-// One row times a row-major B (batch-1 inference): streaming B once beats packing all of it
-// into GEMM panels for a single row, which dominated batch-1 latency.
-template <class T>
-KILN_SIMD void gemv_row(int64_t n, int64_t k, const T* a, int64_t a_step, const T* b, int64_t b_row, T* c) {
-  for (int64_t j = 0; j < n; j++) c[j] = 0;
-  for (int64_t p = 0; p < k; p++) {
-    const T ap = a[p * a_step];
-    const T* bp = b + p * b_row;
-    for (int64_t j = 0; j < n; j++) c[j] += ap * bp[j];
-  }
-}
-
 template <class T>
 void product(int64_t m, int64_t n, int64_t k, const T* a, Mat am, const T* b, Mat bm, T* c) {
   if constexpr (is_float_v<T>) {
-    if (m == 1 && bm.cs == 1) return gemv_row<T>(n, k, a, am.cs, b, bm.rs, c);
     gemm<T>(m, n, k, a, am.rs, am.cs, b, bm.rs, bm.cs, c, n);
   } else {
     int_gemm<T>(m, n, k, a, am, b, bm, c);

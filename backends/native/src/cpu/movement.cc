@@ -102,7 +102,7 @@ KILN_SIMD void fill(T* out, int64_t n, T v) {
   for (int64_t i = 0; i < n; i++) out[i] = v;
 }
 
-// ints: [before, after] per dim. Fills out with the value (stored as the dtype stores it: NaN in
+// ints: [before, after] per dim; floats: [value]. Fills out with the value (stored as the dtype stores it: NaN in
 // an int32 pad is 0), then walks x's rows into their place.
 void pad_kernel(const Call& c) {
   const TensorRef& x = c.in(0);
@@ -110,7 +110,7 @@ void pad_kernel(const Call& c) {
   with_type(out.dtype, [&](auto t) {
     using T = decltype(t);
     T* po = out.as<T>();
-    const T v = store<T>(c.value);
+    const T v = store<T>(c.float_attr(0));
     parallel_elements(out.size, 1, [&](int64_t lo, int64_t hi) { fill(po + lo, hi - lo, v); });
   });
   if (x.size == 0) return;
