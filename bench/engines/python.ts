@@ -4,6 +4,7 @@
  * see Debian's python3-torch in /usr/lib/python3/dist-packages), so every candidate is probed.
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 
 export interface Python {
   exe: string;
@@ -41,13 +42,26 @@ export interface PythonPeer {
   env: NodeJS.ProcessEnv;
 }
 
+/**
+ * Debian's OpenBLAS 0.3.21 (under python3-torch) does not recognise newer x86 CPUs and falls
+ * back to its SSE3 "Prescott" kernel, a quarter of its speed: the peer would flatter kiln. Where
+ * the machine names no core, name the best one this CPU runs, as a user tuning PyTorch would.
+ */
+function bestOpenblasCore(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (base.OPENBLAS_CORETYPE || !existsSync('/proc/cpuinfo')) return {};
+  const flags = new Set(/^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1].trim().split(/\s+/) ?? []);
+  if (['avx512f', 'avx512bw', 'avx512vl', 'avx512dq'].every((f) => flags.has(f))) return { OPENBLAS_CORETYPE: 'SkylakeX' };
+  if (flags.has('avx2') && flags.has('fma')) return { OPENBLAS_CORETYPE: 'Haswell' };
+  return {};
+}
+
 /** The peers these pythons make possible, and a reason for each one missing. */
 export function pythonPeers(pythons: Python[], threads: number, base: NodeJS.ProcessEnv): { torch: PythonPeer | string; numpy: PythonPeer[] | string } {
   const tried = pythons.map((p) => p.exe).join(', ') || 'no python found';
   const counts = { OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
   const withTorch = pythons.find((p) => p.torch);
   const torch: PythonPeer | string = withTorch
-    ? { name: 'pytorch', exe: withTorch.exe, env: { ...base, ...counts } }
+    ? { name: 'pytorch', exe: withTorch.exe, env: { ...base, ...counts, ...bestOpenblasCore(base) } }
     : `no python here imports torch (tried ${tried}); apt-get install python3-torch libopenblas0-openmp`;
   // OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, set on some machines for old OpenBLAS builds, pick a
   // slower kernel for a current NumPy: unset for the NumPy command only (gemm.py checks results)
