@@ -38,7 +38,6 @@ void wait_until(F&& ready) {
 struct ThreadPool::Job {
   const std::function<void(int64_t)>* task;
   int64_t n;
-  std::atomic<int64_t> next{0};
   std::atomic<int64_t> done{0};
   std::atomic<bool> failed{false};
   std::exception_ptr error;
@@ -70,8 +69,9 @@ bool ThreadPool::in_task() { return tls_in_task; }
 
 void ThreadPool::start(int workers) {
   stop_ = false;
+  runs_.reset(new Run[workers + 1]);
   uint64_t seen = generation_.load();
-  for (int i = 0; i < workers; i++) workers_.emplace_back([this, seen] { worker_loop(seen); });
+  for (int i = 1; i <= workers; i++) workers_.emplace_back([this, seen, i] { worker_loop(seen, i); });
 }
 
 void ThreadPool::shutdown() {
@@ -90,20 +90,24 @@ void ThreadPool::resize(int n) {
   start(n - 1);
 }
 
-void ThreadPool::work(Job& job) {
-  for (int64_t i; (i = job.next.fetch_add(1, std::memory_order_relaxed)) < job.n;) {
-    if (!job.failed.load(std::memory_order_relaxed)) {
-      try {
-        (*job.task)(i);
-      } catch (...) {
-        if (!job.failed.exchange(true)) job.error = std::current_exception();
+void ThreadPool::work(Job& job, int self) {
+  const int threads = this->threads();
+  for (int s = 0; s < threads; s++) {
+    Run& run = runs_[(self + s) % threads];
+    for (int64_t i; (i = run.next.fetch_add(1, std::memory_order_relaxed)) < run.end;) {
+      if (!job.failed.load(std::memory_order_relaxed)) {
+        try {
+          (*job.task)(i);
+        } catch (...) {
+          if (!job.failed.exchange(true)) job.error = std::current_exception();
+        }
       }
+      job.done.fetch_add(1, std::memory_order_acq_rel);
     }
-    job.done.fetch_add(1, std::memory_order_acq_rel);
   }
 }
 
-void ThreadPool::worker_loop(uint64_t seen) {
+void ThreadPool::worker_loop(uint64_t seen, int self) {
   tls_in_task = true;
   for (;;) {
     auto spin_until = std::chrono::steady_clock::now() + kSpinTime;
@@ -122,7 +126,7 @@ void ThreadPool::worker_loop(uint64_t seen) {
       // Registered under the lock, so the caller cannot retire the job while we still use it.
       active_.fetch_add(1);
     }
-    work(*job);
+    work(*job, self);
     active_.fetch_sub(1, std::memory_order_release);
   }
 }
@@ -137,6 +141,11 @@ void ThreadPool::run(int64_t n, const std::function<void(int64_t)>& task) {
   Job job;
   job.task = &task;
   job.n = n;
+  const int threads = this->threads();
+  for (int t = 0; t < threads; t++) {
+    runs_[t].next.store(n * t / threads, std::memory_order_relaxed);
+    runs_[t].end = n * (t + 1) / threads;
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     job_ = &job;
@@ -144,7 +153,7 @@ void ThreadPool::run(int64_t n, const std::function<void(int64_t)>& task) {
   }
   wake_.notify_all();
   tls_in_task = true;
-  work(job);
+  work(job, 0);
   tls_in_task = false;
   wait_until([&] { return job.done.load(std::memory_order_acquire) >= n; });
   {

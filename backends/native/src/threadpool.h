@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -29,7 +30,9 @@ class ThreadPool {
   void shutdown();
 
   // Runs task(i) for every i in [0, n) and returns when all have finished. The first exception a
-  // task throws is rethrown here once every task is done.
+  // task throws is rethrown here once every task is done. Thread t (the caller is 0) starts on
+  // the t-th of threads() equal runs of i, and only then helps with the others: a task that
+  // reads what the same task read in the last job likely finds it in its core's cache.
   void run(int64_t n, const std::function<void(int64_t)>& task);
 
   // Whether the current thread is inside a task (nested parallel regions run serially).
@@ -39,10 +42,15 @@ class ThreadPool {
 
  private:
   struct Job;
+  // One thread's run of tasks: [next, end) while next < end.
+  struct alignas(64) Run {
+    std::atomic<int64_t> next{0};
+    int64_t end = 0;
+  };
   ThreadPool();
   void start(int workers);
-  void worker_loop(uint64_t seen);
-  static void work(Job& job);
+  void worker_loop(uint64_t seen, int self);
+  void work(Job& job, int self);
 
   std::mutex run_mu_;  // one job at a time: a second JavaScript thread runs its job serially
   std::mutex mu_;
@@ -52,6 +60,7 @@ class ThreadPool {
   std::atomic<int> active_{0};
   bool stop_ = false;
   std::vector<std::thread> workers_;
+  std::unique_ptr<Run[]> runs_;  // threads() of them, set by run() for its job
 };
 
 // The default size: KILN_NUM_THREADS when set to a positive integer, else the cores this process

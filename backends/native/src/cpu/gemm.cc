@@ -2,11 +2,15 @@
 // order). Compiled for the baseline ISA; only the micro-kernels are ISA-specific.
 //
 //   for pc over k in KC blocks:
-//     for ic over m in MC blocks:      pack A[ic, pc] into MR-row panels (stays in L3)
+//     for ic over m in MC blocks:      A[ic, pc] in MR-row panels (stays in L3)
 //       for jc over n in NC blocks:    pack B[pc, jc] into NR-column panels (stays in L2)
-//         for ir over A panels:        (in parallel) one A panel stays in L1 ...
-//           for jr over B panels:      ... while B panels stream past it
+//         for ir over A panels:        (in parallel) one A panel, packed at its first use,
+//           for jr over B panels:      stays in L1 while B panels stream past it
 //             micro-kernel: C[ir, jr] += A panel · B panel
+//
+// The pool gives each thread the same share of the tasks in every job, so a thread keeps its A
+// panels in its own caches from one B block to the next.
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -66,10 +70,15 @@ constexpr int64_t kKcBytes = 1536;            // KC <= 384 floats, 192 doubles: 
 constexpr int64_t kNcBlockBytes = 1 << 20;    // B block: 1 MiB
 constexpr int64_t kMcBlockBytes = 4 << 20;    // A block: 4 MiB
 
+// Rows of B per packing task: enough tasks to share the packing even when B is one panel wide.
+constexpr int64_t kPackRows = 16;
+
 // Below this many multiply-adds packing costs more than it saves.
 constexpr int64_t kDirectWork = 8 * 8 * 8;
 // Below this many, one thread does it all: waking the others costs more.
 constexpr int64_t kSerialWork = 64 * 64 * 64;
+// Likewise for one row, whose product reads every element of B once.
+constexpr int64_t kSerialRow = 512 * 256;
 
 // Packing buffers, one set per thread (a gemm inside a batched task runs on its own thread),
 // kept between calls so steady-state training allocates nothing here.
@@ -91,47 +100,6 @@ thread_local Scratch scratch_a, scratch_b;
 
 int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
 
-// Rows [i0, i0 + rows) of A, columns [p0, p0 + kc), into MR-row panels: panel q holds, for each
-// p, the MR values A(i0 + q*MR + r, p0 + p); rows past the end are zero.
-template <class T>
-void pack_a(const T* a, int64_t rs, int64_t cs, int64_t i0, int64_t rows, int64_t p0, int64_t kc, int mr,
-            int64_t q, T* dst) {
-  T* d = dst + q * mr * kc;
-  const int64_t first = q * mr;
-  const int64_t live = rows - first < mr ? rows - first : mr;
-  const T* src = a + (i0 + first) * rs + p0 * cs;
-  if (cs == 1) {
-    for (int64_t r = 0; r < live; r++)
-      for (int64_t p = 0; p < kc; p++) d[p * mr + r] = src[r * rs + p];
-  } else {
-    for (int64_t p = 0; p < kc; p++)
-      for (int64_t r = 0; r < live; r++) d[p * mr + r] = src[p * cs + r * rs];
-  }
-  for (int64_t p = 0; p < kc && live < mr; p++)
-    for (int64_t r = live; r < mr; r++) d[p * mr + r] = 0;
-}
-
-// Rows [p0, p0 + kc) of B, columns [j0, j0 + cols), into NR-column panels, likewise.
-template <class T>
-void pack_b(const T* b, int64_t rs, int64_t cs, int64_t p0, int64_t kc, int64_t j0, int64_t cols, int nr,
-            int64_t q, T* dst) {
-  T* d = dst + q * nr * kc;
-  const int64_t first = q * nr;
-  const int64_t live = cols - first < nr ? cols - first : nr;
-  const T* src = b + p0 * rs + (j0 + first) * cs;
-  if (cs == 1) {
-    for (int64_t p = 0; p < kc; p++) {
-      std::memcpy(d + p * nr, src + p * rs, live * sizeof(T));
-      for (int64_t j = live; j < nr; j++) d[p * nr + j] = 0;
-    }
-  } else {
-    for (int64_t j = 0; j < live; j++)
-      for (int64_t p = 0; p < kc; p++) d[p * nr + j] = src[j * cs + p * rs];
-    for (int64_t p = 0; p < kc && live < nr; p++)
-      for (int64_t j = live; j < nr; j++) d[p * nr + j] = 0;
-  }
-}
-
 // Tiny products: a plain triple loop, accumulating in double.
 template <class T>
 void direct(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_rs, int64_t a_cs, const T* b, int64_t b_rs,
@@ -142,18 +110,6 @@ void direct(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_rs, int64_t a
       for (int64_t p = 0; p < k; p++) s += double(a[i * a_rs + p * a_cs]) * double(b[p * b_rs + j * b_cs]);
       c[i * ldc + j] = static_cast<T>(s);
     }
-  }
-}
-
-// One row times a row-major B (batch-1 inference): streaming B once beats packing all of it
-// into GEMM panels for a single row, which dominated batch-1 latency.
-template <class T>
-KILN_SIMD void gemv_row(int64_t n, int64_t k, const T* a, int64_t a_step, const T* b, int64_t b_row, T* c) {
-  for (int64_t j = 0; j < n; j++) c[j] = 0;
-  for (int64_t p = 0; p < k; p++) {
-    const T ap = a[p * a_step];
-    const T* bp = b + p * b_row;
-    for (int64_t j = 0; j < n; j++) c[j] += ap * bp[j];
   }
 }
 
@@ -182,6 +138,28 @@ void tasks(bool parallel, int64_t n, F&& body) {
   else for (int64_t i = 0; i < n; i++) body(i);
 }
 
+bool may_thread(double work, double serial) {
+  return work > serial && ThreadPool::instance().threads() > 1 && !ThreadPool::in_task();
+}
+
+// One row times a row-major B (batch-1 inference): streaming B once beats packing all of it into
+// panels for a single row. A large B is cut into column ranges, one per thread, each a whole
+// number of cache lines of C; every column's sum is the same whatever the cut.
+template <class T, class Finish>
+void one_row(const MicroKernel<T>& uk, int64_t n, int64_t k, const T* a, int64_t a_step, const T* b, int64_t b_row,
+             T* c, Finish&& finish) {
+  const bool parallel = may_thread(double(n) * double(k), kSerialRow);
+  const int64_t line = 64 / int64_t(sizeof(T));
+  const int64_t threads = parallel ? ThreadPool::instance().threads() : 1;
+  const int64_t chunk = round_up((n + threads - 1) / threads, line);
+  tasks(parallel, (n + chunk - 1) / chunk, [&](int64_t t) {
+    const int64_t j = t * chunk;
+    const int64_t cols = n - j < chunk ? n - j : chunk;
+    uk.row(cols, k, a, a_step, b + j, b_row, c + j);
+    finish(c + j, 1, cols, j);
+  });
+}
+
 }  // namespace
 
 template <class T>
@@ -191,14 +169,13 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_rs, int64_t a_c
   auto finish = [&](T* block, int64_t rows, int64_t cols, int64_t j) {
     if (epilogue.fn) epilogue.fn(epilogue.ctx, block, ldc, rows, cols, j);
   };
+  const MicroKernel<T>& uk = kernel_for<T>(isa());
+  if (m == 1 && b_cs == 1 && k > 0) return one_row(uk, n, k, a, a_cs, b, b_rs, c, finish);
   const double work = double(m) * double(n) * double(k);
-  const bool one_row = m == 1 && b_cs == 1;
   const bool one_row_by_cols = m == 1 && a_cs == 1 && b_rs == 1;
-  if (k == 0 || one_row || one_row_by_cols || work <= kDirectWork) {
+  if (k == 0 || one_row_by_cols || work <= kDirectWork) {
     if (k == 0) {
       for (int64_t i = 0; i < m; i++) std::memset(c + i * ldc, 0, n * sizeof(T));
-    } else if (one_row) {
-      gemv_row(n, k, a, a_cs, b, b_rs, c);
     } else if (one_row_by_cols) {
       gemv_cols(n, k, a, b, b_cs, c);
     } else {
@@ -206,9 +183,8 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_rs, int64_t a_c
     }
     return finish(c, m, n, 0);
   }
-  const MicroKernel<T>& uk = kernel_for<T>(isa());
   const int mr = uk.mr, nr = uk.nr;
-  const bool parallel = work > kSerialWork && ThreadPool::instance().threads() > 1 && !ThreadPool::in_task();
+  const bool parallel = may_thread(work, kSerialWork);
   const int threads = parallel ? ThreadPool::instance().threads() : 1;
 
   // k in equal blocks of at most kKcBytes: 784 as 3 x 262, not 384 + 384 + 16, whose thin last
@@ -230,20 +206,33 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_rs, int64_t a_c
     for (int64_t ic = 0; ic < m; ic += MC) {
       const int64_t mc = m - ic < MC ? m - ic : MC;
       const int64_t a_panels = (mc + mr - 1) / mr;
-      tasks(parallel, a_panels, [&](int64_t q) { pack_a(a, a_rs, a_cs, ic, mc, pc, kc, mr, q, pa); });
+      // Enough tasks to balance the threads: whole rows of tiles when there are many A panels,
+      // else each row of tiles cut into groups of B panels.
+      const int64_t want = 4 * int64_t(threads);
+      const int64_t groups = a_panels >= want ? 1 : (want + a_panels - 1) / a_panels;
+      auto pack_a = [&](int64_t q) {
+        const int64_t rows = std::min<int64_t>(mc - q * mr, mr);
+        uk.pack_a(a + (ic + q * mr) * a_rs + pc * a_cs, a_rs, a_cs, rows, kc, pa + q * mr * kc);
+      };
+      // A task that has a row of tiles to itself packs its A panel just before its first use,
+      // while it is hot in cache, and saves a barrier; shared panels are packed beforehand.
+      const bool pack_in_task = groups == 1;
+      if (!pack_in_task) tasks(parallel, a_panels, pack_a);
       for (int64_t jc = 0; jc < n; jc += NC) {
         const int64_t nc = n - jc < NC ? n - jc : NC;
         const int64_t b_panels = (nc + nr - 1) / nr;
-        tasks(parallel, b_panels, [&](int64_t q) { pack_b(b, b_rs, b_cs, pc, kc, jc, nc, nr, q, pb); });
-        // Enough tasks to balance the threads: whole rows of tiles when there are many A panels,
-        // else each row of tiles cut into groups of B panels.
-        const int64_t want = 4 * int64_t(threads);
-        const int64_t groups = a_panels >= want ? 1 : (want + a_panels - 1) / a_panels;
+        // In bands of rows, each across the whole block (see pack_b).
+        const int64_t bands = (kc + kPackRows - 1) / kPackRows;
+        tasks(parallel, bands, [&](int64_t t) {
+          const int64_t p = t * kPackRows;
+          uk.pack_b(b + (pc + p) * b_rs + jc * b_cs, b_rs, b_cs, nc, std::min(kc - p, kPackRows), pb + p * nr, nr * kc);
+        });
         const int64_t per_group = (b_panels + groups - 1) / groups;
         tasks(parallel, a_panels * groups, [&](int64_t t) {
           const int64_t qa = t / groups;
           const int64_t qb0 = (t % groups) * per_group;
           const int64_t qb1 = qb0 + per_group < b_panels ? qb0 + per_group : b_panels;
+          if (pack_in_task && jc == 0) pack_a(qa);
           const int64_t i = qa * mr;
           const int64_t rows = mc - i < mr ? mc - i : mr;
           alignas(64) T edge[16 * 32];  // one tile: MR x NR is at most 16 x 32
@@ -253,11 +242,13 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_rs, int64_t a_c
             T* ct = c + (ic + i) * ldc + jc + j;
             const T* ap = pa + qa * mr * kc;
             const T* bp = pb + qb * nr * kc;
-            if (rows == mr && cols == nr) {
-              uk.run(kc, ap, bp, ct, ldc, accumulate);
+            if (cols == nr) {
+              if (rows == mr) uk.run(kc, ap, bp, ct, ldc, accumulate);
+              else uk.edge(int(rows), kc, ap, bp, ct, ldc, accumulate);
             } else {
-              // A partial tile at the bottom or right edge: compute it whole, keep what fits.
-              uk.run(kc, ap, bp, edge, nr, false);
+              // A partial tile at the right edge: compute it whole, keep what fits.
+              if (rows == mr) uk.run(kc, ap, bp, edge, nr, false);
+              else uk.edge(int(rows), kc, ap, bp, edge, nr, false);
               for (int64_t r = 0; r < rows; r++)
                 for (int64_t s = 0; s < cols; s++)
                   ct[r * ldc + s] = accumulate ? ct[r * ldc + s] + edge[r * nr + s] : edge[r * nr + s];

@@ -14,11 +14,21 @@ namespace kiln::cpu {
 //   a: kc groups of MR values (column p of the A panel), b: kc groups of NR values (row p of
 //   the B panel). It stores the tile at c (row stride ldc), adding to what is there when
 //   `accumulate`. Panels are 64-byte aligned.
+// `edge` does the same for the first `rows` < MR rows of the tile only.
+// `pack_a` writes one such A panel from A(r, p) = a[r*rs + p*cs] for p < kc, zero past `rows`;
+// `pack_b` rows [0, kc) of the B panels of a block `cols` wide, B(p, j) = b[p*rs + j*cs], zero
+// past `cols`, panel q at panel + q * stride.
+// `row` is the one-row product that batch-1 inference runs: c[j] = sum over p of a[p * a_step] *
+// b[p * b_row + j] for j in [0, n), unpacked, each column's sum taken in order of p.
 template <class T>
 struct MicroKernel {
   int mr;
   int nr;
   void (*run)(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, bool accumulate);
+  void (*edge)(int rows, int64_t kc, const T* a, const T* b, T* c, int64_t ldc, bool accumulate);
+  void (*pack_a)(const T* a, int64_t rs, int64_t cs, int64_t rows, int64_t kc, T* panel);
+  void (*pack_b)(const T* b, int64_t rs, int64_t cs, int64_t cols, int64_t kc, T* panel, int64_t stride);
+  void (*row)(int64_t n, int64_t k, const T* a, int64_t a_step, const T* b, int64_t b_row, T* c);
   const char* isa;
 };
 
