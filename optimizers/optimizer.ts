@@ -101,6 +101,8 @@ export abstract class Optimizer {
   private readonly states = new Map<Variable, State>();
   private excludedVariables = new Set<Variable>();
   private excludedNames: readonly string[] = [];
+  /** Whether fusedRule belongs to the class that defines updateStep (found once, on the first update). */
+  private fusedRuleOwned: boolean | undefined;
 
   constructor(defaults: { learningRate: number; name: string }, options: OptimizerOptions, ownOptions: readonly string[] = []) {
     if (options === null || typeof options !== 'object') fail(defaults.name, `expected an options object, got ${describe(options)}`);
@@ -341,9 +343,12 @@ export abstract class Optimizer {
    * the rule counts only when the class that defines updateStep defines it too.
    */
   private fusedRuleMatchesStep(): boolean {
-    let proto = Object.getPrototypeOf(this) as object | null;
-    while (proto && !Object.prototype.hasOwnProperty.call(proto, 'updateStep')) proto = Object.getPrototypeOf(proto) as object | null;
-    return proto !== null && Object.prototype.hasOwnProperty.call(proto, 'fusedRule');
+    if (this.fusedRuleOwned === undefined) {
+      let proto = Object.getPrototypeOf(this) as object | null;
+      while (proto && !Object.prototype.hasOwnProperty.call(proto, 'updateStep')) proto = Object.getPrototypeOf(proto) as object | null;
+      this.fusedRuleOwned = proto !== null && Object.prototype.hasOwnProperty.call(proto, 'fusedRule');
+    }
+    return this.fusedRuleOwned;
   }
 
   private clip(grads: Tensor[]): Tensor[] {
