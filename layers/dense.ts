@@ -4,6 +4,7 @@ import { Tensor } from '../src/tensor.js';
 import type { Variable } from '../src/variable.js';
 import { fusedActivationOf, getActivation, serializeActivation, type ActivationFn, type ActivationId } from '../src/activations.js';
 import { dense } from '../src/fused/dense.js';
+import type { FusedActivation } from '../backends/contract.js';
 import { getInitializer, serializeInitializer, type InitializerId } from '../src/initializers/index.js';
 import { getRegularizer, type RegularizerFn, type RegularizerId } from '../src/regularizers.js';
 import { getConstraint, type ConstraintId } from '../src/constraints.js';
@@ -37,12 +38,15 @@ export class Dense extends Layer {
   kernel: Variable | null = null;
   bias: Variable | null = null;
   private readonly activityPenalty: RegularizerFn | null;
+  /** The activation as the fused dense kernel names it, or null when it follows as ops. */
+  private readonly fusedActivation: FusedActivation | null;
 
   constructor(units: number, private readonly options: DenseOptions = {}) {
     super(options);
     if (!Number.isInteger(units) || units <= 0) fail(this.toString(), `units must be a positive integer, got ${units}`);
     this.units = units;
     this.activation = getActivation(options.activation);
+    this.fusedActivation = fusedActivationOf(this.activation);
     this.activityPenalty = options.activityRegularizer ? getRegularizer(options.activityRegularizer) : null;
     // resolved now so that a misspelt id fails here, as in Keras, not at the first call
     for (const id of [options.kernelInitializer, options.biasInitializer]) if (id !== undefined) getInitializer(id);
@@ -71,9 +75,8 @@ export class Dense extends Layer {
     if (inputs.rank < 2 || inputs.shape[inputs.rank - 1] !== kernel.shape[0]) {
       fail(this.toString(), `expects input last dimension ${kernel.shape[0]}, got shape ${fmtShape(inputs.shape)}`);
     }
-    const fused = fusedActivationOf(this.activation);
-    let y = dense(inputs, kernel.value, this.bias?.value ?? null, fused ?? 'linear');
-    if (!fused) y = this.activation(y);
+    let y = dense(inputs, kernel.value, this.bias?.value ?? null, this.fusedActivation ?? 'linear');
+    if (!this.fusedActivation) y = this.activation(y);
     // symbolic calls only infer shapes: a penalty there would be thrown away
     if (this.activityPenalty && y instanceof Tensor) this.addActivityLoss(this.activityPenalty(y), y);
     return y;
