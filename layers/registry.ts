@@ -4,29 +4,29 @@
  */
 import { fail } from '../src/errors.js';
 import type { Layer, LayerConfig } from './layer.js';
-import { InputLayer } from './input.js';
-import { Dense } from './dense.js';
-import { Activation } from './activation.js';
-import { ReLU } from './relu.js';
-import { LeakyReLU } from './leaky-relu.js';
-import { PReLU } from './prelu.js';
-import { ELU } from './elu.js';
-import { Softmax } from './softmax.js';
-import { Dropout } from './dropout.js';
-import { GaussianNoise } from './gaussian-noise.js';
-import { GaussianDropout } from './gaussian-dropout.js';
-import { ActivityRegularization } from './activity-regularization.js';
-import { Flatten } from './flatten.js';
-import { Reshape } from './reshape.js';
-import { Permute } from './permute.js';
-import { RepeatVector } from './repeat-vector.js';
-import { Identity } from './identity.js';
-import { Lambda } from './lambda.js';
-import { Add, Average, Maximum, Minimum, Multiply, Subtract } from './merge.js';
-import { Concatenate } from './concatenate.js';
-import { Dot } from './dot.js';
-import { Rescaling } from './rescaling.js';
-import { Normalization } from './normalization.js';
+import { InputLayer } from './core/input.js';
+import { Dense } from './core/dense.js';
+import { Activation } from './activations/activation.js';
+import { ReLU } from './activations/relu.js';
+import { LeakyReLU } from './activations/leaky-relu.js';
+import { PReLU } from './activations/prelu.js';
+import { ELU } from './activations/elu.js';
+import { Softmax } from './activations/softmax.js';
+import { Dropout } from './regularization/dropout.js';
+import { GaussianNoise } from './regularization/gaussian-noise.js';
+import { GaussianDropout } from './regularization/gaussian-dropout.js';
+import { ActivityRegularization } from './regularization/activity-regularization.js';
+import { Flatten } from './reshaping/flatten.js';
+import { Reshape } from './reshaping/reshape.js';
+import { Permute } from './reshaping/permute.js';
+import { RepeatVector } from './reshaping/repeat-vector.js';
+import { Identity } from './core/identity.js';
+import { Lambda } from './core/lambda.js';
+import { Add, Average, Maximum, Minimum, Multiply, Subtract } from './merging/merge.js';
+import { Concatenate } from './merging/concatenate.js';
+import { Dot } from './merging/dot.js';
+import { Rescaling } from './preprocessing/rescaling.js';
+import { Normalization } from './preprocessing/normalization.js';
 
 /** What the registry needs of a layer class: its saved name and a way back from its config. */
 export interface LayerClass {

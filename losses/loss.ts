@@ -6,7 +6,7 @@ import * as ops from '../src/ops/index.js';
 import { normalizeAxis, shapesEqual } from '../src/shape.js';
 import type { Tensor } from '../src/tensor.js';
 import { describe } from '../src/variable.js';
-import { divideNoNan, squeezeOrExpand } from '../src/metrics/utils.js';
+import { divideNoNan, squeezeOrExpand } from '../metrics/utils.js';
 
 /** keras.backend.epsilon(): keeps probabilities off 0 and 1 before a log, and divisors off 0. */
 export const EPSILON = 1e-7;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import * as kiln from '../src/index.js';
+import * as kiln from '../index.js';
 import { getActivation, linear, serializeActivation } from '../src/activations.js';
 
 const xs = [-4, -2, -0.5, 0, 1, 3, 7];

@@ -6,13 +6,13 @@ import { join } from 'node:path';
 import {
   BackupAndRestore, Callback, CallbackList, CSVLogger, EarlyStopping, LambdaCallback, LearningRateScheduler,
   ModelCheckpoint, ReduceLROnPlateau, TerminateOnNaN, type Logs,
-} from '../src/callbacks/index.js';
-import { formatFilepath } from '../src/callbacks/filepath-template.js';
-import type { Model } from '../src/models/model.js';
-import * as kiln from '../src/index.js';
-import { Sequential } from '../src/models/sequential.js';
-import { Dense } from '../layers/dense.js';
-import { Input } from '../layers/input.js';
+} from '../callbacks/index.js';
+import { formatFilepath } from '../callbacks/filepath-template.js';
+import type { Model } from '../models/model.js';
+import * as kiln from '../index.js';
+import { Sequential } from '../models/sequential.js';
+import { Dense } from '../layers/core/dense.js';
+import { Input } from '../layers/core/input.js';
 
 /**
  * The parts of Model that callbacks use, with weights as plain numbers and save/load writing them

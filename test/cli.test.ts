@@ -4,8 +4,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as kiln from '../src/index.js';
-import { parseTrainConfig } from '../src/cli/train-config.js';
+import * as kiln from '../index.js';
+import { parseTrainConfig } from '../cli/train-config.js';
 
 const root = resolve(import.meta.dirname, '..');
 const dir = mkdtempSync(join(tmpdir(), 'kiln-cli-'));
@@ -13,7 +13,7 @@ const dir = mkdtempSync(join(tmpdir(), 'kiln-cli-'));
 const tsx = createRequire(import.meta.url).resolve('tsx');
 
 function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', tsx, join(root, 'src/cli/main.ts'), ...args], { cwd: dir, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', tsx, join(root, 'cli/main.ts'), ...args], { cwd: dir, encoding: 'utf8' });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import * as kiln from '../src/index.js';
+import * as kiln from '../index.js';
 import { Constraint, getConstraint, MaxNorm, MinMaxNorm, NonNeg, serializeConstraint, UnitNorm } from '../src/constraints.js';
 
 /** Column norms 5 and 0.5 (axis 0); row norms √(9.09) and √(16.16) (axis 1). */

@@ -7,7 +7,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as kiln from '../src/index.js';
+import * as kiln from '../index.js';
 import { KERNEL_COUNT } from '../backends/contract.js';
 import { ReferenceBackend } from '../backends/reference/backend.js';
 import { FAMILY_ROWS, KERNEL_ROWS, backendsUnderTest, knownFailures } from './conformance/harness.js';

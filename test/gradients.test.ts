@@ -7,8 +7,8 @@
  * stopGradient, second order, accumulation, and that none of it leaks tensors.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as kiln from '../src/index.js';
-import type { Tensor } from '../src/index.js';
+import * as kiln from '../index.js';
+import type { Tensor } from '../index.js';
 
 const { ops, random } = kiln;
 

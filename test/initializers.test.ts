@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import * as kiln from '../src/index.js';
-import type { DType } from '../src/index.js';
+import * as kiln from '../index.js';
+import type { DType } from '../index.js';
 import {
   computeFans, Constant, getInitializer, GlorotNormal, GlorotUniform, HeNormal, HeUniform, Identity,
   Initializer, LecunNormal, LecunUniform, Ones, Orthogonal, RandomNormal, RandomUniform, serializeInitializer,

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as kiln from '../src/index.js';
-import { encodeNpy, parseNpy, readNpy, writeNpy } from '../src/io/npy.js';
-import { idxToTensor, parseIdx, readIdx } from '../src/io/idx.js';
+import * as kiln from '../index.js';
+import { encodeNpy, parseNpy, readNpy, writeNpy } from '../io/npy.js';
+import { idxToTensor, parseIdx, readIdx } from '../io/idx.js';
 
 let dir: string;
 beforeAll(async () => {

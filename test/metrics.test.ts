@@ -4,9 +4,9 @@
  * configs, and a leak check.
  */
 import { describe, expect, it } from 'vitest';
-import * as kiln from '../src/index.js';
-import * as metrics from '../src/metrics/index.js';
-import type { Metric } from '../src/metrics/index.js';
+import * as kiln from '../index.js';
+import * as metrics from '../metrics/index.js';
+import type { Metric } from '../metrics/index.js';
 
 type Nested = number | Nested[];
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import * as kiln from '../src/index.js';
+import * as kiln from '../index.js';
 import {
   getRegularizer, L1, L1L2, L2, OrthogonalRegularizer, Regularizer, serializeRegularizer,
 } from '../src/regularizers.js';

@@ -3,15 +3,15 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import * as kiln from '../src/index.js';
+import * as kiln from '../index.js';
 import { Add, Concatenate, Dense, Dropout, Input, Layer, registerLayer, type LayerClass, type LayerConfig } from '../layers/index.js';
-import { Model } from '../src/models/model.js';
-import { Sequential } from '../src/models/sequential.js';
-import { modelFromConfig, modelToConfig } from '../src/models/serialize.js';
-import { writeFileAtomic } from '../src/saving/atomic.js';
-import { loadModel, loadWeights } from '../src/saving/load.js';
-import { saveModel, saveWeights } from '../src/saving/save.js';
-import { crc32, unzip, zip } from '../src/saving/zip.js';
+import { Model } from '../models/model.js';
+import { Sequential } from '../models/sequential.js';
+import { modelFromConfig, modelToConfig } from '../models/serialize.js';
+import { writeFileAtomic } from '../saving/atomic.js';
+import { loadModel, loadWeights } from '../saving/load.js';
+import { saveModel, saveWeights } from '../saving/save.js';
+import { crc32, unzip, zip } from '../saving/zip.js';
 
 // one rename can be made to fail, to check that a failed write leaves the previous file alone
 const failRename = vi.hoisted(() => ({ next: false }));

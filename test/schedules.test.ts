@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import * as kiln from '../src/index.js';
+import * as kiln from '../index.js';
 
 const s = kiln.optimizers.schedules;
 const STEPS = [0, 1, 2, 3, 5, 7, 10, 15, 25];

@@ -3,7 +3,7 @@
  * large, small, zero and special inputs (no overflow to NaN at ±1000; NaN stays NaN), on float32,
  * float64, int32 and non-contiguous inputs; softmax and logSoftmax on every axis form.
  */
-import * as kiln from '../../src/index.js';
+import * as kiln from '../../index.js';
 import type { DType } from '../../backends/contract.js';
 import { LAYOUTS, OPS, checkOp, describeBackends, group, nest, stored } from './harness.js';
 import { erf64 } from './math64.js';

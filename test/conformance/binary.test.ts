@@ -3,7 +3,7 @@
  * every dtype, with NumPy broadcasting, dtype promotion (weak JS scalars included), special values,
  * Python's mod/floor-division signs, int32 wrap-around and non-contiguous inputs.
  */
-import * as kiln from '../../src/index.js';
+import * as kiln from '../../index.js';
 import type { DType } from '../../backends/contract.js';
 import { LAYOUTS, OPS, check, checkOp, describeBackends, expectClose, group, nest, stored } from './harness.js';
 import { cPow, pyMod } from './math64.js';

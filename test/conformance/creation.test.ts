@@ -4,7 +4,7 @@
  * tidy, keep, dispose, Symbol.dispose and views, with memory() returning to its baseline.
  */
 import { expect } from 'vitest';
-import * as kiln from '../../src/index.js';
+import * as kiln from '../../index.js';
 import type { DType } from '../../backends/contract.js';
 import { check, checkOp, describeBackends, expectClose, group } from './harness.js';
 

@@ -7,8 +7,8 @@
  * fused path against finite differences here (float64, where the backend stores it).
  */
 import { afterEach, expect } from 'vitest';
-import * as kiln from '../../src/index.js';
-import type { DType, Tensor } from '../../src/index.js';
+import * as kiln from '../../index.js';
+import type { DType, Tensor } from '../../index.js';
 import { findBackend } from '../../src/backends.js';
 import type { FusedKernels } from '../../backends/contract.js';
 import { close, check, describeBackends, group } from './harness.js';

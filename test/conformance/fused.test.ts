@@ -9,7 +9,7 @@
  * allocated after each buffer keep their sentinel, and no buffer is left allocated.
  */
 import { expect } from 'vitest';
-import * as kiln from '../../src/index.js';
+import * as kiln from '../../index.js';
 import { findBackend } from '../../src/backends.js';
 import {
   FUSED_ACTIVATIONS, FUSED_KERNELS, sizeOf,

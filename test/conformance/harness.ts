@@ -23,7 +23,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as kiln from '../../src/index.js';
+import * as kiln from '../../index.js';
 import { findBackend } from '../../src/backends.js';
 import {
   ARG_REDUCE_OPS, BINARY_OPS, REDUCE_OPS, UNARY_OPS, type Backend, type DType, type TypedArray,

@@ -3,7 +3,7 @@
  * gradient: every index form (arrays, int32 and float tensors, typed arrays, negative, repeated,
  * scalar and multi-dimensional indices), every axis form and dtype, size-0 index sets.
  */
-import * as kiln from '../../src/index.js';
+import * as kiln from '../../index.js';
 import type { DType } from '../../backends/contract.js';
 import { scatterAdd } from '../../src/ops/indexing.js';
 import { check, checkOp, describeBackends, expectClose, group } from './harness.js';

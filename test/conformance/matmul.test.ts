@@ -3,7 +3,7 @@
  * batch-broadcast rules, size-0 dims (k = 0 gives zeros), every numeric dtype, special values,
  * non-contiguous operands, and the kernel's transpose flags (which only gradients set).
  */
-import * as kiln from '../../src/index.js';
+import * as kiln from '../../index.js';
 import type { DType } from '../../backends/contract.js';
 import { matmulTransposed } from '../../src/ops/matmul.js';
 import { LAYOUTS, OPS, checkOp, describeBackends, flatten, group, nest, type Expected } from './harness.js';

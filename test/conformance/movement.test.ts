@@ -4,7 +4,7 @@
  * every dtype, scalars and size-0 shapes, chained (a reshape of a transpose is the classic layout
  * trap), plus the slice kernel's non-unit steps.
  */
-import * as kiln from '../../src/index.js';
+import * as kiln from '../../index.js';
 import type { DType } from '../../backends/contract.js';
 import { ENGINE } from '../../src/engine.js';
 import { SLICE } from '../../src/ops/movement.js';

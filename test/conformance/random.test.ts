@@ -4,7 +4,7 @@
  * generator fails with probability far below 1e-6.
  */
 import { expect } from 'vitest';
-import * as kiln from '../../src/index.js';
+import * as kiln from '../../index.js';
 import { check, describeBackends } from './harness.js';
 
 const { random } = kiln;

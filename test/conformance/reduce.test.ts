@@ -3,7 +3,7 @@
  * axis form (none, one, negative, several, keepdims), every dtype, empty axes, special values,
  * first-index ties, and the cumsum kernel's exclusive/reverse flags, which no public op sets.
  */
-import * as kiln from '../../src/index.js';
+import * as kiln from '../../index.js';
 import type { DType } from '../../backends/contract.js';
 import { ENGINE } from '../../src/engine.js';
 import { CUMSUM } from '../../src/ops/reduce.js';

@@ -3,7 +3,7 @@
  * every cast between the four dtypes (float to int truncates toward zero, anything to bool is
  * != 0, NaN included), and clip, which is composed from them.
  */
-import * as kiln from '../../src/index.js';
+import * as kiln from '../../index.js';
 import type { DType } from '../../backends/contract.js';
 import { LAYOUTS, checkOp, describeBackends, group } from './harness.js';
 

@@ -3,7 +3,7 @@
  * dtype, on scalars, size-0 shapes, special values and non-contiguous inputs. Expected values come
  * from JavaScript's float64 Math on the stored inputs.
  */
-import * as kiln from '../../src/index.js';
+import * as kiln from '../../index.js';
 import type { DType } from '../../backends/contract.js';
 import { LAYOUTS, OPS, checkOp, describeBackends, group, nest, stored } from './harness.js';
 import { erf64, roundHalfEven } from './math64.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import * as kiln from '../../src/index.js';
+import * as kiln from '../../index.js';
 import { run } from '../../examples/linear-regression.js';
 
 /** The same 100 SGD steps in float64, from the same data and start: what kiln must reproduce. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import * as kiln from '../../src/index.js';
+import * as kiln from '../../index.js';
 import { run } from '../../examples/mnist-mlp.js';
 
 describe('examples/mnist-mlp (real MNIST, 784-256-256-10, Adam 1e-3, batch 128)', () => {

@@ -13,7 +13,7 @@
  *   central finite differences.
  */
 import { expect } from 'vitest';
-import * as kiln from '../../src/index.js';
+import * as kiln from '../../index.js';
 import type { Layer, LayerConfig } from '../../layers/index.js';
 import { Input, layerFromConfig } from '../../layers/index.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import * as kiln from '../../src/index.js';
+import * as kiln from '../../index.js';
 import { Add, Average, Concatenate, Dot, Input, Maximum, Minimum, Multiply, Subtract } from '../../layers/index.js';
 import { runLayerTest } from './harness.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import * as kiln from '../../src/index.js';
+import * as kiln from '../../index.js';
 import * as layers from '../../layers/index.js';
 import { Dense, Layer, getLayerClass, layerFromConfig, registerLayer, serializeLayer, type LayerConfig } from '../../layers/index.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import * as kiln from '../../src/index.js';
+import * as kiln from '../../index.js';
 
 const { Dense, Add, Concatenate } = kiln.layers;
 type Sym = kiln.SymbolicTensor;

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import * as kiln from '../../src/index.js';
+import * as kiln from '../../index.js';
 
 const { Dense, Dropout } = kiln.layers;
 const { SGD, Adam } = kiln.optimizers;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import * as kiln from '../../src/index.js';
+import * as kiln from '../../index.js';
 import { findBackend } from '../../src/backends.js';
 import { NATIVE_ROWS, type NativeBackend } from '../../backends/native/backend.js';
 import { KERNEL_ROWS } from '../conformance/harness.js';
@@ -39,7 +39,7 @@ describe('the native backend build', () => {
   it.runIf(available)('is the default backend where it is available', () => {
     const env = { ...process.env };
     delete env.KILN_BACKEND;
-    const script = "import * as kiln from './src/index.ts'; console.log(kiln.getBackend());";
+    const script = "import * as kiln from './index.ts'; console.log(kiln.getBackend());";
     const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, env, encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe('native');

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import * as kiln from '../../src/index.js';
+import * as kiln from '../../index.js';
 import { findBackend } from '../../src/backends.js';
 import { matmulTransposed } from '../../src/ops/matmul.js';
 import type { DType } from '../../backends/contract.js';

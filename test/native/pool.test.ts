@@ -4,7 +4,7 @@
  * counts live buffers and their bytes exactly.
  */
 import { describe, expect, it } from 'vitest';
-import * as kiln from '../../src/index.js';
+import * as kiln from '../../index.js';
 import { findBackend } from '../../src/backends.js';
 import type { NativeBackend } from '../../backends/native/backend.js';
 

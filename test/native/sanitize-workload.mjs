@@ -14,7 +14,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(process.argv[2] ?? resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'));
-const kiln = await import(`${root}/dist/src/index.js`);
+const kiln = await import(`${root}/dist/index.js`);
 const { matmulTransposed } = await import(`${root}/dist/src/ops/matmul.js`);
 const { loadAddon } = await import(`${root}/dist/backends/native/addon.js`);
 const { NATIVE_ROWS, NativeBackend } = await import(`${root}/dist/backends/native/backend.js`);

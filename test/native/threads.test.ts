@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import * as kiln from '../../src/index.js';
+import * as kiln from '../../index.js';
 import { findBackend } from '../../src/backends.js';
 import type { NativeBackend } from '../../backends/native/backend.js';
 

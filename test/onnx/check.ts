@@ -4,7 +4,7 @@
  * nodes topologically sorted (every input defined before it is read); graph outputs defined;
  * types set on inputs, outputs and initializers, and on every attribute.
  */
-import type { ModelProto } from '../../src/onnx/proto.js';
+import type { ModelProto } from '../../onnx/proto.js';
 
 export function structuralProblems(model: ModelProto): string[] {
   const problems: string[] = [];

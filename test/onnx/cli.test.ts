@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import yargs from 'yargs';
-import * as kiln from '../../src/index.js';
-import { exportCommand, runExport } from '../../src/cli/commands/export.js';
-import { onnx } from '../../src/onnx/proto.js';
+import * as kiln from '../../index.js';
+import { exportCommand, runExport } from '../../cli/commands/export.js';
+import { onnx } from '../../onnx/proto.js';
 import { randomizeWeights } from './harness.js';
 
 let dir = '';

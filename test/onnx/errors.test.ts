@@ -3,10 +3,10 @@
  * range, a function that cannot be traced. Each fails with a message naming what and why.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as kiln from '../../src/index.js';
+import * as kiln from '../../index.js';
 import { ENGINE, type Primitive } from '../../src/engine.js';
 import { scatterAdd } from '../../src/ops/indexing.js';
-import { toModelProto } from '../../src/onnx/index.js';
+import { toModelProto } from '../../onnx/index.js';
 import { expectParity, reportErrors } from './harness.js';
 
 const L = kiln.layers;

@@ -6,9 +6,9 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as kiln from '../../src/index.js';
-import { formatReport, toModelProto, verify } from '../../src/onnx/index.js';
-import { onnx } from '../../src/onnx/proto.js';
+import * as kiln from '../../index.js';
+import { formatReport, toModelProto, verify } from '../../onnx/index.js';
+import { onnx } from '../../onnx/proto.js';
 import { compareOutput, randomInputs, randomizeWeights, run, session } from './harness.js';
 import { structuralProblems } from './check.js';
 

@@ -7,9 +7,9 @@
 import { appendFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import * as kiln from '../../src/index.js';
-import { toModelProto, type OnnxOptions } from '../../src/onnx/index.js';
-import { onnx, type ModelProto } from '../../src/onnx/proto.js';
+import * as kiln from '../../index.js';
+import { toModelProto, type OnnxOptions } from '../../onnx/index.js';
+import { onnx, type ModelProto } from '../../onnx/proto.js';
 import { structuralProblems } from './check.js';
 
 export const ATOL = 1e-5;

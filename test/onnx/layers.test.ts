@@ -4,8 +4,8 @@
  * than any batch a trace saw), on several input shapes.
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import * as kiln from '../../src/index.js';
-import { ACTIVATIONS } from '../../src/onnx/index.js';
+import * as kiln from '../../index.js';
+import { ACTIVATIONS } from '../../onnx/index.js';
 import { expectParity, randomizeWeights, reportErrors, single } from './harness.js';
 
 const L = kiln.layers;

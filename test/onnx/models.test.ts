@@ -4,7 +4,7 @@
  * onnxruntime-node against kiln.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as kiln from '../../src/index.js';
+import * as kiln from '../../index.js';
 import { Layer, type LayerArgs } from '../../layers/layer.js';
 import type { Variable } from '../../src/variable.js';
 import { expectParity, opTypes, randomizeWeights, reportErrors } from './harness.js';

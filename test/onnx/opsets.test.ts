@@ -4,8 +4,8 @@
  * numbers in each.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as kiln from '../../src/index.js';
-import { MAX_OPSET, MIN_OPSET } from '../../src/onnx/index.js';
+import * as kiln from '../../index.js';
+import { MAX_OPSET, MIN_OPSET } from '../../onnx/index.js';
 import { expectParity, opTypes, randomizeWeights, reportErrors } from './harness.js';
 
 const L = kiln.layers;

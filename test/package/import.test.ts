@@ -10,7 +10,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the package', () => {
   it('installs into another folder and imports as `kiln`', async () => {
-    if (!existsSync(join(root, 'dist/src/index.js'))) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'pipe' });
+    if (!existsSync(join(root, 'dist/index.js'))) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'pipe' });
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'kiln-user', version: '1.0.0', type: 'module' }));
     execFileSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', root], { cwd: dir, stdio: 'pipe' });
     const script = [
@@ -21,7 +21,7 @@ describe('the package', () => {
     writeFileSync(join(dir, 'use.mjs'), script);
     const out = execFileSync('node', ['use.mjs'], { cwd: dir, encoding: 'utf8' });
     // the default is the fastest available backend: native where its addon built, else reference
-    const available = (await import('../../src/index.js')).listBackends().filter((b) => b.available).map((b) => b.name);
+    const available = (await import('../../index.js')).listBackends().filter((b) => b.available).map((b) => b.name);
     const result = JSON.parse(out.trim());
     expect(result.value).toEqual([[1, 2], [3, 4]]);
     expect(result.backend).toBe(available.includes('native') ? 'native' : 'reference');

@@ -1,0 +1,12 @@
+export { Callback, CallbackList, type CallbackParams, type Logs } from '../models/callback.js';
+export { History } from '../models/history.js';
+export { ProgbarLogger, type ProgbarOptions } from '../models/progbar.js';
+export { EarlyStopping, type EarlyStoppingOptions } from './early-stopping.js';
+export { ModelCheckpoint, type ModelCheckpointOptions } from './model-checkpoint.js';
+export { BackupAndRestore, type BackupAndRestoreOptions } from './backup-and-restore.js';
+export { ReduceLROnPlateau, type ReduceLROnPlateauOptions } from './reduce-lr-on-plateau.js';
+export { LearningRateScheduler, type Schedule } from './learning-rate-scheduler.js';
+export { CSVLogger, type CSVLoggerOptions } from './csv-logger.js';
+export { TerminateOnNaN } from './terminate-on-nan.js';
+export { LambdaCallback, type LambdaHooks } from './lambda-callback.js';
+export type { Mode } from './monitor.js';

@@ -1,0 +1,66 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { CommandModule } from 'yargs';
+import * as kiln from '../../index.js';
+import { KilnError, fail } from '../../src/errors.js';
+import { modelFromConfig } from '../../models/serialize.js';
+import { formatLogs, type GlobalArgs } from '../common.js';
+import { loadSource, shownPath } from '../data.js';
+import { readTrainConfig } from '../train-config.js';
+
+interface Args extends GlobalArgs {
+  config: string;
+  epochs?: number;
+  'batch-size'?: number;
+  'steps-per-epoch'?: number;
+  output?: string;
+}
+
+export const train: CommandModule<GlobalArgs, Args> = {
+  command: 'train <config>',
+  describe: 'Train a model described by a JSON config (see docs/cli.md), then test and save it',
+  builder: (y) => y
+    .positional('config', { type: 'string', demandOption: true, describe: 'the train config (.json)' })
+    .option('epochs', { type: 'number', describe: 'override fit.epochs' })
+    .option('batch-size', { type: 'number', describe: 'override fit.batchSize' })
+    .option('steps-per-epoch', { type: 'number', describe: 'override fit.stepsPerEpoch (a quick trial run)' })
+    .option('output', { alias: 'o', type: 'string', describe: 'override output (relative to the working folder)' }),
+  handler: async (argv) => {
+    const cfg = await readTrainConfig(argv.config);
+    const fit = { ...cfg.fit, verbose: cfg.fit.verbose ?? 1 };
+    for (const [flag, key] of [['epochs', 'epochs'], ['batch-size', 'batchSize'], ['steps-per-epoch', 'stepsPerEpoch']] as const) {
+      const v = argv[key];
+      if (v === undefined) continue;
+      if (!Number.isInteger(v) || v < 1) fail(`--${flag}`, `expected a positive integer, got ${v}`);
+      fit[key] = v;
+    }
+    const output = argv.output ?? cfg.output;
+    // made before training, so that a path that cannot be written fails now rather than after it
+    await mkdir(dirname(resolve(output)), { recursive: true });
+    // --seed (applied in main.ts) wins over the config's
+    if (argv.seed === undefined && cfg.seed !== undefined) kiln.setSeed(cfg.seed);
+
+    const model = section(argv.config, 'model', () => modelFromConfig(cfg.model));
+    section(argv.config, 'compile', () => model.compile(cfg.compile));
+    const train = await loadSource(cfg.data.train, 'data.train');
+    const validation = cfg.data.validation && (await loadSource(cfg.data.validation, 'data.validation'));
+    model.summary();
+    await model.fit(train.x, train.y, { ...fit, ...(validation ? { validationData: [validation.x, validation.y] } : {}) });
+    if (cfg.data.test) {
+      const test = await loadSource(cfg.data.test, 'data.test');
+      console.log(`test - ${formatLogs(await model.evaluate(test.x, test.y, { batchSize: fit.batchSize }))}`);
+    }
+    await model.save(output);
+    console.log(`saved ${shownPath(output)}`);
+  },
+};
+
+/** Runs `fn`, naming the config file and section in its errors (modelFromConfig and compile name only themselves). */
+function section<T>(file: string, name: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof KilnError) fail(file, `${name}: ${err.message}`);
+    throw err;
+  }
+}

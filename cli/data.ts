@@ -1,0 +1,75 @@
+/** Arrays for the CLI: from .npy files, .csv columns, or kiln's MNIST. */
+import { statSync } from 'node:fs';
+import { extname, isAbsolute, relative } from 'node:path';
+import { KilnError, fail } from '../src/errors.js';
+import type { Tensor } from '../src/tensor.js';
+import { readNpy } from '../io/npy.js';
+import { mnist, type Mnist } from '../io/datasets/mnist.js';
+import { reshape, slice } from '../src/ops/movement.js';
+import { csvColumns, readCsv, type CsvTable } from './csv.js';
+import type { DataSource, FileSpec, PerTensor } from './train-config.js';
+
+/** A path relative to the working folder when inside it (shorter in messages), else absolute. */
+export function shownPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
+/** `path` when it is an existing file with one of `extensions`; otherwise an error naming `field`. */
+export function existingFile(path: string, field: string, extensions: readonly string[]): string {
+  if (!extensions.includes(extname(path).toLowerCase())) fail(field, `expected a ${extensions.join(' or ')} file, got ${shownPath(path)}`);
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (!stat) fail(field, `file not found: ${shownPath(path)}`);
+  if (!stat.isFile()) fail(field, `${shownPath(path)} is not a file`);
+  return path;
+}
+
+// a config often reads x and y from one CSV file, and train and test from one MNIST load
+const tables = new Map<string, Promise<CsvTable>>();
+const mnists = new Map<boolean, Promise<Mnist>>();
+
+function table(path: string): Promise<CsvTable> {
+  if (!tables.has(path)) tables.set(path, readCsv(path, shownPath(path)));
+  return tables.get(path)!;
+}
+
+/** One array from a .npy file or from columns of a .csv file. */
+export async function loadFile(spec: FileSpec): Promise<Tensor> {
+  if (extname(spec.path).toLowerCase() === '.npy') {
+    return spec.columns === undefined ? readNpy(spec.path) : fail(shownPath(spec.path), 'columns can only be picked from a .csv file');
+  }
+  return csvColumns(await table(spec.path), spec.columns);
+}
+
+/** x and y of a config's data source; errors name `field` (e.g. data.train). */
+export async function loadSource(source: DataSource, field: string): Promise<{ x: PerTensor<Tensor>; y: PerTensor<Tensor> }> {
+  try {
+    if (source.kind === 'mnist') return await mnistSource(source);
+    if (source.kind === 'csv') {
+      const t = await table(source.path);
+      const targets = typeof source.target === 'string' ? [source.target] : source.target;
+      const columns = source.columns ?? t.header.filter((h) => !targets.includes(h));
+      if (columns.length === 0) fail(shownPath(source.path), 'has no columns left for x besides the target');
+      return { x: csvColumns(t, columns), y: csvColumns(t, source.target) };
+    }
+    return { x: await perTensor(source.x), y: await perTensor(source.y) };
+  } catch (err) {
+    if (err instanceof KilnError) fail(field, err.message);
+    throw err;
+  }
+}
+
+async function perTensor(v: PerTensor<FileSpec>): Promise<PerTensor<Tensor>> {
+  if (Array.isArray(v)) return Promise.all(v.map(loadFile));
+  if (typeof v.path === 'string') return loadFile(v as FileSpec);
+  return Object.fromEntries(await Promise.all(Object.entries(v as Record<string, FileSpec>).map(async ([k, s]) => [k, await loadFile(s)] as const)));
+}
+
+async function mnistSource(source: Extract<DataSource, { kind: 'mnist' }>): Promise<{ x: Tensor; y: Tensor }> {
+  if (!mnists.has(source.normalize)) mnists.set(source.normalize, mnist({ normalize: source.normalize }));
+  let [x, y] = (await mnists.get(source.normalize)!)[source.split];
+  const n = source.limit ?? x.shape[0];
+  if (n > x.shape[0]) fail('limit', `${n} is more than the ${x.shape[0]} samples of MNIST's ${source.split} split`);
+  if (n < x.shape[0]) [x, y] = [slice(x, [0, 0, 0], [n, 28, 28]), slice(y, [0], [n])];
+  return { x: source.flatten ? reshape(x, [n, 784]) : x, y };
+}

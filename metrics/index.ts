@@ -1,0 +1,164 @@
+/**
+ * kiln.metrics: Keras 3's stateful metrics. Each keeps its state in non-trainable Variables,
+ * accumulates it with `updateState(yTrue, yPred, sampleWeight?)`, and reports `result()`.
+ * @example
+ * const m = kiln.metrics.getMetric('accuracy', { yTrueShape: [null], yPredShape: [null, 10] });
+ * m.updateState(labels, logits);   // sparse categorical accuracy, named 'accuracy' in logs
+ */
+import { fail } from '../src/errors.js';
+import type { Dim } from '../src/shape.js';
+import {
+  Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, SparseTopKCategoricalAccuracy,
+  TopKCategoricalAccuracy, accuracy, binaryAccuracy, categoricalAccuracy, sparseCategoricalAccuracy,
+  sparseTopKCategoricalAccuracy, topKCategoricalAccuracy,
+} from './accuracy.js';
+import { AUC } from './auc.js';
+import { Precision, Recall } from './confusion.js';
+import { F1Score, FBetaScore } from './fscore.js';
+import { Mean, MeanMetricWrapper, Metric, Sum, type MetricConfig, type MetricFn } from './metric.js';
+import {
+  MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredError, R2Score, RootMeanSquaredError,
+  meanAbsoluteError, meanAbsolutePercentageError, meanSquaredError,
+} from './regression.js';
+
+export { Metric, MeanBase, Mean, Sum, MeanMetricWrapper, type MetricConfig, type MetricOptions, type MetricFn } from './metric.js';
+export {
+  Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy,
+  SparseTopKCategoricalAccuracy, accuracy, binaryAccuracy, categoricalAccuracy, sparseCategoricalAccuracy,
+  topKCategoricalAccuracy, sparseTopKCategoricalAccuracy, inTopK,
+} from './accuracy.js';
+export {
+  MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, RootMeanSquaredError, R2Score,
+  meanSquaredError, meanAbsoluteError, meanAbsolutePercentageError, type R2Aggregation,
+} from './regression.js';
+export { Precision, Recall, type ThresholdOptions } from './confusion.js';
+export { AUC, type AUCOptions, type AUCCurve, type AUCSummation } from './auc.js';
+export { FBetaScore, F1Score, type FScoreOptions, type FScoreAverage } from './fscore.js';
+
+type MetricClass = new (config?: any) => Metric;
+
+/** Metrics that score labels against predictions, by class name (the names configs save). */
+const CLASSES: Record<string, MetricClass> = {
+  Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy,
+  SparseTopKCategoricalAccuracy, MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
+  RootMeanSquaredError, R2Score, Precision, Recall, AUC, F1Score, FBetaScore,
+};
+
+/** Every class a serialized metric may name; Mean and Sum take values, not labels, so no string id names them. */
+const REBUILDABLE: Record<string, MetricClass> = { ...CLASSES, Mean, Sum };
+
+/** The per-sample functions a saved MeanMetricWrapper may name. */
+const FUNCTIONS: Record<string, MetricFn> = {
+  accuracy, binaryAccuracy, categoricalAccuracy, sparseCategoricalAccuracy, topKCategoricalAccuracy,
+  sparseTopKCategoricalAccuracy, meanSquaredError, meanAbsoluteError, meanAbsolutePercentageError,
+};
+
+/** keras.utils.naming.to_snake_case: 'TopKCategoricalAccuracy' → 'top_k_categorical_accuracy', 'AUC' → 'auc'. */
+function toSnakeCase(name: string): string {
+  return name.replace(/(.)([A-Z][a-z]+)/g, '$1_$2').replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+}
+
+/** Keras's string ids: class names, their snake_case, and the short forms. */
+const IDS: Record<string, MetricClass> = {
+  ...CLASSES,
+  ...Object.fromEntries(Object.entries(CLASSES).map(([k, c]) => [toSnakeCase(k), c])),
+  mse: MeanSquaredError, MSE: MeanSquaredError, mae: MeanAbsoluteError, MAE: MeanAbsoluteError,
+  mape: MeanAbsolutePercentageError, MAPE: MeanAbsolutePercentageError,
+};
+
+export interface SerializedMetric {
+  className: string;
+  config: MetricConfig;
+}
+
+export interface MetricContext {
+  /** The loss the metric is compiled with (an id, function or loss object): picks the accuracy. */
+  loss?: unknown;
+  yTrueShape?: readonly Dim[];
+  yPredShape?: readonly Dim[];
+}
+
+export type MetricIdentifier = string | Metric | MetricFn | MetricClass | SerializedMetric;
+
+type AccuracyKind = 'binary' | 'sparse' | 'categorical';
+
+/** What a loss says about the labels: only the three crossentropies say anything. */
+function lossKind(loss: unknown): AccuracyKind | null {
+  const names: unknown[] = [];
+  if (typeof loss === 'string') names.push(loss);
+  else if (typeof loss === 'function') names.push(loss.name, (loss as { className?: string }).className);
+  else if (loss !== null && typeof loss === 'object') {
+    const ctor = (loss as object).constructor as { className?: string; name?: string } | undefined;
+    names.push(ctor?.className, ctor?.name, (loss as { name?: unknown }).name);
+  }
+  for (const n of names) {
+    const key = typeof n === 'string' ? n.toLowerCase().replace(/[^a-z]/g, '') : '';
+    if (key === 'binarycrossentropy' || key === 'bce') return 'binary';
+    if (key === 'sparsecategoricalcrossentropy') return 'sparse';
+    if (key === 'categoricalcrossentropy') return 'categorical';
+  }
+  return null;
+}
+
+/**
+ * Keras's choice for 'accuracy': the loss decides when it is a crossentropy; otherwise the
+ * shapes do: binary when yPred's last dim is 1, sparse when yTrue has a dimension less than
+ * yPred (or a last dim of 1 against yPred's > 1), categorical otherwise.
+ */
+function accuracyKind(id: string, { loss, yTrueShape, yPredShape }: MetricContext): AccuracyKind {
+  const fromLoss = lossKind(loss);
+  if (fromLoss) return fromLoss;
+  if (!yPredShape) {
+    fail('getMetric', `'${id}' needs a crossentropy loss or the shape of yPred (and yTrue) to choose between binary, categorical and sparse categorical accuracy`);
+  }
+  const predLast = yPredShape.at(-1);
+  if (predLast === 1) return 'binary';
+  if (yTrueShape && (yTrueShape.length < yPredShape.length || (yTrueShape.at(-1) === 1 && predLast !== null && predLast !== undefined && predLast > 1))) {
+    return 'sparse';
+  }
+  return 'categorical';
+}
+
+const isMetricClass = (x: unknown): x is MetricClass => typeof x === 'function' && x.prototype instanceof Metric;
+
+/**
+ * A Metric from what compile's `metrics` accepts (a MetricIdentifier): an instance (returned as
+ * is), a metric class, a per-sample function (wrapped in MeanMetricWrapper, named after it), a
+ * serialized metric, or a Keras string id. A string names the metric in logs as given ('mse'
+ * logs as 'mse'). Anything else fails, listing the known ids.
+ */
+export function getMetric(id: MetricIdentifier | unknown, context: MetricContext = {}): Metric {
+  if (id instanceof Metric) return id;
+  if (isMetricClass(id)) return new id();
+  if (typeof id === 'function') return new MeanMetricWrapper(id as MetricFn, { name: id.name || undefined });
+  if (id !== null && typeof id === 'object' && typeof (id as SerializedMetric).className === 'string') {
+    return deserializeMetric(id as SerializedMetric);
+  }
+  if (typeof id !== 'string') return fail('getMetric', `expected a metric id, function or Metric, got ${id === null ? 'null' : typeof id}`);
+  const lower = id.toLowerCase();
+  if (lower === 'accuracy' || lower === 'acc') {
+    const kind = accuracyKind(id, context);
+    const Cls = kind === 'binary' ? BinaryAccuracy : kind === 'sparse' ? SparseCategoricalAccuracy : CategoricalAccuracy;
+    return new Cls({ name: id });
+  }
+  const Cls = Object.hasOwn(IDS, id) ? IDS[id] : undefined;
+  if (!Cls) fail('getMetric', `unknown metric '${id}'; known ids: accuracy, acc, ${Object.keys(IDS).join(', ')}`);
+  return new Cls({ name: id });
+}
+
+/** The class name and config of a metric: plain JSON that getMetric turns back into it. */
+export function serializeMetric(metric: Metric): SerializedMetric {
+  if (!(metric instanceof Metric)) fail('serializeMetric', `expected a Metric, got ${metric === null ? 'null' : typeof metric}`);
+  return { className: metric.className, config: metric.getConfig() };
+}
+
+function deserializeMetric({ className, config }: SerializedMetric): Metric {
+  if (className === 'MeanMetricWrapper') {
+    const fn = Object.hasOwn(FUNCTIONS, String(config.fn)) ? FUNCTIONS[String(config.fn)] : undefined;
+    if (!fn) fail('getMetric', `cannot rebuild MeanMetricWrapper '${config.name}': its function '${String(config.fn)}' is not a kiln metric function; pass the function itself`);
+    return new MeanMetricWrapper(fn, { name: config.name, dtype: config.dtype });
+  }
+  const Cls = Object.hasOwn(REBUILDABLE, className) ? REBUILDABLE[className] : undefined;
+  if (!Cls) fail('getMetric', `unknown metric class '${className}'; known: ${[...Object.keys(REBUILDABLE), 'MeanMetricWrapper'].join(', ')}`);
+  return new Cls(config);
+}

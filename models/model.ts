@@ -1,0 +1,259 @@
+import { fail } from '../src/errors.js';
+import { SymbolicTensor } from '../src/symbolic.js';
+import { Tensor } from '../src/tensor.js';
+import type { Variable } from '../src/variable.js';
+import { Layer, type CallOptions, type LayerArgs, type LayerConfig, type Symbolic, type Tensors } from '../layers/layer.js';
+import { Graph } from './graph.js';
+import { summary, type SummaryOptions } from './summary.js';
+import {
+  compile, evaluate, fit, predict, predictOnBatch, testOnBatch, testStep, trainOnBatch, trainStep,
+  type CompileArgs, type Compiled, type EvaluateOptions, type FitOptions, type PredictOptions, type StepData,
+} from './training.js';
+import type { History } from './history.js';
+import type { Optimizer } from '../optimizers/optimizer.js';
+import type { InputsLike, TargetsLike } from './data.js';
+import { modelFromConfig, modelToConfig } from './serialize.js';
+import { saveModel, saveWeights } from '../saving/save.js';
+import { loadWeights } from '../saving/load.js';
+
+export interface ModelArgs extends LayerArgs {
+  inputs?: SymbolicTensor | SymbolicTensor[] | Record<string, SymbolicTensor>;
+  outputs?: SymbolicTensor | SymbolicTensor[] | Record<string, SymbolicTensor>;
+}
+
+/**
+ * A model: layers with training and evaluation. Functional when built from `inputs` and `outputs`
+ * (any DAG of layer applications, several inputs and outputs, shared layers, nested models);
+ * subclassed when a class extends Model and defines `call` (layers assigned to its fields are
+ * tracked, as in Keras).
+ * @example
+ * const inputs = kiln.Input({ shape: [4] });
+ * const outputs = new kiln.layers.Dense(1).apply(inputs);
+ * const model = new kiln.Model({ inputs, outputs });
+ */
+export class Model extends Layer {
+  static readonly className: string = 'Functional';
+  protected graph: Graph | null = null;
+  /** Output names in order, as used in logs and in per-output losses (the output layers' names). */
+  outputNames: string[] = [];
+  inputNames: string[] = [];
+  compiled: Compiled | null = null;
+  stopTraining = false;
+  history: History | null = null;
+
+  constructor(args: ModelArgs = {}) {
+    super(args);
+    if (args.inputs !== undefined || args.outputs !== undefined) {
+      if (args.inputs === undefined || args.outputs === undefined) fail(`Model '${this.name}'`, 'a Functional model needs both inputs and outputs');
+      this.initGraph(args.inputs, args.outputs);
+    }
+  }
+
+  protected initGraph(inputs: NonNullable<ModelArgs['inputs']>, outputs: NonNullable<ModelArgs['outputs']>): void {
+    const list = (v: typeof inputs, what: string): SymbolicTensor[] => {
+      const arr = v instanceof SymbolicTensor ? [v] : Array.isArray(v) ? v : Object.values(v);
+      arr.forEach((t, i) => {
+        if (!(t instanceof SymbolicTensor)) fail(`Model '${this.name}'`, `${what} ${i} must be a symbolic tensor from kiln.Input or layer.apply, got ${(t as unknown) instanceof Tensor ? 'a concrete Tensor' : typeof t}`);
+      });
+      return arr;
+    };
+    this.graph = new Graph(list(inputs, 'input'), list(outputs, 'output'), this.name);
+    this.multiInput = this.graph.inputs.length > 1;
+    this.multiOutput = this.graph.outputs.length > 1 || Array.isArray(outputs);
+    this.inputNames = this.graph.inputLayers.map((l) => l.name);
+    this.outputNames = this.graph.outputs.map((t, i) => {
+      const node = this.graph!.nodes.find((n) => n.outputs.includes(t));
+      return node?.layer.name ?? `output_${i}`;
+    });
+    if (!Array.isArray(outputs) && !(outputs instanceof SymbolicTensor)) this.outputNames = Object.keys(outputs);
+    // a nested model's outputs share its name: number the repeats, as logs and exports need unique names
+    const seen = new Map<string, number>();
+    this.outputNames = this.outputNames.map((n) => {
+      const k = seen.get(n) ?? 0;
+      seen.set(n, k + 1);
+      return k === 0 ? n : `${n}_${k}`;
+    });
+    this.built = true;
+  }
+
+  get isFunctional(): boolean {
+    return this.graph !== null;
+  }
+
+  /** The model's layers: the graph's in execution order (Input layers first), or the layers held in fields. */
+  get layers(): Layer[] {
+    if (this.graph) return this.graph.layers;
+    const found: Layer[] = [];
+    for (const v of Object.values(this)) {
+      for (const item of Array.isArray(v) ? v : [v]) if (item instanceof Layer && item !== this && !found.includes(item)) found.push(item);
+    }
+    return found;
+  }
+
+  get inputs(): SymbolicTensor[] {
+    return this.graph?.inputs ?? [];
+  }
+
+  get outputs(): SymbolicTensor[] {
+    return this.graph?.outputs ?? [];
+  }
+
+  /** A layer by name or by index in `layers`. */
+  getLayer(nameOrIndex: string | number): Layer {
+    const layers = this.layers;
+    if (typeof nameOrIndex === 'number') {
+      if (!Number.isInteger(nameOrIndex) || nameOrIndex < 0 || nameOrIndex >= layers.length) {
+        fail('getLayer', `index ${nameOrIndex} is out of range: the model has ${layers.length} layers`);
+      }
+      return layers[nameOrIndex];
+    }
+    const found = layers.find((l) => l.name === nameOrIndex);
+    if (!found) fail('getLayer', `no layer named '${nameOrIndex}'; layers: ${layers.map((l) => l.name).join(', ')}`);
+    return found;
+  }
+
+  override apply(inputs: SymbolicTensor, options?: CallOptions): SymbolicTensor;
+  override apply(inputs: SymbolicTensor[], options?: CallOptions): SymbolicTensor | SymbolicTensor[];
+  override apply(inputs: Tensor, options?: CallOptions): Tensor;
+  override apply(inputs: Tensors | Symbolic, options?: CallOptions): Tensors;
+  override apply(inputs: Tensors | Symbolic, options: CallOptions = {}): Tensors | Symbolic {
+    if (!this.graph && !this.built) this.multiInput = Array.isArray(inputs);
+    return super.apply(inputs, options);
+  }
+
+  call(inputs: Tensors, options: CallOptions = {}): Tensors {
+    if (!this.graph) fail(`Model '${this.name}'`, 'a subclassed model must define call(inputs, options)');
+    const outs = this.graph.run(Array.isArray(inputs) ? inputs : [inputs], options);
+    return this.multiOutput ? outs : outs[0];
+  }
+
+  protected override orderedWeights(): Variable[] {
+    const seen = new Set<Variable>();
+    const out: Variable[] = [];
+    for (const v of [...super.orderedWeights(), ...this.layers.flatMap((l) => l.getWeightVariables())]) {
+      if (!seen.has(v)) {
+        seen.add(v);
+        out.push(v);
+      }
+    }
+    return out;
+  }
+
+  override get trainableWeights(): Variable[] {
+    if (!this.trainable) return [];
+    return dedupe([...super.trainableWeights, ...this.layers.flatMap((l) => l.trainableWeights)]);
+  }
+
+  override get nonTrainableWeights(): Variable[] {
+    const trainable = new Set(this.trainableWeights);
+    return this.orderedWeights().filter((v) => !trainable.has(v));
+  }
+
+  override get losses(): Tensor[] {
+    return [...super.losses, ...this.layers.flatMap((l) => l.losses)];
+  }
+
+  override applyConstraints(): void {
+    super.applyConstraints();
+    for (const l of this.layers) l.applyConstraints();
+  }
+
+  /** Frees the weights and what compile() holds: optimizer slots, metric and loss-tracker state. */
+  override dispose(): void {
+    super.dispose();
+    for (const l of this.layers) l.dispose();
+    const c = this.compiled;
+    if (c) {
+      c.optimizer.dispose();
+      for (const m of [c.lossTracker, ...c.outputLossTrackers, ...(c.metrics ?? []).map((e) => e.metric)]) m.dispose();
+      this.compiled = null;
+    }
+  }
+
+  /** Prints Keras's summary table (or hands each line to `printFn`) and returns it. */
+  summary(options: SummaryOptions = {}): string {
+    return summary(this, options);
+  }
+
+  compile(args: CompileArgs = {}): void {
+    compile(this, args);
+  }
+
+  get optimizer(): Optimizer | null {
+    return this.compiled?.optimizer ?? null;
+  }
+
+  fit(x: InputsLike | AsyncIterable<[InputsLike, TargetsLike]>, y?: TargetsLike, options: FitOptions = {}): Promise<History> {
+    return fit(this, x, y, options);
+  }
+
+  evaluate(x: InputsLike | AsyncIterable<[InputsLike, TargetsLike]>, y?: TargetsLike, options: EvaluateOptions = {}): Promise<Record<string, number>> {
+    return evaluate(this, x, y, options);
+  }
+
+  predict(x: InputsLike, options: PredictOptions = {}): Promise<Tensor | Tensor[]> {
+    return predict(this, x, options);
+  }
+
+  trainOnBatch(x: InputsLike, y: TargetsLike, options: { sampleWeight?: Tensor; classWeight?: Record<number, number> } = {}): Promise<Record<string, number>> {
+    return trainOnBatch(this, x, y, options);
+  }
+
+  testOnBatch(x: InputsLike, y: TargetsLike, options: { sampleWeight?: Tensor } = {}): Promise<Record<string, number>> {
+    return testOnBatch(this, x, y, options);
+  }
+
+  predictOnBatch(x: InputsLike): Tensor | Tensor[] {
+    return predictOnBatch(this, x);
+  }
+
+  /** One optimization step on a batch; override for custom training (Keras's train_step). Returns scalar logs. */
+  trainStep(data: StepData): Record<string, Tensor> {
+    return trainStep(this, data);
+  }
+
+  /** One evaluation step on a batch; override for custom evaluation (Keras's test_step). */
+  testStep(data: StepData): Record<string, Tensor> {
+    return testStep(this, data);
+  }
+
+  /** Saves architecture, weights, compile settings and optimizer state to one `.kiln` file (atomically). */
+  save(path: string, options: { overwrite?: boolean } = {}): Promise<void> {
+    return saveModel(this, path, options);
+  }
+
+  /** Saves only the weights (a `.weights.kiln` file). */
+  saveWeights(path: string): Promise<void> {
+    return saveWeights(this, path);
+  }
+
+  /** Loads weights saved by saveWeights (or save) into this model; names and shapes must match. */
+  loadWeights(path: string): Promise<void> {
+    return loadWeights(this, path);
+  }
+
+  /**
+   * Exports the model for inference in another runtime, as Keras 3's model.export: `format:
+   * 'onnx'` (the default) writes an ONNX file, atomically (docs/onnx.md).
+   * @example
+   * await model.export('model.onnx', { format: 'onnx', opset: 17, verify: true });
+   */
+  async export(path: string, options: import('../onnx/write.js').ExportOptions = {}): Promise<import('../onnx/write.js').ExportResult> {
+    // imported on first use: the exporter imports this module, and loads onnx-proto
+    const { exportModel } = await import('../onnx/write.js');
+    return exportModel(this, path, options);
+  }
+
+  override getConfig(): LayerConfig {
+    if (!this.isFunctional && this.className !== 'Sequential') return super.getConfig();
+    return { ...super.getConfig(), ...(modelToConfig(this).config as object) } as LayerConfig;
+  }
+
+  static fromConfig(config: LayerConfig): Model {
+    return modelFromConfig({ className: this.className, config }) as Model;
+  }
+}
+
+function dedupe<T>(xs: T[]): T[] {
+  return [...new Set(xs)];
+}

@@ -1,0 +1,398 @@
+import { ENGINE } from '../src/engine.js';
+import { fail } from '../src/errors.js';
+import { Tensor } from '../src/tensor.js';
+import type { Variable } from '../src/variable.js';
+import { GradientTape } from '../src/autodiff/tape.js';
+import { add, multiply } from '../src/ops/binary.js';
+import { concatenate } from '../src/ops/movement.js';
+import { getOptimizer, type Optimizer } from '../optimizers/index.js';
+import { getLoss, type Loss } from '../losses/index.js';
+import { getMetric, Mean, type Metric } from '../metrics/index.js';
+import { Callback, CallbackList, type Logs } from './callback.js';
+import { History } from './history.js';
+import { ProgbarLogger } from './progbar.js';
+import { BackupAndRestore } from '../callbacks/backup-and-restore.js';
+import { numSamples, splitTail, toList, type InputsLike, type TargetsLike } from './data.js';
+import { arraySource, isAsyncIterable, iterableSource, type BatchSource } from './batches.js';
+import { sampleWeightsFromClassWeight } from './class-weight.js';
+import type { Model } from './model.js';
+
+type PerOutput<T> = T | T[] | Record<string, T>;
+
+export interface CompileArgs {
+  /** An optimizer, or its Keras id ('adam', 'sgd', …). Keras's default is 'rmsprop'. */
+  optimizer?: unknown;
+  /** A loss for every output, or one per output (array in output order, or keyed by output name). */
+  loss?: PerOutput<unknown>;
+  metrics?: PerOutput<unknown[]> | unknown[];
+  lossWeights?: number[] | Record<string, number>;
+  weightedMetrics?: PerOutput<unknown[]> | unknown[];
+}
+
+/** What compile resolved, reused by every step. */
+export interface Compiled {
+  args: CompileArgs;
+  optimizer: Optimizer;
+  losses: (Loss | null)[];
+  lossWeights: number[];
+  metricIds: unknown[][];
+  weightedMetricIds: unknown[][];
+  /** Created at the first batch, when the shapes that resolve 'accuracy' are known. */
+  metrics: { metric: Metric; output: number; weighted: boolean }[] | null;
+  lossTracker: Mean;
+  outputLossTrackers: Mean[];
+  /** The trainable variables, gathered once per fit rather than per step. */
+  trainable: Variable[] | null;
+}
+
+/** [inputs, targets, sampleWeight] of one batch. */
+export type StepData = [Tensor[], Tensor[], Tensor | null];
+
+export function compile(model: Model, args: CompileArgs): void {
+  const names = model.outputNames.length ? model.outputNames : ['output'];
+  const perOutput = <T>(v: PerOutput<T> | undefined, what: string, isList = false): (T | undefined)[] => {
+    if (v === undefined) return names.map(() => undefined);
+    if (isList ? Array.isArray(v) && !(Array.isArray(v) && v.some(Array.isArray)) : !Array.isArray(v) && !isRecord(v)) {
+      return names.map(() => v as T);
+    }
+    if (Array.isArray(v)) {
+      if (v.length !== names.length) fail('compile', `${what} has ${v.length} entries but the model has ${names.length} outputs (${names.join(', ')})`);
+      return v as T[];
+    }
+    const rec = v as Record<string, T>;
+    const unknown = Object.keys(rec).filter((k) => !names.includes(k));
+    if (unknown.length) fail('compile', `${what} names unknown output(s) ${unknown.join(', ')}; outputs: ${names.join(', ')}`);
+    return names.map((n) => rec[n]);
+  };
+  const losses = perOutput(args.loss, 'loss').map((id) => (id === undefined || id === null ? null : getLoss(id)));
+  const lossWeights = perOutput(args.lossWeights as PerOutput<number> | undefined, 'lossWeights').map((w) => w ?? 1);
+  model.compiled = {
+    args,
+    optimizer: getOptimizer(args.optimizer ?? 'rmsprop'),
+    losses,
+    lossWeights,
+    metricIds: perOutput(args.metrics as PerOutput<unknown[]>, 'metrics', true).map((m) => (m ?? []) as unknown[]),
+    weightedMetricIds: perOutput(args.weightedMetrics as PerOutput<unknown[]>, 'weightedMetrics', true).map((m) => (m ?? []) as unknown[]),
+    metrics: null,
+    lossTracker: new Mean({ name: 'loss' }),
+    outputLossTrackers: names.length > 1 ? names.map((n) => new Mean({ name: `${n}_loss` })) : [],
+    trainable: null,
+  };
+}
+
+/** A plain object keyed by output name (a serialized `{ className, config }` is one value, not a map). */
+function isRecord(v: unknown): boolean {
+  return v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype && !('className' in v);
+}
+
+function compiledOf(model: Model, op: string): Compiled {
+  if (!model.compiled) fail(op, `model '${model.name}' is not compiled: call model.compile({ optimizer, loss }) first`);
+  return model.compiled;
+}
+
+function outputsOf(yPred: Tensor | Tensor[]): Tensor[] {
+  return Array.isArray(yPred) ? yPred : [yPred];
+}
+
+/** The total loss of a batch: weighted per-output losses plus the layers' regularization losses. */
+function computeLoss(model: Model, c: Compiled, y: Tensor[], yPred: Tensor[], sw: Tensor | null): { total: Tensor; perOutput: Tensor[] } {
+  const perOutput: Tensor[] = [];
+  let total: Tensor | null = null;
+  c.losses.forEach((loss, i) => {
+    if (!loss) return;
+    if (!y[i]) fail('fit', `no target given for output '${model.outputNames[i] ?? i}'`);
+    const li = loss.apply(y[i], yPred[i], sw ?? undefined);
+    perOutput.push(li);
+    const weighted = c.lossWeights[i] === 1 ? li : multiply(li, c.lossWeights[i]);
+    total = total ? add(total, weighted) : weighted;
+  });
+  if (!total) fail('fit', 'compile() was given no loss for any output');
+  for (const r of model.losses) total = add(total, r);
+  return { total, perOutput };
+}
+
+function updateMetrics(model: Model, c: Compiled, y: Tensor[], yPred: Tensor[], sw: Tensor | null, loss: Tensor, perOutput: Tensor[]): Record<string, Tensor> {
+  if (!c.metrics) {
+    c.metrics = [];
+    const make = (ids: unknown[][], weighted: boolean) => ids.forEach((list, i) => {
+      for (const id of list) {
+        const metric = getMetric(id, { loss: c.losses[i] ?? undefined, yTrueShape: y[i]?.shape, yPredShape: yPred[i].shape });
+        if (c.losses.length > 1) metric.name = `${model.outputNames[i]}_${metric.name}`;
+        c.metrics!.push({ metric, output: i, weighted });
+      }
+    });
+    make(c.metricIds, false);
+    make(c.weightedMetricIds, true);
+  }
+  // weighted by batch size: the epoch's loss is the mean over samples, not over batches
+  const n = yPred[0].shape[0];
+  c.lossTracker.updateState(loss, n);
+  c.outputLossTrackers.forEach((t, i) => perOutput[i] && t.updateState(perOutput[i], n));
+  for (const { metric, output, weighted } of c.metrics) {
+    if (y[output]) metric.updateState(y[output], yPred[output], weighted && sw ? sw : undefined);
+  }
+  return metricResults(c);
+}
+
+function metricResults(c: Compiled): Record<string, Tensor> {
+  const logs: Record<string, Tensor> = { loss: c.lossTracker.result() };
+  for (const t of c.outputLossTrackers) logs[t.name] = t.result();
+  for (const { metric } of c.metrics ?? []) logs[metric.name] = metric.result();
+  return logs;
+}
+
+function resetMetrics(c: Compiled): void {
+  c.lossTracker.resetState();
+  for (const t of c.outputLossTrackers) t.resetState();
+  for (const { metric } of c.metrics ?? []) metric.resetState();
+}
+
+export function trainStep(model: Model, [x, y, sw]: StepData): Record<string, Tensor> {
+  const c = compiledOf(model, 'trainStep');
+  const tape = new GradientTape();
+  let yPred: Tensor[] = [];
+  let perOutput: Tensor[] = [];
+  const loss = tape.record(() => {
+    yPred = outputsOf(model.apply(model.multiInput ? x : x[0], { training: true }) as Tensor | Tensor[]);
+    const l = computeLoss(model, c, y, yPred, sw);
+    perOutput = l.perOutput;
+    return l.total;
+  });
+  const vars = (c.trainable ??= model.trainableWeights);
+  const grads = tape.gradient(loss, vars);
+  c.optimizer.applyGradients(vars.map((v, i) => [grads[i], v] as const));
+  model.applyConstraints();
+  return updateMetrics(model, c, y, yPred, sw, loss, perOutput);
+}
+
+export function testStep(model: Model, [x, y, sw]: StepData): Record<string, Tensor> {
+  const c = compiledOf(model, 'testStep');
+  const yPred = outputsOf(model.apply(model.multiInput ? x : x[0], { training: false }) as Tensor | Tensor[]);
+  const { total, perOutput } = computeLoss(model, c, y, yPred, sw);
+  return updateMetrics(model, c, y, yPred, sw, total, perOutput);
+}
+
+async function readLogs(logs: Record<string, Tensor>): Promise<Logs> {
+  const out: Logs = {};
+  for (const [k, t] of Object.entries(logs)) {
+    out[k] = t.size === 1 ? (await t.data())[0] : NaN;
+    t.dispose();
+  }
+  return out;
+}
+
+function disposeLogs(logs: Record<string, Tensor>): void {
+  for (const t of Object.values(logs)) t.dispose();
+}
+
+export interface FitOptions {
+  epochs?: number;
+  batchSize?: number;
+  shuffle?: boolean;
+  validationSplit?: number;
+  validationData?: [InputsLike, TargetsLike] | [InputsLike, TargetsLike, Tensor];
+  validationFreq?: number;
+  callbacks?: Callback[];
+  /** 0 silent, 1 progress bar (one line per epoch when stdout is not a TTY), 2 one line per epoch. */
+  verbose?: 0 | 1 | 2;
+  initialEpoch?: number;
+  stepsPerEpoch?: number;
+  classWeight?: Record<number, number>;
+  sampleWeight?: Tensor;
+}
+
+export interface EvaluateOptions {
+  batchSize?: number;
+  verbose?: 0 | 1 | 2;
+  sampleWeight?: Tensor;
+  steps?: number;
+  callbacks?: Callback[];
+}
+
+export interface PredictOptions {
+  batchSize?: number;
+  verbose?: 0 | 1 | 2;
+  steps?: number;
+  callbacks?: Callback[];
+}
+
+function checkPositiveInt(op: string, name: string, v: number | undefined): void {
+  if (v !== undefined && (!Number.isInteger(v) || v <= 0)) fail(op, `${name} must be a positive integer, got ${v}`);
+}
+
+/**
+ * One pass over `source`: the step hooks around each batch, and the logs of the last step, which
+ * are the pass's logs (running means for compiled metrics; whatever a custom step returns).
+ */
+async function runPass(op: string, source: BatchSource, step: (data: StepData) => Record<string, Tensor>, callbacks: CallbackList, mode: 'Train' | 'Test', stop: () => boolean): Promise<Logs> {
+  const wantLogs = callbacks.wants(`on${mode}BatchEnd`);
+  let pending: Record<string, Tensor> | null = null;
+  let logs: Logs = {};
+  let i = 0;
+  try {
+    for await (const makeBatch of source.epochBatches()) {
+      await callbacks.call(`on${mode}BatchBegin`, i, {});
+      if (pending) disposeLogs(pending);
+      pending = ENGINE.tidy(() => step(makeBatch()));
+      if (wantLogs) {
+        logs = await readLogs(pending);
+        pending = null;
+        await callbacks.call(`on${mode}BatchEnd`, i, logs);
+      }
+      i++;
+      if (stop()) break;
+    }
+  } catch (err) {
+    if (pending) disposeLogs(pending);
+    throw err;
+  }
+  if (i === 0) fail(op, 'the data produced no batch');
+  return pending ? readLogs(pending) : logs;
+}
+
+export async function fit(model: Model, x: InputsLike | AsyncIterable<[InputsLike, TargetsLike]>, y: TargetsLike | undefined, options: FitOptions): Promise<History> {
+  const op = 'fit';
+  const c = compiledOf(model, op);
+  const { epochs = 1, batchSize = 32, shuffle = true, validationSplit = 0, validationFreq = 1, initialEpoch = 0, verbose = 1 } = options;
+  checkPositiveInt(op, 'epochs', epochs);
+  checkPositiveInt(op, 'batchSize', batchSize);
+  checkPositiveInt(op, 'validationFreq', validationFreq);
+  checkPositiveInt(op, 'stepsPerEpoch', options.stepsPerEpoch);
+  if (!Number.isInteger(initialEpoch) || initialEpoch < 0) fail(op, `initialEpoch must be a non-negative integer, got ${initialEpoch}`);
+  if (!(validationSplit >= 0 && validationSplit < 1)) fail(op, `validationSplit must be in [0, 1), got ${validationSplit}`);
+  c.trainable = null;
+
+  let train: BatchSource;
+  let val: { x: InputsLike; y: TargetsLike; sw?: Tensor } | null = null;
+  const owned: Tensor[] = [];
+  if (isAsyncIterable(x)) {
+    if (validationSplit > 0) fail(op, 'validationSplit needs arrays, not an async iterable: pass validationData');
+    train = iterableSource(model, op, x, options.stepsPerEpoch);
+  } else {
+    if (y === undefined) fail(op, 'expected targets y (or an async iterable of [x, y] batches)');
+    let xs = toList(op, x, model.inputNames, 'input');
+    let ys = toList(op, y, model.outputNames, 'target');
+    const n = numSamples(op, { x: xs, y: ys });
+    let sw = options.sampleWeight ?? null;
+    if (options.classWeight) {
+      if (sw) fail(op, 'give classWeight or sampleWeight, not both');
+      sw = ENGINE.keep(await sampleWeightsFromClassWeight(ys[0], options.classWeight));
+      owned.push(sw);
+    }
+    if (validationSplit > 0) {
+      const [xh, xt] = splitTail(xs, validationSplit, n);
+      const [yh, yt] = splitTail(ys, validationSplit, n);
+      owned.push(...xh, ...xt, ...yh, ...yt);
+      val = { x: xt, y: yt };
+      if (sw) {
+        const [sh, st] = splitTail([sw], validationSplit, n);
+        owned.push(sh[0], st[0]);
+        sw = sh[0];
+        val.sw = st[0];
+      }
+      [xs, ys] = [xh, yh];
+    }
+    train = arraySource(op, xs, ys, sw, batchSize, shuffle, options.stepsPerEpoch);
+  }
+  if (options.validationData) {
+    const [vx, vy, vsw] = options.validationData;
+    val = { x: vx, y: vy, sw: vsw };
+  }
+
+  const history = new History();
+  const callbacks = new CallbackList([...(options.callbacks ?? []), history, ...(verbose ? [new ProgbarLogger({ verbose })] : [])]);
+  callbacks.setModel(model);
+  callbacks.setParams({ epochs, steps: train.steps, verbose });
+  model.stopTraining = false;
+  model.history = history;
+
+  try {
+    await callbacks.call('onTrainBegin', {});
+    // BackupAndRestore sets where an interrupted fit left off
+    const restored = (options.callbacks ?? []).find((cb): cb is BackupAndRestore => cb instanceof BackupAndRestore)?.initialEpoch;
+    for (let epoch = restored || initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
+      await callbacks.call('onEpochBegin', epoch, {});
+      resetMetrics(c);
+      const epochLogs = await runPass(op, train, (d) => model.trainStep(d), callbacks, 'Train', () => model.stopTraining);
+      if (val && (epoch + 1) % validationFreq === 0) {
+        const valLogs = await evaluate(model, val.x, val.y, { batchSize, verbose: 0, sampleWeight: val.sw, callbacks: options.callbacks });
+        for (const [k, v] of Object.entries(valLogs)) epochLogs[`val_${k}`] = v;
+      }
+      await callbacks.call('onEpochEnd', epoch, epochLogs);
+    }
+    await callbacks.call('onTrainEnd', {});
+  } finally {
+    for (const t of owned) t.dispose();
+  }
+  return history;
+}
+
+export async function evaluate(model: Model, x: InputsLike | AsyncIterable<[InputsLike, TargetsLike]>, y: TargetsLike | undefined, options: EvaluateOptions): Promise<Record<string, number>> {
+  const op = 'evaluate';
+  const c = compiledOf(model, op);
+  const { batchSize = 32, verbose = 0 } = options;
+  checkPositiveInt(op, 'batchSize', batchSize);
+  let source: BatchSource;
+  if (isAsyncIterable(x)) source = iterableSource(model, op, x, options.steps);
+  else {
+    if (y === undefined) fail(op, 'expected targets y');
+    source = arraySource(op, toList(op, x, model.inputNames, 'input'), toList(op, y, model.outputNames, 'target'), options.sampleWeight ?? null, batchSize, false, options.steps);
+  }
+  const callbacks = new CallbackList([...(options.callbacks ?? []), ...(verbose ? [new ProgbarLogger({ verbose, mode: 'test' })] : [])]);
+  callbacks.setModel(model);
+  callbacks.setParams({ epochs: 1, steps: source.steps, verbose });
+  resetMetrics(c);
+  await callbacks.call('onTestBegin', {});
+  const logs = await runPass(op, source, (d) => model.testStep(d), callbacks, 'Test', () => false);
+  await callbacks.call('onTestEnd', logs);
+  return logs;
+}
+
+export async function predict(model: Model, x: InputsLike, options: PredictOptions): Promise<Tensor | Tensor[]> {
+  const op = 'predict';
+  const { batchSize = 32 } = options;
+  checkPositiveInt(op, 'batchSize', batchSize);
+  const source = arraySource(op, toList(op, x, model.inputNames, 'input'), [], null, batchSize, false, options.steps);
+  const callbacks = new CallbackList(options.callbacks ?? []);
+  callbacks.setModel(model);
+  await callbacks.call('onPredictBegin', {});
+  const chunks: Tensor[][] = [];
+  let step = 0;
+  for await (const makeBatch of source.epochBatches()) {
+    await callbacks.call('onPredictBatchBegin', step, {});
+    chunks.push(ENGINE.tidy(() => [...outputsOf(predictOnBatchTensors(model, makeBatch()[0]))]));
+    await callbacks.call('onPredictBatchEnd', step++, {});
+  }
+  await callbacks.call('onPredictEnd', {});
+  if (chunks.length === 0) fail(op, 'no samples to predict');
+  const outs = chunks[0].map((_, i) => (chunks.length === 1 ? chunks[0][i] : ENGINE.tidy(() => concatenate(chunks.map((ch) => ch[i]), 0))));
+  if (chunks.length > 1) for (const ch of chunks) for (const t of ch) t.dispose();
+  return model.multiOutput ? outs : outs[0];
+}
+
+function predictOnBatchTensors(model: Model, x: Tensor[]): Tensor | Tensor[] {
+  return model.apply(model.multiInput ? x : x[0], { training: false }) as Tensor | Tensor[];
+}
+
+export function predictOnBatch(model: Model, x: InputsLike): Tensor | Tensor[] {
+  return ENGINE.tidy(() => predictOnBatchTensors(model, toList('predictOnBatch', x, model.inputNames, 'input')));
+}
+
+export async function trainOnBatch(model: Model, x: InputsLike, y: TargetsLike, options: { sampleWeight?: Tensor; classWeight?: Record<number, number> }): Promise<Record<string, number>> {
+  const c = compiledOf(model, 'trainOnBatch');
+  const ys = toList('trainOnBatch', y, model.outputNames, 'target');
+  const cw = options.classWeight ? await sampleWeightsFromClassWeight(ys[0], options.classWeight) : null;
+  resetMetrics(c);
+  const logs = ENGINE.tidy(() => model.trainStep([toList('trainOnBatch', x, model.inputNames, 'input'), ys, options.sampleWeight ?? cw]));
+  cw?.dispose();
+  return readLogs(logs);
+}
+
+export async function testOnBatch(model: Model, x: InputsLike, y: TargetsLike, options: { sampleWeight?: Tensor }): Promise<Record<string, number>> {
+  const c = compiledOf(model, 'testOnBatch');
+  resetMetrics(c);
+  const logs = ENGINE.tidy(() => model.testStep([toList('testOnBatch', x, model.inputNames, 'input'), toList('testOnBatch', y, model.outputNames, 'target'), options.sampleWeight ?? null]));
+  return readLogs(logs);
+}
+
+export { Callback };

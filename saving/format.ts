@@ -1,0 +1,152 @@
+/**
+ * The pieces of the `.kiln` format that saving and loading share: metadata, the tensor manifest
+ * and its binary blob. docs/format.md is the specification; this file follows it.
+ */
+import { endianness } from 'node:os';
+import { BYTES_PER_ELEMENT, sizeOf, typedArrayFor } from '../backends/contract.js';
+import { DTYPES, type DType } from '../src/dtype.js';
+import { ENGINE } from '../src/engine.js';
+import { fail, fmtShape } from '../src/errors.js';
+import type { Tensor } from '../src/tensor.js';
+import type { Variable } from '../src/variable.js';
+
+export const FORMAT = 'kiln';
+/** Bumped when a reader of the previous version could misread a new file; see docs/format.md. */
+export const FORMAT_VERSION = 1;
+/** Offsets in a blob are multiples of this, so any dtype's values can be viewed in place. */
+const ALIGN = 8;
+/** The format is little-endian; a big-endian host swaps bytes on the way in and out. */
+const SWAP = endianness() === 'BE';
+
+export type FileKind = 'model' | 'weights';
+
+export interface Metadata {
+  format: typeof FORMAT;
+  formatVersion: number;
+  kind: FileKind;
+  kilnVersion: string;
+  savedAt: string;
+  modelName: string;
+  modelClass: string;
+}
+
+/** One tensor of a blob (`weights.bin`, `optimizer.bin`). */
+export interface ManifestEntry {
+  name: string;
+  dtype: DType;
+  shape: number[];
+  byteOffset: number;
+  byteLength: number;
+}
+
+/** The tensors' manifest and their values, little-endian, each starting at a multiple of 8. */
+export async function encodeTensors(vars: readonly Variable[]): Promise<{ manifest: ManifestEntry[]; blob: Uint8Array }> {
+  const manifest: ManifestEntry[] = [];
+  let end = 0;
+  for (const v of vars) {
+    const byteLength = v.size * BYTES_PER_ELEMENT[v.dtype];
+    manifest.push({ name: v.name, dtype: v.dtype, shape: [...v.shape], byteOffset: end, byteLength });
+    end = Math.ceil((end + byteLength) / ALIGN) * ALIGN;
+  }
+  const blob = Buffer.alloc(end);
+  for (const [i, v] of vars.entries()) {
+    const data = await v.value.data();
+    const at = blob.subarray(manifest[i].byteOffset, manifest[i].byteOffset + manifest[i].byteLength);
+    at.set(new Uint8Array(data.buffer, data.byteOffset, manifest[i].byteLength));
+    if (SWAP) swapBytes(at, BYTES_PER_ELEMENT[v.dtype]);
+  }
+  return { manifest, blob };
+}
+
+/**
+ * Checks a manifest against its blob (known dtypes, lengths that match the shapes, ranges inside
+ * the blob) and returns one tensor per entry; `where` names the file and entry in errors.
+ */
+export function decodeTensors(manifest: unknown, blob: Uint8Array, op: string, where: string): { entry: ManifestEntry; tensor: Tensor }[] {
+  if (!Array.isArray(manifest)) fail(op, `${where}: the manifest must be a list of tensors, got ${JSON.stringify(manifest)?.slice(0, 60)}`);
+  const entries = manifest.map((raw, i) => checkEntry(raw, i, blob.length, op, where));
+  return entries.map((entry) => {
+    const values = typedArrayFor(entry.dtype, sizeOf(entry.shape));
+    const bytes = new Uint8Array(values.buffer);
+    bytes.set(blob.subarray(entry.byteOffset, entry.byteOffset + entry.byteLength));
+    if (SWAP) swapBytes(bytes, BYTES_PER_ELEMENT[entry.dtype]);
+    return { entry, tensor: ENGINE.upload(values, entry.shape, entry.dtype) };
+  });
+}
+
+function checkEntry(raw: unknown, i: number, blobLength: number, op: string, where: string): ManifestEntry {
+  const e = (raw ?? {}) as Partial<ManifestEntry>;
+  const name = typeof e.name === 'string' ? e.name : fail(op, `${where}: entry ${i} has no name`);
+  const bad = (why: string): never => fail(op, `${where}: tensor '${name}' ${why}`);
+  if (!(DTYPES as readonly unknown[]).includes(e.dtype)) bad(`has unknown dtype ${JSON.stringify(e.dtype)} (known: ${DTYPES.join(', ')})`);
+  const dtype = e.dtype as DType;
+  if (!Array.isArray(e.shape) || e.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) bad(`has an invalid shape ${JSON.stringify(e.shape)}`);
+  const shape = e.shape as number[];
+  const expected = sizeOf(shape) * BYTES_PER_ELEMENT[dtype];
+  if (e.byteLength !== expected) bad(`has byteLength ${e.byteLength}, but ${dtype} ${fmtShape(shape)} takes ${expected} bytes`);
+  if (!Number.isSafeInteger(e.byteOffset) || e.byteOffset! < 0 || e.byteOffset! + expected > blobLength) {
+    bad(`lies outside the data (bytes ${e.byteOffset}..${Number(e.byteOffset) + expected} of ${blobLength}): the file is truncated or corrupt`);
+  }
+  return { name, dtype, shape, byteOffset: e.byteOffset!, byteLength: expected };
+}
+
+/**
+ * Assigns decoded tensors to variables, matched by position; each must have the variable's
+ * dtype and shape and, by `names`, its full name or only its last part ('kernel' of
+ * 'dense_3/kernel': layer names are generated and differ between two builds of one model).
+ */
+export function assignChecked(vars: readonly Variable[], loaded: { entry: ManifestEntry; tensor: Tensor }[], names: 'full' | 'last', op: string, where: string): void {
+  try {
+    if (loaded.length !== vars.length) {
+      fail(op, `${where} holds ${loaded.length} weights but the model has ${vars.length}${listNames(vars.map((v) => v.name), loaded.map((l) => l.entry.name))}`);
+    }
+    const last = (n: string) => (names === 'full' ? n : n.slice(n.lastIndexOf('/') + 1));
+    vars.forEach((v, i) => {
+      const { entry } = loaded[i];
+      if (last(entry.name) !== last(v.name)) fail(op, `${where}: weight ${i} is '${entry.name}' in the file but '${v.name}' in the model`);
+      if (entry.dtype !== v.dtype || fmtShape(entry.shape) !== fmtShape(v.shape)) {
+        fail(op, `${where}: weight '${v.name}' is ${entry.dtype} ${fmtShape(entry.shape)} in the file but ${v.dtype} ${fmtShape(v.shape)} in the model`);
+      }
+    });
+    vars.forEach((v, i) => v.assign(loaded[i].tensor));
+  } finally {
+    for (const { tensor } of loaded) tensor.dispose();
+  }
+}
+
+function listNames(model: string[], file: string[]): string {
+  return model.length + file.length <= 40 ? ` (file: ${file.join(', ') || 'none'}; model: ${model.join(', ') || 'none'})` : '';
+}
+
+/** The JSON document `name` of an archive, parsed. */
+export function readJson(entries: Map<string, Uint8Array>, name: string, op: string, path: string): unknown {
+  const bytes = entries.get(name);
+  if (!bytes) fail(op, `${path} is not a complete kiln file: it has no ${name} (entries: ${[...entries.keys()].join(', ') || 'none'})`);
+  try {
+    return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  } catch (err) {
+    return fail(op, `${path}: ${name} is not valid JSON (${(err as Error).message})`);
+  }
+}
+
+/** Checks metadata.json: the format name, a version this reader knows, and the kind of file. */
+export function checkMetadata(raw: unknown, kinds: readonly FileKind[], op: string, path: string): Metadata {
+  const m = (raw ?? {}) as Partial<Metadata>;
+  if (m.format !== FORMAT) fail(op, `${path} is not a kiln file (metadata.json names format ${JSON.stringify(m.format)}, expected "${FORMAT}")`);
+  if (!Number.isInteger(m.formatVersion) || m.formatVersion! < 1) fail(op, `${path}: invalid formatVersion ${JSON.stringify(m.formatVersion)}`);
+  if (m.formatVersion! > FORMAT_VERSION) {
+    fail(op, `${path} has format version ${m.formatVersion} (written by kiln ${m.kilnVersion ?? '?'}), but this kiln reads versions up to ${FORMAT_VERSION}: upgrade kiln to load it`);
+  }
+  if (!kinds.includes(m.kind as FileKind)) {
+    const hint = m.kind === 'weights' ? ': it holds only weights (saved by saveWeights); load them into a model with loadWeights' : '';
+    fail(op, `${path} is a kiln ${String(m.kind)} file, expected a ${kinds.join(' or ')} file${hint}`);
+  }
+  return m as Metadata;
+}
+
+/** Reverses the byte order of each `size`-byte element in place. */
+function swapBytes(bytes: Uint8Array, size: number): void {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (size === 4) buf.swap32();
+  else if (size === 8) buf.swap64();
+}
