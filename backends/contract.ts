@@ -162,10 +162,37 @@ export const FUSED_KERNELS: readonly (keyof FusedKernels)[] = [
   'dense', 'denseGrad', 'softmax', 'softmaxGrad', 'crossEntropy', 'crossEntropyGrad', 'applyUpdate',
 ];
 
+// ---------------------------------------------------------------------------------------------
+// Kernel rows: the ids the native addon's kernel table and the conformance suite use, derived
+// here once. A row is `method` or, for a method whose first argument picks an op, `method:op`.
+
+export const SELECT_KERNELS = ['where', 'cast'] as const satisfies readonly (keyof Kernels)[];
+export const MOVEMENT_KERNELS = ['transpose', 'slice', 'pad', 'concat', 'broadcastTo'] as const satisfies readonly (keyof Kernels)[];
+export const INDEX_KERNELS = ['gather', 'scatterAdd'] as const satisfies readonly (keyof Kernels)[];
+
+/** The contract's rows by family; each family has its conformance file, test/conformance/<family>.test.ts. */
+export const KERNEL_FAMILIES: Readonly<Record<string, readonly string[]>> = {
+  unary: UNARY_OPS.map((o) => `unary:${o}`),
+  binary: BINARY_OPS.map((o) => `binary:${o}`),
+  select: SELECT_KERNELS,
+  reduce: [...REDUCE_OPS.map((o) => `reduce:${o}`), ...ARG_REDUCE_OPS.map((o) => `argReduce:${o}`), 'cumsum'],
+  matmul: ['matmul'],
+  movement: MOVEMENT_KERNELS,
+  index: INDEX_KERNELS,
+};
+
+/** Every row of the contract (FusedKernels aside). */
+export const KERNEL_ROWS: readonly string[] = Object.values(KERNEL_FAMILIES).flat();
+
 /** The number of kernel rows in the contract; docs/backends.md quotes it and a test checks it. */
-export const KERNEL_COUNT =
-  UNARY_OPS.length + BINARY_OPS.length + 2 /* where, cast */ + REDUCE_OPS.length + ARG_REDUCE_OPS.length +
-  1 /* cumsum */ + 1 /* matmul */ + 5 /* movement */ + 2 /* index */;
+export const KERNEL_COUNT = KERNEL_ROWS.length;
+
+/**
+ * The fused kernels' rows, `fused:<kernel>`; applyUpdate has one per UpdateRule
+ * (`fused:applyUpdate:adam`), since each rule is its own loop.
+ */
+export const FUSED_ROWS: readonly string[] = FUSED_KERNELS.flatMap((k) =>
+  k === 'applyUpdate' ? UPDATE_RULES.map((r) => `fused:${k}:${r}`) : [`fused:${k}`]);
 
 export interface MemoryInfo {
   numBuffers: number;

@@ -3,7 +3,7 @@ import { fail } from '../src/errors.js';
 import { tidy } from '../src/memory.js';
 import * as ops from '../src/ops/index.js';
 import type { Tensor } from '../src/tensor.js';
-import { fusedCrossEntropy } from '../src/fused/cross-entropy.js';
+import { crossEntropy, logProbabilities } from '../src/fused/cross-entropy.js';
 import {
   checkAxis, checkBoolean, checkNumber, EPSILON, Loss, matchedPair, type LossConfig, type LossOptions,
 } from './loss.js';
@@ -68,12 +68,6 @@ function binaryTerms(t: Tensor, p: Tensor, fromLogits: boolean): Tensor {
   return ops.neg(ops.add(ops.multiply(t, ops.log(q)), ops.multiply(ops.subtract(1, t), ops.log(ops.subtract(1, q)))));
 }
 
-/** log-probabilities along `axis`: log-softmax of logits, or renormalized probabilities kept in [ε, 1-ε]. */
-export function logProbabilities(p: Tensor, axis: number, fromLogits: boolean): Tensor {
-  if (fromLogits) return ops.logSoftmax(p, axis);
-  return ops.log(ops.clip(ops.divide(p, ops.sum(p, axis, true)), EPSILON, 1 - EPSILON));
-}
-
 /** The class axis of yPred, which a categorical loss needs. */
 export function classAxis(op: string, p: Tensor, axis: number): number {
   if (p.rank === 0) fail(op, 'yPred must have a class axis, got a scalar');
@@ -104,16 +98,14 @@ function cce(op: string, yTrue: TensorLike, yPred: TensorLike, o: Required<Cross
   const [t0, p] = matchedPair(op, yTrue, yPred);
   const a = classAxis(op, p, o.axis);
   const t = smoothCategorical(t0, o.labelSmoothing, p.shape[a]);
-  const composed = (pred: Tensor, labels: Tensor, axis = -1) => ops.neg(ops.sum(ops.multiply(labels, logProbabilities(pred, axis, o.fromLogits)), axis));
-  const fused = a === p.rank - 1 && t.dtype === p.dtype ? fusedCrossEntropy(p, t, o.fromLogits, EPSILON, composed) : null;
-  return fused ?? composed(p, t, a);
+  return crossEntropy(p, t, { fromLogits: o.fromLogits, epsilon: EPSILON, axis: a });
 }
 
 function categoricalFocal(op: string, yTrue: TensorLike, yPred: TensorLike, o: Required<CategoricalFocalOptions>): Tensor {
   const [t0, p] = matchedPair(op, yTrue, yPred);
   const a = classAxis(op, p, o.axis);
   const t = smoothCategorical(t0, o.labelSmoothing, p.shape[a]);
-  const logProb = logProbabilities(p, a, o.fromLogits);
+  const logProb = logProbabilities(p, a, o.fromLogits, EPSILON);
   // from logits the probability is exp(log-softmax), unclipped: Keras clips softmax's output, which
   // differs only where a probability is within ε of 0 or 1
   const prob = o.fromLogits ? ops.exp(logProb) : ops.clip(ops.divide(p, ops.sum(p, a, true)), EPSILON, 1 - EPSILON);
@@ -171,6 +163,7 @@ export function poisson(yTrue: TensorLike, yPred: TensorLike): Tensor {
 }
 
 export class BinaryCrossentropy extends Loss {
+  static readonly className = 'BinaryCrossentropy';
   readonly options: Required<CrossentropyOptions>;
 
   constructor(options: LossOptions & CrossentropyOptions = {}) {
@@ -188,6 +181,7 @@ export class BinaryCrossentropy extends Loss {
 }
 
 export class BinaryFocalCrossentropy extends Loss {
+  static readonly className = 'BinaryFocalCrossentropy';
   readonly options: Required<BinaryFocalOptions>;
 
   constructor(options: LossOptions & BinaryFocalOptions = {}) {
@@ -205,6 +199,7 @@ export class BinaryFocalCrossentropy extends Loss {
 }
 
 export class CategoricalCrossentropy extends Loss {
+  static readonly className = 'CategoricalCrossentropy';
   readonly options: Required<CrossentropyOptions>;
 
   constructor(options: LossOptions & CrossentropyOptions = {}) {
@@ -222,6 +217,7 @@ export class CategoricalCrossentropy extends Loss {
 }
 
 export class CategoricalFocalCrossentropy extends Loss {
+  static readonly className = 'CategoricalFocalCrossentropy';
   readonly options: Required<CategoricalFocalOptions>;
 
   constructor(options: LossOptions & CategoricalFocalOptions = {}) {
@@ -239,6 +235,7 @@ export class CategoricalFocalCrossentropy extends Loss {
 }
 
 export class KLDivergence extends Loss {
+  static readonly className = 'KLDivergence';
   constructor(options: LossOptions = {}) {
     super({ ...options, name: options.name ?? 'kl_divergence' });
   }
@@ -249,6 +246,7 @@ export class KLDivergence extends Loss {
 }
 
 export class Poisson extends Loss {
+  static readonly className = 'Poisson';
   constructor(options: LossOptions = {}) {
     super({ ...options, name: options.name ?? 'poisson' });
   }

@@ -5,8 +5,8 @@ import * as ops from '../src/ops/index.js';
 import { shapesEqual } from '../src/shape.js';
 import { Tensor } from '../src/tensor.js';
 import { checkBoolean, checkNumber, EPSILON, floatPrediction, Loss, type LossConfig, type LossOptions } from './loss.js';
-import { fusedCrossEntropy } from '../src/fused/cross-entropy.js';
-import { classAxis, logProbabilities } from './probabilistic.js';
+import { crossEntropy } from '../src/fused/cross-entropy.js';
+import { classAxis } from './probabilistic.js';
 
 export interface SparseCrossentropyOptions {
   /** Whether yPred holds logits rather than probabilities. Default false. */
@@ -66,11 +66,7 @@ function scce(op: string, yTrue: TensorLike, yPred: TensorLike, o: Resolved): { 
     // which gives 0/0 before the where and NaN gradients through it
     labels = ops.where(valid, labels, 0);
   }
-  const indices = ops.cast(labels, 'int32');
-  const composed = (pred: Tensor, l: Tensor, axis = -1) =>
-    ops.neg(ops.squeeze(ops.takeAlongAxis(logProbabilities(pred, axis, o.fromLogits), ops.expandDims(l, axis), axis), axis));
-  const fused = a === p.rank - 1 ? fusedCrossEntropy(p, indices, o.fromLogits, EPSILON, composed) : null;
-  const values = fused ?? composed(p, indices, a);
+  const values = crossEntropy(p, ops.cast(labels, 'int32'), { fromLogits: o.fromLogits, epsilon: EPSILON, axis: a });
   return { values: valid === null ? values : ops.where(valid, values, 0), valid };
 }
 
@@ -86,6 +82,7 @@ export function sparseCategoricalCrossentropy(yTrue: TensorLike, yPred: TensorLi
 
 /** Crossentropy with integer labels; with `ignoreClass`, the average runs over the other rows only. */
 export class SparseCategoricalCrossentropy extends Loss {
+  static readonly className = 'SparseCategoricalCrossentropy';
   readonly options: Resolved;
 
   constructor(options: LossOptions & SparseCrossentropyOptions = {}) {

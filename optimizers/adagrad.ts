@@ -1,6 +1,4 @@
 import { Optimizer, checkNumber, type OptimizerConfig, type OptimizerOptions, type SlotSpec } from './optimizer.js';
-import * as ops from '../src/ops/index.js';
-import type { UpdateRule } from '../backends/contract.js';
 import type { Tensor } from '../src/tensor.js';
 import type { Variable } from '../src/variable.js';
 
@@ -32,13 +30,8 @@ export class Adagrad extends Optimizer {
     return [{ name: 'accumulator', initial: this.initialAccumulatorValue }];
   }
 
-  protected updateStep(g: Tensor, w: Variable, [accumulator]: readonly Variable[], lr: number): Tensor {
-    accumulator.assign(ops.add(accumulator, ops.square(g)));
-    return ops.subtract(w, ops.divide(ops.multiply(lr, g), ops.sqrt(ops.add(accumulator, this.epsilon))));
-  }
-
-  protected override fusedRule(lr: number): { rule: UpdateRule; hyper: number[] } {
-    return { rule: 'adagrad', hyper: [lr, this.epsilon] };
+  protected updateStep(g: Tensor, w: Variable, slots: readonly Variable[], lr: number): Tensor {
+    return this.applyRule('adagrad', [lr, this.epsilon], g, w, slots);
   }
 
   override getConfig(): OptimizerConfig {

@@ -1,6 +1,4 @@
 import { Optimizer, checkNumber, type OptimizerConfig, type OptimizerOptions, type SlotSpec } from './optimizer.js';
-import * as ops from '../src/ops/index.js';
-import type { UpdateRule } from '../backends/contract.js';
 import type { Tensor } from '../src/tensor.js';
 import type { Variable } from '../src/variable.js';
 
@@ -43,20 +41,10 @@ export class Adam extends Optimizer {
     return this.amsgrad ? [...slots, { name: 'velocity_hat' }] : slots;
   }
 
-  protected updateStep(g: Tensor, w: Variable, [m, v, vHat]: readonly Variable[], lr: number): Tensor {
+  protected updateStep(g: Tensor, w: Variable, slots: readonly Variable[], lr: number): Tensor {
     const t = this.iterations + 1;
     const alpha = (lr * Math.sqrt(1 - this.beta2 ** t)) / (1 - this.beta1 ** t);
-    m.assign(ops.add(m, ops.multiply(ops.subtract(g, m), 1 - this.beta1)));
-    v.assign(ops.add(v, ops.multiply(ops.subtract(ops.square(g), v), 1 - this.beta2)));
-    if (this.amsgrad) vHat.assign(ops.maximum(vHat, v));
-    const denominator = ops.add(ops.sqrt(this.amsgrad ? vHat : v), this.epsilon);
-    return ops.subtract(w, ops.divide(ops.multiply(m, alpha), denominator));
-  }
-
-  protected override fusedRule(lr: number): { rule: UpdateRule; hyper: number[] } {
-    const t = this.iterations + 1;
-    const alpha = (lr * Math.sqrt(1 - this.beta2 ** t)) / (1 - this.beta1 ** t);
-    return { rule: 'adam', hyper: [alpha, this.beta1, this.beta2, this.epsilon] };
+    return this.applyRule('adam', [alpha, this.beta1, this.beta2, this.epsilon], g, w, slots);
   }
 
   override getConfig(): OptimizerConfig {

@@ -1,6 +1,6 @@
 import type { UpdateRule } from '../backends/contract.js';
 import { ENGINE } from '../src/engine.js';
-import { fusedUpdate } from '../src/fused/update.js';
+import { applyUpdate } from '../src/fused/update.js';
 import { fail } from '../src/errors.js';
 import { Tensor } from '../src/tensor.js';
 import { Variable, describe } from '../src/variable.js';
@@ -101,8 +101,6 @@ export abstract class Optimizer {
   private readonly states = new Map<Variable, State>();
   private excludedVariables = new Set<Variable>();
   private excludedNames: readonly string[] = [];
-  /** Whether fusedRule belongs to the class that defines updateStep (found once, on the first update). */
-  private fusedRuleOwned: boolean | undefined;
 
   constructor(defaults: { learningRate: number; name: string }, options: OptimizerOptions, ownOptions: readonly string[] = []) {
     if (options === null || typeof options !== 'object') fail(defaults.name, `expected an options object, got ${describe(options)}`);
@@ -308,11 +306,14 @@ export abstract class Optimizer {
   protected abstract updateStep(grad: Tensor, variable: Variable, slots: readonly Variable[], learningRate: number): Tensor;
 
   /**
-   * updateStep as one of the contract's fused update rules (see UpdateRule in
-   * backends/contract.ts), for backends with that kernel; null (the default) always composes.
+   * An updateStep that is one of the contract's update rules (see UpdateRule in
+   * backends/contract.ts): one fused kernel on backends that have it, else the rule composed from
+   * ops. Assigns the slots and returns the variable's next value.
    */
-  protected fusedRule(_learningRate: number): { rule: UpdateRule; hyper: number[] } | null {
-    return null;
+  protected applyRule(rule: UpdateRule, hyper: number[], grad: Tensor, variable: Variable, slots: readonly Variable[]): Tensor {
+    const [next, ...nextSlots] = applyUpdate(rule, hyper, variable.value, grad, slots.map((s) => s.value));
+    slots.forEach((s, j) => s.assign(nextSlots[j]));
+    return next;
   }
 
   private state(v: Variable): State {
@@ -325,30 +326,7 @@ export abstract class Optimizer {
     if (this.weightDecay !== null) {
       for (const v of vars) if (this.decays(v)) v.assign(ops.subtract(v, ops.multiply(ops.multiply(v, this.weightDecay), lr)));
     }
-    const fused = this.fusedRuleMatchesStep() ? this.fusedRule(lr) : null;
-    vars.forEach((v, i) => {
-      const slots = this.state(v).slots;
-      const next = fused && fusedUpdate(fused.rule, fused.hyper, v.value, clipped[i], slots.map((s) => s.value));
-      if (!next) {
-        v.assign(this.updateStep(clipped[i], v, slots, lr));
-        return;
-      }
-      v.assign(next[0]);
-      slots.forEach((s, j) => s.assign(next[j + 1]));
-    });
-  }
-
-  /**
-   * A subclass that rewrites updateStep must not inherit a fused rule that no longer matches it:
-   * the rule counts only when the class that defines updateStep defines it too.
-   */
-  private fusedRuleMatchesStep(): boolean {
-    if (this.fusedRuleOwned === undefined) {
-      let proto = Object.getPrototypeOf(this) as object | null;
-      while (proto && !Object.prototype.hasOwnProperty.call(proto, 'updateStep')) proto = Object.getPrototypeOf(proto) as object | null;
-      this.fusedRuleOwned = proto !== null && Object.prototype.hasOwnProperty.call(proto, 'fusedRule');
-    }
-    return this.fusedRuleOwned;
+    vars.forEach((v, i) => v.assign(this.updateStep(clipped[i], v, this.state(v).slots, lr)));
   }
 
   private clip(grads: Tensor[]): Tensor[] {

@@ -1,6 +1,4 @@
 import { Optimizer, checkNumber, type OptimizerConfig, type OptimizerOptions, type SlotSpec } from './optimizer.js';
-import * as ops from '../src/ops/index.js';
-import type { UpdateRule } from '../backends/contract.js';
 import type { Tensor } from '../src/tensor.js';
 import type { Variable } from '../src/variable.js';
 
@@ -44,26 +42,7 @@ export class RMSprop extends Optimizer {
   }
 
   protected updateStep(g: Tensor, w: Variable, slots: readonly Variable[], lr: number): Tensor {
-    const [velocity] = slots;
-    const rho = this.rho;
-    velocity.assign(ops.add(ops.multiply(rho, velocity), ops.multiply(1 - rho, ops.square(g))));
-    let denominator: Tensor;
-    if (this.centered) {
-      const average = slots[slots.length - 1];
-      average.assign(ops.add(ops.multiply(rho, average), ops.multiply(1 - rho, g)));
-      denominator = ops.add(ops.subtract(velocity, ops.square(average)), this.epsilon);
-    } else {
-      denominator = ops.add(velocity, this.epsilon);
-    }
-    const increment = ops.divide(ops.multiply(lr, g), ops.sqrt(denominator));
-    if (this.momentum === 0) return ops.subtract(w, increment);
-    const momentum = slots[1];
-    momentum.assign(ops.add(ops.multiply(this.momentum, momentum), increment));
-    return ops.subtract(w, momentum);
-  }
-
-  protected override fusedRule(lr: number): { rule: UpdateRule; hyper: number[] } {
-    return { rule: 'rmsprop', hyper: [lr, this.rho, this.momentum, this.epsilon, this.centered ? 1 : 0] };
+    return this.applyRule('rmsprop', [lr, this.rho, this.momentum, this.epsilon, this.centered ? 1 : 0], g, w, slots);
   }
 
   override getConfig(): OptimizerConfig {

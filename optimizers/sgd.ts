@@ -1,6 +1,4 @@
 import { Optimizer, checkNumber, type OptimizerConfig, type OptimizerOptions, type SlotSpec } from './optimizer.js';
-import * as ops from '../src/ops/index.js';
-import type { UpdateRule } from '../backends/contract.js';
 import type { Tensor } from '../src/tensor.js';
 import type { Variable } from '../src/variable.js';
 
@@ -33,15 +31,8 @@ export class SGD extends Optimizer {
     return this.momentum !== 0 ? [{ name: 'momentum' }] : [];
   }
 
-  protected updateStep(g: Tensor, w: Variable, [m]: readonly Variable[], lr: number): Tensor {
-    if (this.momentum === 0) return ops.subtract(w, ops.multiply(g, lr));
-    m.assign(ops.subtract(ops.multiply(m, this.momentum), ops.multiply(g, lr)));
-    if (this.nesterov) return ops.add(w, ops.subtract(ops.multiply(m, this.momentum), ops.multiply(g, lr)));
-    return ops.add(w, m);
-  }
-
-  protected override fusedRule(lr: number): { rule: UpdateRule; hyper: number[] } {
-    return { rule: 'sgd', hyper: [lr, this.momentum, this.nesterov ? 1 : 0] };
+  protected updateStep(g: Tensor, w: Variable, slots: readonly Variable[], lr: number): Tensor {
+    return this.applyRule('sgd', [lr, this.momentum, this.nesterov ? 1 : 0], g, w, slots);
   }
 
   override getConfig(): OptimizerConfig {

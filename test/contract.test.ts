@@ -1,16 +1,17 @@
 /**
  * The backend contract and the conformance harness agree: 42 kernel rows, each exercised by one
- * conformance family, every backend folder registered, and known failures well formed (and none
- * for reference, the oracle).
+ * conformance family, every fused kernel defined by exactly one fused op, every backend folder
+ * registered, and known failures well formed (and none for reference, the oracle).
  */
 import { describe, expect, it, vi } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as kiln from '../index.js';
-import { KERNEL_COUNT } from '../backends/contract.js';
+import { FUSED_KERNELS, FUSED_ROWS, KERNEL_COUNT, KERNEL_FAMILIES, KERNEL_ROWS, UPDATE_RULES } from '../backends/contract.js';
 import { ReferenceBackend } from '../backends/reference/backend.js';
-import { FAMILY_ROWS, KERNEL_ROWS, backendsUnderTest, knownFailures } from './conformance/harness.js';
+import { FUSED_OPS, defineFused } from '../src/fused/define.js';
+import { FAMILY_ROWS, backendsUnderTest, knownFailures } from './conformance/harness.js';
 
 const BACKENDS = join(dirname(fileURLToPath(import.meta.url)), '..', 'backends');
 const folders = readdirSync(BACKENDS, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
@@ -22,11 +23,28 @@ describe('the kernel contract', () => {
   });
 
   it('each row belongs to exactly one conformance family', () => {
-    const all = Object.values(FAMILY_ROWS).flat();
+    const all = Object.values(KERNEL_FAMILIES).flat();
     expect(all.length).toBe(new Set(all).size);
     expect([...all].sort()).toEqual([...KERNEL_ROWS].sort());
+    expect(FAMILY_ROWS).toBe(KERNEL_FAMILIES);
     const files = readdirSync(join(dirname(fileURLToPath(import.meta.url)), 'conformance'));
-    for (const family of Object.keys(FAMILY_ROWS)) expect(files).toContain(`${family}.test.ts`);
+    for (const family of Object.keys(KERNEL_FAMILIES)) expect(files).toContain(`${family}.test.ts`);
+  });
+
+  it('has a row per fused kernel, and one per update rule for applyUpdate', () => {
+    expect(new Set(FUSED_ROWS).size).toBe(FUSED_ROWS.length);
+    expect(FUSED_ROWS.length).toBe(FUSED_KERNELS.length - 1 + UPDATE_RULES.length);
+    for (const k of FUSED_KERNELS) expect(FUSED_ROWS.some((r) => r === `fused:${k}` || r.startsWith(`fused:${k}:`)), k).toBe(true);
+  });
+
+  it('every fused kernel has exactly one defineFused definition', () => {
+    // defineFused refuses a second definition of a kernel, so each one here has exactly one
+    expect([...FUSED_OPS.keys()].sort()).toEqual([...FUSED_KERNELS].sort());
+  });
+
+  it('refuses a second definition of a fused kernel', () => {
+    const again = { kernel: 'softmax', outputs: 'many', infer: () => [], compose: () => [], applies: () => false, run: () => {} } as const;
+    expect(() => defineFused(again)).toThrow("defineFused: fused kernel 'softmax' already has a definition; each kernel has exactly one");
   });
 
   it('reference implements every kernel method', () => {

@@ -2,24 +2,14 @@ import type {
   ArgReduceOp, Backend, BinaryOp, DType, FusedActivation, FusedKernels, MemoryInfo, ReduceOp, TensorInfo, TypedArray,
   UnaryOp,
 } from '../contract.js';
-import { ARG_REDUCE_OPS, BINARY_OPS, FUSED_ACTIVATIONS, REDUCE_OPS, UNARY_OPS, UPDATE_RULES } from '../contract.js';
+import { FUSED_ACTIVATIONS, FUSED_ROWS, KERNEL_ROWS } from '../contract.js';
 import { DTYPE_CODES, type NativeAddon } from './addon.js';
 
 /**
  * The rows the addon must have, named as its kernel table names them: the contract's, then the
- * fused kernels' (one each, applyUpdate one per rule). An addon built before a row was added is
- * reported out of date.
+ * fused kernels'. An addon built before a row was added is reported out of date.
  */
-export const NATIVE_ROWS: readonly string[] = [
-  ...UNARY_OPS.map((o) => `unary:${o}`),
-  ...BINARY_OPS.map((o) => `binary:${o}`),
-  'where', 'cast',
-  ...REDUCE_OPS.map((o) => `reduce:${o}`),
-  ...ARG_REDUCE_OPS.map((o) => `argReduce:${o}`),
-  'cumsum', 'matmul', 'transpose', 'slice', 'pad', 'concat', 'broadcastTo', 'gather', 'scatterAdd',
-  'fused:dense', 'fused:denseGrad', 'fused:softmax', 'fused:softmaxGrad', 'fused:crossEntropy', 'fused:crossEntropyGrad',
-  ...UPDATE_RULES.map((r) => `fused:applyUpdate:${r}`),
-];
+export const NATIVE_ROWS: readonly string[] = [...KERNEL_ROWS, ...FUSED_ROWS];
 
 /** The activation's code in the fused Dense rows (src/cpu/dense.cc's Act). */
 const ACTIVATION_CODES = Object.fromEntries(FUSED_ACTIVATIONS.map((a, i) => [a, i])) as Record<FusedActivation, number>;

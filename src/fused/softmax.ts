@@ -1,52 +1,52 @@
-import { ENGINE, type Primitive } from '../engine.js';
+import { isFloat } from '../dtype.js';
 import type { Tensor } from '../tensor.js';
-import { reshape } from '../ops/movement.js';
-import { composedGrad } from './composed-grad.js';
-import { fusedKernel } from './switch.js';
+import { divide, subtract } from '../ops/binary.js';
+import { exp, log } from '../ops/unary.js';
+import { max, sum } from '../ops/reduce.js';
+import { stopGradient } from '../ops/stop-gradient.js';
+import { asRows, defineFused } from './define.js';
 
 interface SoftmaxAttrs {
+  /** Sorted, normalized axes; the kernel takes the last one alone. */
+  axes: readonly number[];
+  /** Log-softmax rather than softmax. */
   log: boolean;
 }
 
-/** The gradient through softmax from its output: one pass per row instead of four ops. */
-const SOFTMAX_GRAD: Primitive<SoftmaxAttrs> = {
-  name: 'softmaxGrad',
-  infer([dy]) {
-    return { shape: dy.shape, dtype: dy.dtype };
-  },
-  run(backend, [dy, y], out, { log }) {
-    backend.fused!.softmaxGrad!(dy, y, log, out);
-  },
-};
-
-interface FusedSoftmaxAttrs extends SoftmaxAttrs {
-  /** The op's composition over the last axis, whose gradient serves when the backward pass is recorded. */
-  composed: (x: Tensor) => Tensor;
+/**
+ * x minus its max over `axes`, the max held constant: softmax and logSoftmax do not change under
+ * the shift, so its gradient (zero in exact arithmetic) is not taken.
+ */
+function shifted(x: Tensor, axes: readonly number[]): Tensor {
+  return subtract(x, stopGradient(max(x, axes, true)));
 }
 
-/** Softmax (or log-softmax) over the last axis of a [rows, n] tensor, as one kernel. */
-const SOFTMAX: Primitive<FusedSoftmaxAttrs> = {
-  name: 'softmax',
-  infer([x]) {
-    return { shape: x.shape, dtype: x.dtype };
+/** Softmax (log: log-softmax) over `axes` from primitives, max-shifted so that large inputs are exact. */
+function composedSoftmax([x]: readonly Tensor[], { axes, log: isLog }: SoftmaxAttrs): Tensor {
+  const s = shifted(x, axes);
+  if (isLog) return subtract(s, log(sum(exp(s), axes, true)));
+  const e = exp(s);
+  return divide(e, sum(e, axes, true));
+}
+
+const SOFTMAX = defineFused({
+  kernel: 'softmax',
+  infer: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
+  compose: composedSoftmax,
+  applies: ([x], { axes }) => isFloat(x.dtype) && x.size > 0 && axes.length === 1 && axes[0] === x.rank - 1,
+  run: (softmax, [x], out, { log: isLog }) => softmax(asRows(x), isLog, asRows(out)),
+  // one pass per row from the output, instead of the composition's four ops
+  backward: {
+    kernel: 'softmaxGrad',
+    infer: ([x]) => [{ shape: x.shape, dtype: x.dtype }],
+    run: (softmaxGrad, dy, y, _inputs, [dx], { log: isLog }) => softmaxGrad(asRows(dy), asRows(y), isLog, asRows(dx!)),
   },
-  run(backend, [x], out, { log }) {
-    backend.fused!.softmax!(x, log, out);
-  },
-  grad(dy, inputs, y, { log, composed }, needs) {
-    if (ENGINE.recording || !fusedKernel('softmaxGrad', inputs)) return composedGrad(composed, inputs, dy, needs);
-    return [ENGINE.run(SOFTMAX_GRAD, [dy, y], { log })];
-  },
-};
+});
 
 /**
- * softmax or logSoftmax of float `x` over its last axis by the backend's fused kernel, or null
- * where there is none (the caller composes). `composed(x)` computes the same from primitives.
+ * Softmax (log: log-softmax) of float `x` over `axes` (normalized by the caller): the backend's
+ * fused kernel over the last axis where it has one, else composed.
  */
-export function fusedSoftmax(x: Tensor, log: boolean, composed: (x: Tensor) => Tensor): Tensor | null {
-  if (x.rank === 0 || x.size === 0 || !fusedKernel('softmax', [x])) return null;
-  const n = x.shape[x.rank - 1];
-  const rows = x.rank === 2 ? x : reshape(x, [-1, n]);
-  const y = ENGINE.run(SOFTMAX, [rows], { log, composed });
-  return x.rank === 2 ? y : reshape(y, x.shape);
+export function fusedSoftmax(x: Tensor, axes: readonly number[], log: boolean): Tensor {
+  return SOFTMAX.apply([x], { axes, log });
 }

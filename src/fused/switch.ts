@@ -1,7 +1,4 @@
-import type { FusedKernels } from '../../backends/contract.js';
-import { currentBackend } from '../backends.js';
 import { fail } from '../errors.js';
-import { Tensor } from '../tensor.js';
 
 /**
  * Whether ops use the backend's fused kernels. On by default (KILN_FUSED=0 turns it off); the
@@ -22,15 +19,4 @@ export function setFusedKernels(on: boolean): void {
 
 export function fusedKernelsEnabled(): boolean {
   return enabled;
-}
-
-/**
- * The current backend's fused kernel `name`, when fused kernels are on, the backend has it, and
- * every input is concrete: symbolic calls (model building, ONNX tracing) always compose, so a
- * graph holds only the contract's primitives.
- */
-export function fusedKernel<K extends keyof FusedKernels>(name: K, inputs: readonly unknown[]): FusedKernels[K] | null {
-  if (!enabled) return null;
-  for (const x of inputs) if (x !== null && !(x instanceof Tensor)) return null;
-  return (currentBackend().fused?.[name] as FusedKernels[K] | undefined) ?? null;
 }

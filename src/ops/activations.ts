@@ -3,11 +3,10 @@ import { fail } from '../errors.js';
 import { normalizeAxes } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { asTensor, type TensorLike } from '../convert.js';
-import { stopGradient } from '../autodiff/functional.js';
-import { add, divide, greater, greaterEqual, lessEqual, minimum, multiply, subtract } from './binary.js';
-import { abs, erf, exp, expm1, log, log1p, neg, tanh } from './unary.js';
+import { add, divide, greater, greaterEqual, lessEqual, multiply } from './binary.js';
+import { abs, erf, exp, expm1, log1p, neg, tanh } from './unary.js';
 import { cast, where } from './select.js';
-import { max, sum, type Axis } from './reduce.js';
+import type { Axis } from './reduce.js';
 import { fusedSoftmax } from '../fused/softmax.js';
 
 function floating(x: TensorLike, op: string): Tensor {
@@ -45,9 +44,11 @@ export function leakyRelu(x: TensorLike, negativeSlope = 0.2): Tensor {
 export function elu(x: TensorLike, alpha = 1): Tensor {
   checkNumber('elu', 'alpha', alpha);
   const t = floating(x, 'elu');
-  // expm1 only sees x <= 0: on the discarded branch a large x would overflow to inf, and
-  // inf times where's zero gradient is NaN. The test is x <= 0 so that NaN takes the x branch.
-  return where(lessEqual(t, 0), multiply(expm1(minimum(t, 0)), alpha), t);
+  // expm1 only sees x <= 0, and 0 elsewhere: on the discarded branch a large x would overflow to
+  // inf, or a NaN pass through, and either times where's zero gradient is NaN. The test is x <= 0
+  // so that NaN takes the x branch (gradient 1, as TF's EluGrad).
+  const negative = lessEqual(t, 0);
+  return where(negative, multiply(expm1(where(negative, t, 0)), alpha), t);
 }
 
 const SELU_ALPHA = 1.6732632423543772848170429916717;
@@ -112,44 +113,17 @@ export function gelu(x: TensorLike, approximate = true): Tensor {
 }
 
 /**
- * x minus its max over `axis`, the max held constant: softmax and logSoftmax do not change under
- * the shift, so its gradient (zero in exact arithmetic) is not taken.
- */
-function shifted(x: TensorLike, axis: Axis, op: string): Tensor {
-  const t = floating(x, op);
-  return subtract(t, stopGradient(max(t, normalizeAxes(op, axis, t.rank), true)));
-}
-
-/** Whether `axis` names only the last axis of a rank-`rank` tensor: what fused softmax kernels take. */
-function lastAxisOnly(op: string, axis: Axis, rank: number): boolean {
-  const axes = normalizeAxes(op, axis, rank);
-  return axes.length === 1 && axes[0] === rank - 1;
-}
-
-function composedSoftmax(t: Tensor, axis: Axis = -1): Tensor {
-  const e = exp(shifted(t, axis, 'softmax'));
-  return divide(e, sum(e, axis, true));
-}
-
-function composedLogSoftmax(t: Tensor, axis: Axis = -1): Tensor {
-  const s = shifted(t, axis, 'logSoftmax');
-  return subtract(s, log(sum(exp(s), axis, true)));
-}
-
-/**
  * exp(x) / sum(exp(x)) over `axis` (default last), max-shifted so that large inputs are exact.
  * @example
  * kiln.ops.softmax(kiln.tensor([1000, 1000]));   // [0.5, 0.5]
  */
 export function softmax(x: TensorLike, axis: Axis = -1): Tensor {
   const t = floating(x, 'softmax');
-  const fused = lastAxisOnly('softmax', axis, t.rank) ? fusedSoftmax(t, false, composedSoftmax) : null;
-  return fused ?? composedSoftmax(t, axis);
+  return fusedSoftmax(t, normalizeAxes('softmax', axis, t.rank), false);
 }
 
 /** log(softmax(x)), computed as (x - max) - log(sum(exp(x - max))). */
 export function logSoftmax(x: TensorLike, axis: Axis = -1): Tensor {
   const t = floating(x, 'logSoftmax');
-  const fused = lastAxisOnly('logSoftmax', axis, t.rank) ? fusedSoftmax(t, true, composedLogSoftmax) : null;
-  return fused ?? composedLogSoftmax(t, axis);
+  return fusedSoftmax(t, normalizeAxes('logSoftmax', axis, t.rank), true);
 }

@@ -16,7 +16,8 @@
  * the file: `unary > reference > exp > float32`. `backends/<name>/known-failures.json` maps such
  * ids to reasons; a listed test must fail, and the harness fails it when it passes (and fails the
  * file when an entry names no test), so the list only shrinks. Each family also checks that the
- * kernel rows it owns (FAMILY_ROWS) were really called on the backend.
+ * kernel rows it owns (FAMILY_ROWS, from the contract's KERNEL_FAMILIES; the fused families
+ * FUSED_ROWS) were really called on the backend.
  */
 import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance, type RunnerTask, type RunnerTestSuite } from 'vitest';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import * as kiln from '../../index.js';
 import { findBackend } from '../../src/backends.js';
 import {
-  ARG_REDUCE_OPS, BINARY_OPS, REDUCE_OPS, UNARY_OPS, type Backend, type DType, type TypedArray,
+  FUSED_ROWS, KERNEL_FAMILIES, KERNEL_ROWS, type DType, type FusedKernels, type TypedArray,
 } from '../../backends/contract.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -121,7 +122,7 @@ export function describeBackends(family: string, body: (backend: string) => void
         }
       });
       body(backend);
-      const rows = FAMILY_ROWS[family];
+      const rows = FAMILY_ROWS[family] ?? FUSED_FAMILY_ROWS[family];
       if (rows) check(`kernel rows ${family}`, () => coverage.expectCalled(rows));
     });
   });
@@ -202,51 +203,54 @@ function report(family: string, backend: string, n: number): void {
 
 export type KernelRow = string;
 
-/** Every row of the contract, as `method` or `method:op`. */
-export const KERNEL_ROWS: readonly KernelRow[] = [
-  ...UNARY_OPS.map((o) => `unary:${o}`),
-  ...BINARY_OPS.map((o) => `binary:${o}`),
-  'where', 'cast',
-  ...REDUCE_OPS.map((o) => `reduce:${o}`),
-  ...ARG_REDUCE_OPS.map((o) => `argReduce:${o}`),
-  'cumsum', 'matmul',
-  'transpose', 'slice', 'pad', 'concat', 'broadcastTo',
-  'gather', 'scatterAdd',
-];
+export { KERNEL_ROWS };
 
-/** The rows each family file must exercise; together they are the whole contract. */
-export const FAMILY_ROWS: Record<string, readonly KernelRow[]> = {
-  unary: UNARY_OPS.map((o) => `unary:${o}`),
-  binary: BINARY_OPS.map((o) => `binary:${o}`),
-  select: ['where', 'cast'],
-  reduce: [...REDUCE_OPS.map((o) => `reduce:${o}`), ...ARG_REDUCE_OPS.map((o) => `argReduce:${o}`), 'cumsum'],
-  matmul: ['matmul'],
-  movement: ['transpose', 'slice', 'pad', 'concat', 'broadcastTo'],
-  index: ['gather', 'scatterAdd'],
+/** The rows each family file must exercise (the contract's families); together they are the whole contract. */
+export const FAMILY_ROWS: Readonly<Record<string, readonly KernelRow[]>> = KERNEL_FAMILIES;
+
+/**
+ * The fused rows each of these families must exercise on a backend that has the fused kernel
+ * (a backend without it composes, and is not failed for that).
+ */
+export const FUSED_FAMILY_ROWS: Readonly<Record<string, readonly KernelRow[]>> = {
+  fused: FUSED_ROWS,
+  'fused paths': FUSED_ROWS,
 };
 
-/** The Kernels methods; those with an op argument name their rows `method:op`. */
-const KERNEL_METHODS = [...new Set(KERNEL_ROWS.map((r) => r.split(':')[0]))] as (keyof Backend)[];
-const WITH_OP = new Set(KERNEL_ROWS.filter((r) => r.includes(':')).map((r) => r.split(':')[0]));
+/** `method` (or `fused:method`) and, where a row names an op, the methods whose first argument it is. */
+function methodsOf(rows: readonly KernelRow[], prefix: string) {
+  const split = rows.map((r) => r.slice(prefix.length).split(':'));
+  return { all: [...new Set(split.map(([m]) => m))], withOp: new Set(split.filter((p) => p.length > 1).map(([m]) => m)) };
+}
 
-/** Spies on the backend's kernel methods (they still run) to tell which rows a family reached. */
+const KERNEL_METHODS = methodsOf(KERNEL_ROWS, '');
+const FUSED_METHODS = methodsOf(FUSED_ROWS, 'fused:');
+
+/** Spies on the backend's kernel methods and fused kernels (they still run) to tell which rows a family reached. */
 function spyKernels(backend: string) {
-  let spies: { method: string; spy: MockInstance }[] = [];
+  let spies: { row(args: unknown[]): KernelRow; spy: MockInstance }[] = [];
+  let offered: Partial<FusedKernels> = {};
+  const spyOn = (target: object, methods: ReturnType<typeof methodsOf>, prefix: string) =>
+    methods.all.filter((m) => typeof (target as Record<string, unknown>)[m] === 'function').map((method) => ({
+      row: (args: unknown[]) => `${prefix}${method}${methods.withOp.has(method) ? `:${String(args[0])}` : ''}`,
+      spy: vi.spyOn(target as Record<string, () => void>, method) as unknown as MockInstance,
+    }));
   return {
     async start() {
       const b = await findBackend(backend);
-      spies = KERNEL_METHODS.map((method) => ({ method, spy: vi.spyOn(b, method as 'unary') as unknown as MockInstance }));
+      offered = b.fused ?? {};
+      spies = [...spyOn(b, KERNEL_METHODS, ''), ...spyOn(offered, FUSED_METHODS, 'fused:')];
     },
     stop() {
       for (const { spy } of spies) spy.mockRestore();
       spies = [];
     },
+    /** Rows never called; a fused row counts only where the backend has that fused kernel. */
     expectCalled(rows: readonly KernelRow[]) {
       const seen = new Set<KernelRow>();
-      for (const { method, spy } of spies) {
-        for (const args of spy.mock.calls) seen.add(WITH_OP.has(method) ? `${method}:${String(args[0])}` : method);
-      }
-      expect(rows.filter((r) => !seen.has(r)), `kernel rows never called on backend '${backend}'`).toEqual([]);
+      for (const { row, spy } of spies) for (const args of spy.mock.calls) seen.add(row(args));
+      const due = rows.filter((r) => !r.startsWith('fused:') || offered[r.split(':')[1] as keyof FusedKernels]);
+      expect(due.filter((r) => !seen.has(r)), `kernel rows never called on backend '${backend}'`).toEqual([]);
     },
   };
 }

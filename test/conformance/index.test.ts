@@ -5,7 +5,7 @@
  */
 import * as kiln from '../../index.js';
 import type { DType } from '../../backends/contract.js';
-import { scatterAdd } from '../../src/ops/indexing.js';
+import { scatterAdd } from '../../src/ops/gather.js';
 import { check, checkOp, describeBackends, expectClose, group } from './harness.js';
 
 const { ops } = kiln;
