@@ -1,26 +1,9 @@
-/** kiln.layers: the layer classes, Keras 3's names and defaults. */
+/** kiln.layers: the layer classes, Keras 3's names and defaults. Importing it registers every family's classes. */
 export { Layer, type LayerArgs, type LayerConfig, type CallOptions, type Tensors, type Shapes } from './layer.js';
-export { InputLayer, Input, type InputOptions } from './core/input.js';
-export { Dense, type DenseOptions } from './core/dense.js';
-export { Activation } from './activations/activation.js';
-export { ReLU, type ReLUOptions } from './activations/relu.js';
-export { LeakyReLU, type LeakyReLUOptions } from './activations/leaky-relu.js';
-export { PReLU, type PReLUOptions } from './activations/prelu.js';
-export { ELU, type ELUOptions } from './activations/elu.js';
-export { Softmax, type SoftmaxOptions } from './activations/softmax.js';
-export { Dropout, type DropoutOptions } from './regularization/dropout.js';
-export { GaussianNoise, type GaussianNoiseOptions } from './regularization/gaussian-noise.js';
-export { GaussianDropout, type GaussianDropoutOptions } from './regularization/gaussian-dropout.js';
-export { ActivityRegularization, type ActivityRegularizationOptions } from './regularization/activity-regularization.js';
-export { Flatten, type FlattenOptions } from './reshaping/flatten.js';
-export { Reshape } from './reshaping/reshape.js';
-export { Permute } from './reshaping/permute.js';
-export { RepeatVector } from './reshaping/repeat-vector.js';
-export { Identity } from './core/identity.js';
-export { Lambda, type LambdaFn, type LambdaOptions } from './core/lambda.js';
-export { Merge, Add, Subtract, Multiply, Average, Maximum, Minimum } from './merging/merge.js';
-export { Concatenate, type ConcatenateOptions } from './merging/concatenate.js';
-export { Dot, type DotOptions } from './merging/dot.js';
-export { Rescaling, type RescalingOptions, type Scalars } from './preprocessing/rescaling.js';
-export { Normalization, type NormalizationOptions } from './preprocessing/normalization.js';
+export * from './core/index.js';
+export * from './activations/index.js';
+export * from './regularization/index.js';
+export * from './reshaping/index.js';
+export * from './merging/index.js';
+export * from './preprocessing/index.js';
 export { registerLayer, layerFromConfig, serializeLayer, getLayerClass, type LayerClass, type SerializedLayer } from './registry.js';

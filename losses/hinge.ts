@@ -54,6 +54,7 @@ export function categoricalHinge(yTrue: TensorLike, yPred: TensorLike): Tensor {
 }
 
 export class Hinge extends Loss {
+  static readonly className = 'Hinge';
   constructor(options: LossOptions = {}) {
     super({ ...options, name: options.name ?? 'hinge' });
   }
@@ -64,6 +65,7 @@ export class Hinge extends Loss {
 }
 
 export class SquaredHinge extends Loss {
+  static readonly className = 'SquaredHinge';
   constructor(options: LossOptions = {}) {
     super({ ...options, name: options.name ?? 'squared_hinge' });
   }
@@ -74,6 +76,7 @@ export class SquaredHinge extends Loss {
 }
 
 export class CategoricalHinge extends Loss {
+  static readonly className = 'CategoricalHinge';
   constructor(options: LossOptions = {}) {
     super({ ...options, name: options.name ?? 'categorical_hinge' });
   }

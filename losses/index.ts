@@ -8,7 +8,8 @@
 import { fail } from '../src/errors.js';
 import type { Tensor } from '../src/tensor.js';
 import { describe } from '../src/variable.js';
-import { Loss, LossFunctionWrapper, snakeCase, type LossConfig } from './loss.js';
+import { Registry, isSerialized, serialize, type Serialized } from '../src/registry.js';
+import { Loss, LossFunctionWrapper, type LossConfig } from './loss.js';
 import {
   CosineSimilarity, Huber, LogCosh, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredError,
   MeanSquaredLogarithmicError, cosineSimilarity, huber, logCosh, meanAbsoluteError, meanAbsolutePercentageError,
@@ -39,17 +40,21 @@ export type LossFn = (yTrue: Tensor, yPred: Tensor) => Tensor;
 /** A Loss class, rebuilt from its config. */
 export type LossClass = (new (config: never) => Loss) & { fromConfig(config: Record<string, unknown>): Loss };
 /** How the save format stores a loss. */
-export interface SerializedLoss {
-  className: string;
-  config: LossConfig;
-}
+export type SerializedLoss = Serialized<LossConfig>;
 
-/** Each loss: its class, its function, and the Keras string ids that name it (besides the class and function names). */
-const TABLE: readonly [LossClass, (...args: never[]) => Tensor, ...string[]][] = [
-  [MeanSquaredError, meanSquaredError, 'mse', 'mean_squared_error'],
-  [MeanAbsoluteError, meanAbsoluteError, 'mae', 'mean_absolute_error'],
-  [MeanAbsolutePercentageError, meanAbsolutePercentageError, 'mape', 'mean_absolute_percentage_error'],
-  [MeanSquaredLogarithmicError, meanSquaredLogarithmicError, 'msle', 'mean_squared_logarithmic_error'],
+const LOSSES = new Registry<LossClass>('loss');
+/** kiln's loss functions by their Keras names: the ids a saved LossFunctionWrapper stores. */
+const LOSS_FUNCTIONS = new Registry<LossFn>('loss function');
+
+/**
+ * Each loss: its class, its function, the function's Keras name, and the class's other Keras
+ * string ids. The class answers to its className, the ids, the function's name and its camelCase.
+ */
+const TABLE: readonly [LossClass, LossFn, string, ...string[]][] = [
+  [MeanSquaredError, meanSquaredError, 'mean_squared_error', 'mse'],
+  [MeanAbsoluteError, meanAbsoluteError, 'mean_absolute_error', 'mae'],
+  [MeanAbsolutePercentageError, meanAbsolutePercentageError, 'mean_absolute_percentage_error', 'mape'],
+  [MeanSquaredLogarithmicError, meanSquaredLogarithmicError, 'mean_squared_logarithmic_error', 'msle'],
   [Huber, huber, 'huber', 'huber_loss'],
   [LogCosh, logCosh, 'log_cosh', 'logcosh'],
   [CosineSimilarity, cosineSimilarity, 'cosine_similarity'],
@@ -66,17 +71,15 @@ const TABLE: readonly [LossClass, (...args: never[]) => Tensor, ...string[]][] =
   [Dice, dice, 'dice'],
   [Tversky, tversky, 'tversky'],
 ];
+for (const [cls, fn, fnId, ...ids] of TABLE) {
+  // the other ids first, so errors list 'mse' before 'mean_squared_error', as they always have
+  LOSSES.register(cls, [...ids, fnId, fnId.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())]);
+  LOSS_FUNCTIONS.add(fn, [fnId]);
+}
 
-const BY_ID = new Map<string, LossClass>();
-const BY_CLASS_NAME = new Map<string, LossClass>();
-/** A built-in function's id in the save format (its Keras name). */
-const FN_ID = new Map<unknown, string>();
-const FN_BY_ID = new Map<string, LossFn>();
-for (const [cls, fn, ...ids] of TABLE) {
-  for (const id of [...ids, cls.name, fn.name]) BY_ID.set(id, cls);
-  BY_CLASS_NAME.set(cls.name, cls);
-  FN_ID.set(fn, snakeCase(fn.name));
-  FN_BY_ID.set(snakeCase(fn.name), fn as unknown as LossFn);
+/** `custom[name]`, leaving out what objects inherit ('constructor', 'toString'). */
+function ownEntry(custom: Record<string, LossClass>, name: string): LossClass | undefined {
+  return Object.hasOwn(custom, name) ? custom[name] : undefined;
 }
 
 /**
@@ -88,29 +91,28 @@ for (const [cls, fn, ...ids] of TABLE) {
 export function getLoss(id: unknown, custom: Record<string, LossClass> = {}): Loss {
   if (id instanceof Loss) return id;
   if (typeof id === 'string') {
-    const cls = BY_ID.get(id) ?? custom[id];
-    if (!cls) fail('getLoss', `unknown loss '${id}'; known ids: ${[...BY_ID.keys()].join(', ')}`);
+    const cls = LOSSES.get(id) ?? ownEntry(custom, id);
+    if (!cls) fail('getLoss', `unknown loss '${id}'; ${LOSSES.known()}`);
     return new cls({} as never);
   }
   if (typeof id === 'function') {
     if (id.prototype instanceof Loss) return new (id as new () => Loss)();
     return new LossFunctionWrapper(id as LossFn);
   }
-  if (id !== null && typeof id === 'object' && typeof (id as SerializedLoss).className === 'string') {
-    const { className, config = {} } = id as Partial<SerializedLoss>;
-    if (className === 'LossFunctionWrapper') return wrapperFromConfig(config as Record<string, unknown>);
-    const cls = custom[className!] ?? BY_CLASS_NAME.get(className!);
-    if (!cls) fail('getLoss', `unknown loss class '${className}'; known classes: ${[...BY_CLASS_NAME.keys()].join(', ')} (pass your own in \`custom\`)`);
+  if (isSerialized(id)) {
+    const { className } = id;
+    const config = (id.config === undefined ? {} : id.config) as Record<string, unknown>;
+    if (className === LossFunctionWrapper.className) return wrapperFromConfig(config);
+    const cls = ownEntry(custom, className) ?? LOSSES.getClass(className);
+    if (!cls) fail('getLoss', `unknown loss class '${className}'; known classes: ${[...LOSSES.classNames(), LossFunctionWrapper.className].join(', ')} (pass your own in \`custom\`)`);
     return cls.fromConfig(config);
   }
   return fail('getLoss', `expected a loss id string, a Loss, a function or a {className, config} object, got ${describe(id)}`);
 }
 
 function wrapperFromConfig(config: Record<string, unknown>): Loss {
-  const { fn: fnId, ...options } = config;
-  const fn = FN_BY_ID.get(fnId as string);
-  if (!fn) fail('getLoss', `unknown loss function ${JSON.stringify(fnId)}; known: ${[...FN_BY_ID.keys()].join(', ')}`);
-  return new LossFunctionWrapper(fn, options);
+  const { fn, ...options } = config;
+  return new LossFunctionWrapper(LOSS_FUNCTIONS.lookup(fn, 'getLoss'), options);
 }
 
 /**
@@ -120,11 +122,11 @@ function wrapperFromConfig(config: Record<string, unknown>): Loss {
 export function serializeLoss(loss: Loss): SerializedLoss {
   if (!(loss instanceof Loss)) fail('serializeLoss', `expected a Loss, got ${describe(loss)}`);
   if (loss instanceof LossFunctionWrapper) {
-    const fn = FN_ID.get(loss.fn);
+    const fn = LOSS_FUNCTIONS.nameOf(loss.fn);
     if (fn === undefined) {
       fail('serializeLoss', `cannot serialize the custom loss function '${loss.fn.name || 'anonymous'}': only kiln's loss functions have ids; write it as a Loss subclass instead`);
     }
-    return { className: 'LossFunctionWrapper', config: { ...loss.getConfig(), fn } };
+    return { className: LossFunctionWrapper.className, config: { ...loss.getConfig(), fn } };
   }
-  return { className: loss.constructor.name, config: loss.getConfig() };
+  return serialize(loss);
 }

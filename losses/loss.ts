@@ -6,10 +6,10 @@ import * as ops from '../src/ops/index.js';
 import { normalizeAxis, shapesEqual } from '../src/shape.js';
 import type { Tensor } from '../src/tensor.js';
 import { describe } from '../src/variable.js';
-import { divideNoNan, squeezeOrExpand } from '../metrics/utils.js';
+import { ownClassName } from '../src/registry.js';
 
 /** keras.backend.epsilon(): keeps probabilities off 0 and 1 before a log, and divisors off 0. */
-export const EPSILON = 1e-7;
+export { EPSILON } from '../src/epsilon.js';
 
 /**
  * How per-sample losses become one value: 'sum_over_batch_size' and 'mean' divide the sum by the
@@ -44,9 +44,18 @@ export abstract class Loss {
   readonly reduction: Reduction;
 
   constructor(options: LossOptions = {}) {
-    this.name = options.name ?? snakeCase(this.constructor.name);
-    if (typeof this.name !== 'string') fail(this.constructor.name, `name must be a string, got ${describe(this.name)}`);
+    this.name = options.name ?? snakeCase(this.className);
+    if (typeof this.name !== 'string') fail(this.className, `name must be a string, got ${describe(this.name)}`);
     this.reduction = checkReduction(this.name, options.reduction);
+  }
+
+  /**
+   * The name the loss is saved under: its class's own static className, which kiln's losses all
+   * declare. A class of yours without one is saved under its JS name; pass it to getLoss in
+   * `custom` under that name to load it.
+   */
+  get className(): string {
+    return ownClassName(this.constructor) ?? this.constructor.name;
   }
 
   /** Per-sample losses: yPred's shape less the reduced axis (or axes). */
@@ -84,6 +93,8 @@ export abstract class Loss {
 
 /** A loss around a function of (yTrue, yPred) giving per-sample values (Keras's LossFunctionWrapper). */
 export class LossFunctionWrapper extends Loss {
+  static readonly className = 'LossFunctionWrapper';
+
   constructor(readonly fn: (yTrue: Tensor, yPred: Tensor) => Tensor, options: LossOptions = {}) {
     super({ ...options, name: options.name ?? functionName(fn) });
   }
@@ -120,7 +131,7 @@ function reduceWeightedValues(
   let weight = sampleWeight === null ? null : ops.cast(asTensor(sampleWeight, op), values.dtype);
   if (mask !== null) {
     let m = ops.cast(mask, values.dtype);
-    if (reduction === 'sum_over_batch_size' || reduction === 'mean') m = ops.multiply(m, divideNoNan(m.size, ops.sum(m)));
+    if (reduction === 'sum_over_batch_size' || reduction === 'mean') m = ops.multiply(m, ops.divideNoNan(m.size, ops.sum(m)));
     if (weight === null) {
       weight = m;
     } else {
@@ -137,9 +148,9 @@ function reduceWeightedValues(
   if (reduction === 'none' || weighted.rank === 0) return weighted;
   const total = ops.sum(weighted);
   if (reduction === 'sum') return total;
-  if (reduction === 'mean_with_sample_weight' && weight !== null) return divideNoNan(total, ops.sum(weight));
+  if (reduction === 'mean_with_sample_weight' && weight !== null) return ops.divideNoNan(total, ops.sum(weight));
   // an empty batch gives 0 (Keras's divide_no_nan), not NaN
-  return divideNoNan(total, weighted.size);
+  return ops.divideNoNan(total, weighted.size);
 }
 
 /**
@@ -154,6 +165,22 @@ function perSample(op: string, values: Tensor, weight: Tensor): Tensor {
   const ok = lead >= 0 && w.shape.every((d, i) => d === 1 || d === values.shape[lead + i]);
   if (!ok) fail(op, `sampleWeight of shape ${fmtShape(weight.shape)} does not fit the per-sample losses of shape ${fmtShape(values.shape)}`);
   return w;
+}
+
+/**
+ * Keras's squeeze_or_expand_to_same_rank (keras/src/losses/loss.py): when the ranks differ by one
+ * and the longer has a trailing 1, that axis is dropped, or added to a rank-1 partner when
+ * `expandRank1` ([N,1] labels against [N] predictions compare per sample, never as an [N,N]
+ * broadcast). Metrics match their labels with it too.
+ */
+export function squeezeOrExpand(a: Tensor, b: Tensor, expandRank1 = true): [Tensor, Tensor] {
+  if (a.rank === b.rank + 1 && a.shape[a.rank - 1] === 1) {
+    return b.rank === 1 && expandRank1 ? [a, ops.expandDims(b, -1)] : [ops.squeeze(a, -1), b];
+  }
+  if (b.rank === a.rank + 1 && b.shape[b.rank - 1] === 1) {
+    return a.rank === 1 && expandRank1 ? [ops.expandDims(a, -1), b] : [a, ops.squeeze(b, -1)];
+  }
+  return [a, b];
 }
 
 /** yPred as a tensor, checked to be float (a loss's gradient flows into it). */

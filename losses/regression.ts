@@ -101,6 +101,7 @@ export function cosineSimilarity(yTrue: TensorLike, yPred: TensorLike, axis = -1
 }
 
 export class MeanSquaredError extends Loss {
+  static readonly className = 'MeanSquaredError';
   constructor(options: LossOptions = {}) {
     super({ ...options, name: options.name ?? 'mean_squared_error' });
   }
@@ -111,6 +112,7 @@ export class MeanSquaredError extends Loss {
 }
 
 export class MeanAbsoluteError extends Loss {
+  static readonly className = 'MeanAbsoluteError';
   constructor(options: LossOptions = {}) {
     super({ ...options, name: options.name ?? 'mean_absolute_error' });
   }
@@ -121,6 +123,7 @@ export class MeanAbsoluteError extends Loss {
 }
 
 export class MeanAbsolutePercentageError extends Loss {
+  static readonly className = 'MeanAbsolutePercentageError';
   constructor(options: LossOptions = {}) {
     super({ ...options, name: options.name ?? 'mean_absolute_percentage_error' });
   }
@@ -131,6 +134,7 @@ export class MeanAbsolutePercentageError extends Loss {
 }
 
 export class MeanSquaredLogarithmicError extends Loss {
+  static readonly className = 'MeanSquaredLogarithmicError';
   constructor(options: LossOptions = {}) {
     super({ ...options, name: options.name ?? 'mean_squared_logarithmic_error' });
   }
@@ -141,6 +145,7 @@ export class MeanSquaredLogarithmicError extends Loss {
 }
 
 export class Huber extends Loss {
+  static readonly className = 'Huber';
   readonly delta: number;
 
   constructor(options: LossOptions & { delta?: number } = {}) {
@@ -158,6 +163,7 @@ export class Huber extends Loss {
 }
 
 export class LogCosh extends Loss {
+  static readonly className = 'LogCosh';
   constructor(options: LossOptions = {}) {
     super({ ...options, name: options.name ?? 'log_cosh' });
   }
@@ -168,6 +174,7 @@ export class LogCosh extends Loss {
 }
 
 export class CosineSimilarity extends Loss {
+  static readonly className = 'CosineSimilarity';
   readonly axis: number;
 
   constructor(options: LossOptions & { axis?: number } = {}) {

@@ -54,6 +54,7 @@ export function tversky(yTrue: TensorLike, yPred: TensorLike, options: TverskyOp
 }
 
 export class Dice extends Loss {
+  static readonly className = 'Dice';
   readonly axis: OverlapAxis;
 
   constructor(options: LossOptions & { axis?: OverlapAxis } = {}) {
@@ -71,6 +72,7 @@ export class Dice extends Loss {
 }
 
 export class Tversky extends Loss {
+  static readonly className = 'Tversky';
   readonly options: Required<TverskyOptions>;
 
   constructor(options: LossOptions & TverskyOptions = {}) {

@@ -7,6 +7,7 @@
  */
 import { fail } from '../src/errors.js';
 import type { Dim } from '../src/shape.js';
+import { Registry, isSerialized, serialize, type Serialized } from '../src/registry.js';
 import {
   Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, SparseTopKCategoricalAccuracy,
   TopKCategoricalAccuracy, accuracy, binaryAccuracy, categoricalAccuracy, sparseCategoricalAccuracy,
@@ -37,39 +38,36 @@ export { FBetaScore, F1Score, type FScoreOptions, type FScoreAverage } from './f
 
 type MetricClass = new (config?: any) => Metric;
 
-/** Metrics that score labels against predictions, by class name (the names configs save). */
-const CLASSES: Record<string, MetricClass> = {
-  Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy,
-  SparseTopKCategoricalAccuracy, MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
-  RootMeanSquaredError, R2Score, Precision, Recall, AUC, F1Score, FBetaScore,
-};
+/**
+ * Metrics that score labels against predictions, by class name and Keras's string ids, matched
+ * exactly. 'accuracy' and 'acc' are no ids here: getMetric picks the accuracy by context.
+ */
+const METRICS = new Registry<MetricClass>('metric').registerAll([
+  [Accuracy], [BinaryAccuracy, 'binary_accuracy'], [CategoricalAccuracy, 'categorical_accuracy'],
+  [SparseCategoricalAccuracy, 'sparse_categorical_accuracy'], [TopKCategoricalAccuracy, 'top_k_categorical_accuracy'],
+  [SparseTopKCategoricalAccuracy, 'sparse_top_k_categorical_accuracy'],
+  [MeanSquaredError, 'mean_squared_error', 'mse', 'MSE'], [MeanAbsoluteError, 'mean_absolute_error', 'mae', 'MAE'],
+  [MeanAbsolutePercentageError, 'mean_absolute_percentage_error', 'mape', 'MAPE'],
+  [RootMeanSquaredError, 'root_mean_squared_error'], [R2Score, 'r2_score'], [Precision, 'precision'], [Recall, 'recall'],
+  [AUC, 'auc'], [F1Score, 'f1_score'], [FBetaScore, 'f_beta_score'],
+]);
 
-/** Every class a serialized metric may name; Mean and Sum take values, not labels, so no string id names them. */
-const REBUILDABLE: Record<string, MetricClass> = { ...CLASSES, Mean, Sum };
+/** Mean and Sum take values, not labels: a saved config may name them, a string id may not. */
+const VALUE_METRICS = new Registry<MetricClass>('metric class').register(Mean).register(Sum);
 
-/** The per-sample functions a saved MeanMetricWrapper may name. */
-const FUNCTIONS: Record<string, MetricFn> = {
-  accuracy, binaryAccuracy, categoricalAccuracy, sparseCategoricalAccuracy, topKCategoricalAccuracy,
-  sparseTopKCategoricalAccuracy, meanSquaredError, meanAbsoluteError, meanAbsolutePercentageError,
-};
+/** The per-sample functions a saved MeanMetricWrapper may name, by the function names it saves. */
+const FUNCTIONS = new Registry<MetricFn>('metric function')
+  .add(accuracy, ['accuracy'])
+  .add(binaryAccuracy, ['binaryAccuracy'])
+  .add(categoricalAccuracy, ['categoricalAccuracy'])
+  .add(sparseCategoricalAccuracy, ['sparseCategoricalAccuracy'])
+  .add(topKCategoricalAccuracy, ['topKCategoricalAccuracy'])
+  .add(sparseTopKCategoricalAccuracy, ['sparseTopKCategoricalAccuracy'])
+  .add(meanSquaredError, ['meanSquaredError'])
+  .add(meanAbsoluteError, ['meanAbsoluteError'])
+  .add(meanAbsolutePercentageError, ['meanAbsolutePercentageError']);
 
-/** keras.utils.naming.to_snake_case: 'TopKCategoricalAccuracy' → 'top_k_categorical_accuracy', 'AUC' → 'auc'. */
-function toSnakeCase(name: string): string {
-  return name.replace(/(.)([A-Z][a-z]+)/g, '$1_$2').replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
-}
-
-/** Keras's string ids: class names, their snake_case, and the short forms. */
-const IDS: Record<string, MetricClass> = {
-  ...CLASSES,
-  ...Object.fromEntries(Object.entries(CLASSES).map(([k, c]) => [toSnakeCase(k), c])),
-  mse: MeanSquaredError, MSE: MeanSquaredError, mae: MeanAbsoluteError, MAE: MeanAbsoluteError,
-  mape: MeanAbsolutePercentageError, MAPE: MeanAbsolutePercentageError,
-};
-
-export interface SerializedMetric {
-  className: string;
-  config: MetricConfig;
-}
+export type SerializedMetric = Serialized<MetricConfig>;
 
 export interface MetricContext {
   /** The loss the metric is compiled with (an id, function or loss object): picks the accuracy. */
@@ -131,9 +129,7 @@ export function getMetric(id: MetricIdentifier | unknown, context: MetricContext
   if (id instanceof Metric) return id;
   if (isMetricClass(id)) return new id();
   if (typeof id === 'function') return new MeanMetricWrapper(id as MetricFn, { name: id.name || undefined });
-  if (id !== null && typeof id === 'object' && typeof (id as SerializedMetric).className === 'string') {
-    return deserializeMetric(id as SerializedMetric);
-  }
+  if (isSerialized(id)) return deserializeMetric(id as SerializedMetric);
   if (typeof id !== 'string') return fail('getMetric', `expected a metric id, function or Metric, got ${id === null ? 'null' : typeof id}`);
   const lower = id.toLowerCase();
   if (lower === 'accuracy' || lower === 'acc') {
@@ -141,24 +137,26 @@ export function getMetric(id: MetricIdentifier | unknown, context: MetricContext
     const Cls = kind === 'binary' ? BinaryAccuracy : kind === 'sparse' ? SparseCategoricalAccuracy : CategoricalAccuracy;
     return new Cls({ name: id });
   }
-  const Cls = Object.hasOwn(IDS, id) ? IDS[id] : undefined;
-  if (!Cls) fail('getMetric', `unknown metric '${id}'; known ids: accuracy, acc, ${Object.keys(IDS).join(', ')}`);
+  const Cls = METRICS.get(id);
+  if (!Cls) fail('getMetric', `unknown metric '${id}'; known ids: accuracy, acc, ${METRICS.ids().join(', ')}`);
   return new Cls({ name: id });
 }
 
 /** The class name and config of a metric: plain JSON that getMetric turns back into it. */
 export function serializeMetric(metric: Metric): SerializedMetric {
   if (!(metric instanceof Metric)) fail('serializeMetric', `expected a Metric, got ${metric === null ? 'null' : typeof metric}`);
-  return { className: metric.className, config: metric.getConfig() };
+  return serialize(metric);
 }
 
 function deserializeMetric({ className, config }: SerializedMetric): Metric {
-  if (className === 'MeanMetricWrapper') {
-    const fn = Object.hasOwn(FUNCTIONS, String(config.fn)) ? FUNCTIONS[String(config.fn)] : undefined;
+  if (className === MeanMetricWrapper.className) {
+    const fn = FUNCTIONS.get(config.fn);
     if (!fn) fail('getMetric', `cannot rebuild MeanMetricWrapper '${config.name}': its function '${String(config.fn)}' is not a kiln metric function; pass the function itself`);
     return new MeanMetricWrapper(fn, { name: config.name, dtype: config.dtype });
   }
-  const Cls = Object.hasOwn(REBUILDABLE, className) ? REBUILDABLE[className] : undefined;
-  if (!Cls) fail('getMetric', `unknown metric class '${className}'; known: ${[...Object.keys(REBUILDABLE), 'MeanMetricWrapper'].join(', ')}`);
+  const Cls = METRICS.getClass(className) ?? VALUE_METRICS.getClass(className);
+  if (!Cls) {
+    fail('getMetric', `unknown metric class '${className}'; known: ${[...METRICS.classNames(), ...VALUE_METRICS.classNames(), MeanMetricWrapper.className].join(', ')}`);
+  }
   return new Cls(config);
 }

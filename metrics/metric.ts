@@ -7,7 +7,9 @@ import * as ops from '../src/ops/index.js';
 import type { Tensor } from '../src/tensor.js';
 import { Variable } from '../src/variable.js';
 import { asTensor, type TensorLike } from '../src/convert.js';
-import { asType, axesFrom, divideNoNan, squeezeOrExpand, type LabelArgs } from './utils.js';
+import { divideNoNan } from '../src/ops/math.js';
+import { squeezeOrExpand } from '../losses/loss.js';
+import { asType, axesFrom, type LabelArgs } from './utils.js';
 
 export interface MetricOptions {
   name?: string;

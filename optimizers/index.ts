@@ -1,5 +1,6 @@
 import { fail } from '../src/errors.js';
 import { describe } from '../src/variable.js';
+import { Registry, serialize, type Serialized } from '../src/registry.js';
 import { Optimizer, type OptimizerConfig } from './optimizer.js';
 import { SGD } from './sgd.js';
 import { Adam } from './adam.js';
@@ -39,14 +40,15 @@ export interface SerializedOptimizer {
 
 type OptimizerClass = (new () => Optimizer) & { fromConfig(config: Partial<OptimizerConfig>): Optimizer };
 
-const OPTIMIZERS: readonly OptimizerClass[] = [SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam, Lion, Ftrl];
-
-/** Keras resolves ids case-insensitively ('adam', 'Adam', 'rmsprop', 'RMSprop'). */
-const BY_ID = new Map(OPTIMIZERS.map((cls) => [(cls as unknown as { className: string }).className.toLowerCase(), cls]));
+/** Keras's string ids; Keras resolves names case-insensitively ('adam', 'Adam', 'rmsprop', 'RMSprop'). */
+const OPTIMIZERS = new Registry<OptimizerClass>('optimizer', (name) => name.toLowerCase()).registerAll([
+  [SGD, 'sgd'], [Adam, 'adam'], [AdamW, 'adamw'], [RMSprop, 'rmsprop'], [Adagrad, 'adagrad'], [Adadelta, 'adadelta'],
+  [Adamax, 'adamax'], [Nadam, 'nadam'], [Lion, 'lion'], [Ftrl, 'ftrl'],
+]);
 
 function lookup(name: unknown): OptimizerClass {
-  const cls = typeof name === 'string' ? BY_ID.get(name.toLowerCase()) : undefined;
-  if (!cls) fail('getOptimizer', `unknown optimizer ${JSON.stringify(name)}; known: ${[...BY_ID.keys()].join(', ')}`);
+  const cls = OPTIMIZERS.get(name);
+  if (!cls) fail('getOptimizer', `unknown optimizer ${JSON.stringify(name)}; known: ${OPTIMIZERS.ids().join(', ')}`);
   return cls;
 }
 
@@ -64,11 +66,11 @@ export function getOptimizer(id: OptimizerIdentifier | unknown): Optimizer {
     const { className, config } = id as SerializedOptimizer;
     return lookup(className).fromConfig(config ?? {});
   }
-  return fail('getOptimizer', `expected an optimizer id (${[...BY_ID.keys()].join(', ')}), an Optimizer or {className, config}, got ${describe(id)}`);
+  return fail('getOptimizer', `expected an optimizer id (${OPTIMIZERS.ids().join(', ')}), an Optimizer or {className, config}, got ${describe(id)}`);
 }
 
 /** `{className, config}`: JSON that getOptimizer turns back into the same optimizer (without its state). */
-export function serializeOptimizer(optimizer: Optimizer): { className: string; config: OptimizerConfig } {
+export function serializeOptimizer(optimizer: Optimizer): Serialized<OptimizerConfig> {
   if (!(optimizer instanceof Optimizer)) fail('serializeOptimizer', `expected an Optimizer, got ${describe(optimizer)}`);
-  return { className: optimizer.className, config: optimizer.getConfig() };
+  return serialize(optimizer);
 }

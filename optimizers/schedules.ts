@@ -1,13 +1,11 @@
 import { fail } from '../src/errors.js';
+import { Registry, serialize, type Serialized } from '../src/registry.js';
 
 /** A schedule's settings as plain JSON: what `getConfig` returns and `fromConfig` takes. */
 export type ScheduleConfig = Record<string, unknown>;
 
 /** How a schedule is written into an optimizer's config: its class name and its settings. */
-export interface SerializedSchedule {
-  className: string;
-  config: ScheduleConfig;
-}
+export type SerializedSchedule = Serialized<ScheduleConfig>;
 
 /**
  * The learning rate as a function of the optimizer's step (Keras's `LearningRateSchedule`).
@@ -313,20 +311,19 @@ export class CosineDecayRestarts extends LearningRateSchedule {
 
 type ScheduleClass = (new (config: never) => LearningRateSchedule) & { fromConfig(config: ScheduleConfig): LearningRateSchedule };
 
-const SCHEDULES: Record<string, ScheduleClass> = {
-  ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay, PolynomialDecay, CosineDecay, CosineDecayRestarts,
-};
+const SCHEDULES = new Registry<ScheduleClass>('schedule');
+for (const cls of [ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay, PolynomialDecay, CosineDecay, CosineDecayRestarts]) {
+  SCHEDULES.register(cls);
+}
 
 /** `{className, config}` for an optimizer's config. */
 export function serializeSchedule(schedule: LearningRateSchedule): SerializedSchedule {
-  return { className: schedule.className, config: schedule.getConfig() };
+  return serialize(schedule);
 }
 
 /** Rebuilds a built-in schedule from `{className, config}`. */
 export function deserializeSchedule(serialized: SerializedSchedule): LearningRateSchedule {
-  const cls = typeof serialized?.className === 'string' ? SCHEDULES[serialized.className] : undefined;
-  if (!cls) {
-    fail('deserializeSchedule', `unknown schedule ${JSON.stringify(serialized?.className)}; known: ${Object.keys(SCHEDULES).join(', ')}`);
-  }
+  const cls = SCHEDULES.getClass(serialized?.className);
+  if (!cls) fail('deserializeSchedule', `unknown schedule ${JSON.stringify(serialized?.className)}; known: ${SCHEDULES.classNames().join(', ')}`);
   return cls.fromConfig(serialized.config ?? {});
 }

@@ -4,6 +4,7 @@
  */
 import * as ops from './ops/index.js';
 import { fail } from './errors.js';
+import { Registry, canonical } from './registry.js';
 import type { Tensor } from './tensor.js';
 import type { FusedActivation } from '../backends/contract.js';
 
@@ -24,49 +25,29 @@ const mish: ActivationFn = (x) => ops.multiply(x, ops.tanh(ops.softplus(x)));
 /**
  * Keras's ids, each with the function it names. The ops are registered as themselves (their
  * defaults are Keras's activation defaults), so `serializeActivation(kiln.ops.relu)` is 'relu'.
- * An alias comes after the id it aliases: the first id of a function is the one saved.
+ * A function's first id is the one saved; the others are aliases. Under `canonical`, camelCase
+ * ('logSoftmax') and class-style names ('LeakyReLU') match too.
  */
-const REGISTRY: Record<string, ActivationFn> = {
-  linear,
-  relu: ops.relu,
-  relu6: ops.relu6,
-  leaky_relu: ops.leakyRelu,
-  elu: ops.elu,
-  selu: ops.selu,
-  gelu,
-  silu: ops.silu,
-  swish: ops.silu,
-  sigmoid: ops.sigmoid,
-  hard_sigmoid: ops.hardSigmoid,
-  hard_silu: ops.hardSilu,
-  hard_swish: ops.hardSilu,
-  softplus: ops.softplus,
-  softsign: ops.softsign,
-  softmax: ops.softmax,
-  log_softmax: ops.logSoftmax,
-  tanh: ops.tanh,
-  exponential: ops.exp,
-  mish,
-};
+const ACTIVATIONS = new Registry<ActivationFn>('activation', canonical)
+  .add(linear, ['linear'])
+  .add(ops.relu, ['relu'])
+  .add(ops.relu6, ['relu6'])
+  .add(ops.leakyRelu, ['leaky_relu'])
+  .add(ops.elu, ['elu'])
+  .add(ops.selu, ['selu'])
+  .add(gelu, ['gelu'])
+  .add(ops.silu, ['silu', 'swish'])
+  .add(ops.sigmoid, ['sigmoid'])
+  .add(ops.hardSigmoid, ['hard_sigmoid'])
+  .add(ops.hardSilu, ['hard_silu', 'hard_swish'])
+  .add(ops.softplus, ['softplus'])
+  .add(ops.softsign, ['softsign'])
+  .add(ops.softmax, ['softmax'])
+  .add(ops.logSoftmax, ['log_softmax'])
+  .add(ops.tanh, ['tanh'])
+  .add(ops.exp, ['exponential'])
+  .add(mish, ['mish']);
 
-/** 'log_softmax', 'logSoftmax' and 'LogSoftmax' all reduce to 'logsoftmax'. */
-const canonical = (s: string): string => s.replace(/_/g, '').toLowerCase();
-const BY_KEY = new Map(Object.entries(REGISTRY).map(([id, fn]) => [canonical(id), fn]));
-
-const ID_OF = new Map<ActivationFn, string>();
-for (const [id, fn] of Object.entries(REGISTRY)) if (!ID_OF.has(fn)) ID_OF.set(fn, id);
-
-function known(): string {
-  return Object.keys(REGISTRY).join(', ');
-}
-
-/**
- * The activation function for `id`: a Keras string id ('relu', 'softmax', …, camelCase too),
- * a function (returned as is), or null/undefined for linear.
- * @example
- * const act = kiln.activations.getActivation('gelu');
- * act(kiln.tensor([0, 1]));   // [0, 0.8413]
- */
 /** The name a fused dense kernel knows `fn` by, or null when the activation must follow it as ops. */
 export function fusedActivationOf(fn: ActivationFn): FusedActivation | null {
   if (fn === linear) return 'linear';
@@ -76,13 +57,18 @@ export function fusedActivationOf(fn: ActivationFn): FusedActivation | null {
   return null;
 }
 
+/**
+ * The activation function for `id`: a Keras string id ('relu', 'softmax', …, camelCase too),
+ * a function (returned as is), or null/undefined for linear.
+ * @example
+ * const act = kiln.activations.getActivation('gelu');
+ * act(kiln.tensor([0, 1]));   // [0, 0.8413]
+ */
 export function getActivation(id: ActivationId): ActivationFn {
   if (id === null || id === undefined) return linear;
   if (typeof id === 'function') return id;
   if (typeof id !== 'string') fail('getActivation', `expected a string id, a function or null, got ${typeof id}`);
-  const fn = BY_KEY.get(canonical(id));
-  if (!fn) fail('getActivation', `unknown activation '${id}'; known ids: ${known()}`);
-  return fn;
+  return ACTIVATIONS.lookup(id, 'getActivation');
 }
 
 /**
@@ -95,11 +81,11 @@ export function serializeActivation(id: ActivationId): string {
   if (id === null || id === undefined) return 'linear';
   if (typeof id === 'string') {
     // the canonical spelling of the function the string names, so aliases save as Keras does
-    return ID_OF.get(getActivation(id))!;
+    return ACTIVATIONS.nameOf(getActivation(id))!;
   }
-  const name = ID_OF.get(id);
+  const name = ACTIVATIONS.nameOf(id);
   if (name === undefined) {
-    fail('serializeActivation', `cannot save the activation function ${id.name ? `'${id.name}'` : '(anonymous)'}: it is not one of the known ids (${known()}); pass a string id to make the layer savable`);
+    fail('serializeActivation', `cannot save the activation function ${id.name ? `'${id.name}'` : '(anonymous)'}: it is not one of the known ids (${ACTIVATIONS.ids().join(', ')}); pass a string id to make the layer savable`);
   }
   return name;
 }

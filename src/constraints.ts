@@ -4,6 +4,8 @@
  */
 import * as ops from './ops/index.js';
 import { fail } from './errors.js';
+import { Registry, canonical, serialize, type Serialized } from './registry.js';
+import { EPSILON } from './epsilon.js';
 import type { Tensor } from './tensor.js';
 
 export type ConstraintFn = (w: Tensor) => Tensor;
@@ -12,10 +14,7 @@ export type ConstraintFn = (w: Tensor) => Tensor;
 export type ConstraintId = string | Constraint | { className: string; config?: object } | ConstraintFn;
 
 /** The save format of a constraint. */
-export interface SerializedConstraint {
-  className: string;
-  config: Record<string, unknown>;
-}
+export type SerializedConstraint = Serialized;
 
 /** The axes whose elements make up one norm: for a Dense kernel [in, out], axis 0 is each unit's incoming weights. */
 export type NormAxis = number | readonly number[];
@@ -33,9 +32,6 @@ export abstract class Constraint {
     return (this.constructor as { className?: string }).className ?? this.constructor.name;
   }
 }
-
-/** Keras's backend epsilon: keeps all-zero weight vectors from dividing by zero. */
-const EPSILON = 1e-7;
 
 function norms(w: Tensor, axis: NormAxis): Tensor {
   return ops.sqrt(ops.sum(ops.square(w), axis, true));
@@ -57,6 +53,7 @@ function checkNumber(op: string, name: string, value: unknown): number {
  * new kiln.constraints.MaxNorm({ maxValue: 1 }).call(kiln.tensor([[3], [4]])); // ≈ [[0.6], [0.8]]
  */
 export class MaxNorm extends Constraint {
+  static readonly className = 'MaxNorm';
   readonly maxValue: number;
   readonly axis: NormAxis;
 
@@ -84,6 +81,7 @@ export class MaxNorm extends Constraint {
  * new kiln.constraints.MinMaxNorm({ minValue: 1, maxValue: 2 }).call(kiln.tensor([[0.3], [0.4]])); // ≈ [[0.6], [0.8]]
  */
 export class MinMaxNorm extends Constraint {
+  static readonly className = 'MinMaxNorm';
   readonly minValue: number;
   readonly maxValue: number;
   readonly rate: number;
@@ -114,6 +112,7 @@ export class MinMaxNorm extends Constraint {
  * new kiln.constraints.NonNeg().call(kiln.tensor([-1, 2])); // [0, 2]
  */
 export class NonNeg extends Constraint {
+  static readonly className = 'NonNeg';
   call(w: Tensor): Tensor {
     return ops.maximum(w, 0);
   }
@@ -125,6 +124,7 @@ export class NonNeg extends Constraint {
  * new kiln.constraints.UnitNorm().call(kiln.tensor([[3], [4]])); // ≈ [[0.6], [0.8]]
  */
 export class UnitNorm extends Constraint {
+  static readonly className = 'UnitNorm';
   readonly axis: NormAxis;
 
   constructor({ axis = 0 }: { axis?: NormAxis } = {}) {
@@ -143,23 +143,10 @@ export class UnitNorm extends Constraint {
 
 type ConstraintClass = new (config?: any) => Constraint;
 
-/** Keras's string ids; class names ('MaxNorm') and camelCase ('maxNorm') also work. */
-const REGISTRY: Record<string, ConstraintClass> = {
-  max_norm: MaxNorm,
-  min_max_norm: MinMaxNorm,
-  non_neg: NonNeg,
-  unit_norm: UnitNorm,
-};
-
-/** 'max_norm', 'maxNorm' and 'MaxNorm' all reduce to 'maxnorm'. */
-const canonical = (s: string): string => s.replace(/_/g, '').toLowerCase();
-const BY_KEY = new Map(Object.entries(REGISTRY).map(([id, cls]) => [canonical(id), cls]));
-
-function lookup(name: string, op: string): ConstraintClass {
-  const cls = BY_KEY.get(canonical(name));
-  if (!cls) fail(op, `unknown constraint '${name}'; known ids: ${Object.keys(REGISTRY).join(', ')}`);
-  return cls;
-}
+/** Keras's string ids; under `canonical` class names ('MaxNorm') and camelCase ('maxNorm') match too. */
+const CONSTRAINTS = new Registry<ConstraintClass>('constraint', canonical).registerAll([
+  [MaxNorm, 'max_norm'], [MinMaxNorm, 'min_max_norm'], [NonNeg, 'non_neg'], [UnitNorm, 'unit_norm'],
+]);
 
 /** Config keys in camelCase, so configs saved by Keras (max_value) load too. */
 function camelKeys(config: object): Record<string, unknown> {
@@ -168,11 +155,7 @@ function camelKeys(config: object): Record<string, unknown> {
 
 function toConstraint(id: Exclude<ConstraintId, ConstraintFn>, op: string): Constraint {
   if (id instanceof Constraint) return id;
-  if (typeof id === 'string') return new (lookup(id, op))();
-  if (id !== null && typeof id === 'object' && typeof id.className === 'string') {
-    return new (lookup(id.className, op))(camelKeys(id.config ?? {}));
-  }
-  return fail(op, `expected a string id, a Constraint, { className, config } or a function, got ${JSON.stringify(id) ?? typeof id}`);
+  return CONSTRAINTS.create(id, op, camelKeys) ?? fail(op, `expected a string id, a Constraint, { className, config } or a function, got ${JSON.stringify(id) ?? typeof id}`);
 }
 
 /**
@@ -195,8 +178,7 @@ export function getConstraint(id: ConstraintId): ConstraintFn {
  */
 export function serializeConstraint(id: ConstraintId): SerializedConstraint {
   if (typeof id === 'function') {
-    fail('serializeConstraint', `cannot save the function ${id.name || '(anonymous)'}; use a string id or a Constraint instance (known ids: ${Object.keys(REGISTRY).join(', ')})`);
+    fail('serializeConstraint', `cannot save the function ${id.name || '(anonymous)'}; use a string id or a Constraint instance (${CONSTRAINTS.known()})`);
   }
-  const c = toConstraint(id, 'serializeConstraint');
-  return { className: c.className, config: c.getConfig() };
+  return serialize(toConstraint(id, 'serializeConstraint'));
 }

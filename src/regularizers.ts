@@ -4,6 +4,7 @@
  */
 import * as ops from './ops/index.js';
 import { fail, fmtShape } from './errors.js';
+import { Registry, canonical, serialize, type Serialized } from './registry.js';
 import { eye, zeros } from './creation.js';
 import type { Tensor } from './tensor.js';
 
@@ -13,10 +14,7 @@ export type RegularizerFn = (w: Tensor) => Tensor;
 export type RegularizerId = string | Regularizer | { className: string; config?: object } | RegularizerFn;
 
 /** The save format of a regularizer. */
-export interface SerializedRegularizer {
-  className: string;
-  config: Record<string, unknown>;
-}
+export type SerializedRegularizer = Serialized;
 
 /** The base of every regularizer: `call` returns a scalar penalty of the weight's dtype. */
 export abstract class Regularizer {
@@ -44,6 +42,7 @@ function factor(op: string, name: string, value: unknown): number {
  * new kiln.regularizers.L1({ l1: 0.1 }).call(kiln.tensor([1, -2])); // 0.3
  */
 export class L1 extends Regularizer {
+  static readonly className = 'L1';
   readonly l1: number;
 
   constructor({ l1 = 0.01 }: { l1?: number | null } = {}) {
@@ -66,6 +65,7 @@ export class L1 extends Regularizer {
  * new kiln.regularizers.L2({ l2: 0.1 }).call(kiln.tensor([1, -2])); // 0.5
  */
 export class L2 extends Regularizer {
+  static readonly className = 'L2';
   readonly l2: number;
 
   constructor({ l2 = 0.01 }: { l2?: number | null } = {}) {
@@ -89,6 +89,7 @@ export class L2 extends Regularizer {
  * new kiln.regularizers.L1L2({ l1: 0.1, l2: 0.1 }).call(kiln.tensor([1, -2])); // 0.8
  */
 export class L1L2 extends Regularizer {
+  static readonly className = 'L1L2';
   readonly l1: number;
   readonly l2: number;
 
@@ -121,6 +122,7 @@ export type OrthogonalMode = 'rows' | 'columns';
  * new kiln.regularizers.OrthogonalRegularizer({ factor: 1 }).call(kiln.tensor([[1, 0], [1, 1]])); // ≈ 0.7071
  */
 export class OrthogonalRegularizer extends Regularizer {
+  static readonly className = 'OrthogonalRegularizer';
   readonly factor: number;
   readonly mode: OrthogonalMode;
 
@@ -151,31 +153,14 @@ export class OrthogonalRegularizer extends Regularizer {
 
 type RegularizerClass = new (config?: any) => Regularizer;
 
-/** Keras's string ids; class names ('L1L2') and camelCase ('l1L2') also work. */
-const REGISTRY: Record<string, RegularizerClass> = {
-  l1: L1,
-  l2: L2,
-  l1_l2: L1L2,
-  orthogonal_regularizer: OrthogonalRegularizer,
-};
-
-/** 'l1_l2', 'l1L2' and 'L1L2' all reduce to 'l1l2'. */
-const canonical = (s: string): string => s.replace(/_/g, '').toLowerCase();
-const BY_KEY = new Map(Object.entries(REGISTRY).map(([id, cls]) => [canonical(id), cls]));
-
-function lookup(name: string, op: string): RegularizerClass {
-  const cls = BY_KEY.get(canonical(name));
-  if (!cls) fail(op, `unknown regularizer '${name}'; known ids: ${Object.keys(REGISTRY).join(', ')}`);
-  return cls;
-}
+/** Keras's string ids; under `canonical` class names ('L1L2') and camelCase ('l1L2') match too. */
+const REGULARIZERS = new Registry<RegularizerClass>('regularizer', canonical).registerAll([
+  [L1, 'l1'], [L2, 'l2'], [L1L2, 'l1_l2'], [OrthogonalRegularizer, 'orthogonal_regularizer'],
+]);
 
 function toRegularizer(id: Exclude<RegularizerId, RegularizerFn>, op: string): Regularizer {
   if (id instanceof Regularizer) return id;
-  if (typeof id === 'string') return new (lookup(id, op))();
-  if (id !== null && typeof id === 'object' && typeof id.className === 'string') {
-    return new (lookup(id.className, op))(id.config ?? {});
-  }
-  return fail(op, `expected a string id, a Regularizer, { className, config } or a function, got ${JSON.stringify(id) ?? typeof id}`);
+  return REGULARIZERS.create(id, op) ?? fail(op, `expected a string id, a Regularizer, { className, config } or a function, got ${JSON.stringify(id) ?? typeof id}`);
 }
 
 /**
@@ -198,8 +183,7 @@ export function getRegularizer(id: RegularizerId): RegularizerFn {
  */
 export function serializeRegularizer(id: RegularizerId): SerializedRegularizer {
   if (typeof id === 'function') {
-    fail('serializeRegularizer', `cannot save the function ${id.name || '(anonymous)'}; use a string id or a Regularizer instance (known ids: ${Object.keys(REGISTRY).join(', ')})`);
+    fail('serializeRegularizer', `cannot save the function ${id.name || '(anonymous)'}; use a string id or a Regularizer instance (${REGULARIZERS.known()})`);
   }
-  const reg = toRegularizer(id, 'serializeRegularizer');
-  return { className: reg.className, config: reg.getConfig() };
+  return serialize(toRegularizer(id, 'serializeRegularizer'));
 }

@@ -10,6 +10,7 @@ import { Initializer } from './initializer.js';
  * new kiln.initializers.Zeros().call([2, 3]); // float32 [2,3] of 0
  */
 export class Zeros extends Initializer {
+  static readonly className: string = 'Zeros';
   call(shape: readonly number[], dtype: DType = 'float32'): Tensor {
     return zeros(shape, dtype);
   }
@@ -21,6 +22,7 @@ export class Zeros extends Initializer {
  * new kiln.initializers.Ones().call([3]); // [1, 1, 1]
  */
 export class Ones extends Initializer {
+  static readonly className: string = 'Ones';
   call(shape: readonly number[], dtype: DType = 'float32'): Tensor {
     return fill(shape, 1, dtype);
   }
@@ -32,6 +34,7 @@ export class Ones extends Initializer {
  * new kiln.initializers.Constant({ value: 0.1 }).call([4]); // [0.1, 0.1, 0.1, 0.1]
  */
 export class Constant extends Initializer {
+  static readonly className: string = 'Constant';
   readonly value: number;
 
   constructor({ value = 0 }: { value?: number } = {}) {

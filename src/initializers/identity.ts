@@ -11,6 +11,7 @@ import { Initializer } from './initializer.js';
  * new kiln.initializers.Identity({ gain: 2 }).call([3, 3]); // 2·I
  */
 export class Identity extends Initializer {
+  static readonly className: string = 'Identity';
   readonly gain: number;
 
   constructor({ gain = 1 }: { gain?: number } = {}) {

@@ -1,5 +1,6 @@
 /** Weight initializers by class and by Keras string id (keras.initializers). */
 import { fail } from '../errors.js';
+import { Registry, canonical, serialize } from '../registry.js';
 import { Initializer, type InitializerFn, type InitializerId, type SerializedInitializer } from './initializer.js';
 import { Constant, Ones, Zeros } from './constant.js';
 import { RandomNormal, RandomUniform, TruncatedNormal } from './random.js';
@@ -16,48 +17,20 @@ export * from './identity.js';
 
 type InitializerClass = new (config?: any) => Initializer;
 
-/** Keras's string ids; a class's name ('GlorotUniform') and camelCase ('glorotUniform') also work. */
-const REGISTRY: Record<string, InitializerClass> = {
-  zeros: Zeros,
-  ones: Ones,
-  constant: Constant,
-  random_normal: RandomNormal,
-  random_uniform: RandomUniform,
-  truncated_normal: TruncatedNormal,
-  variance_scaling: VarianceScaling,
-  glorot_uniform: GlorotUniform,
-  glorot_normal: GlorotNormal,
-  he_normal: HeNormal,
-  he_uniform: HeUniform,
-  lecun_normal: LecunNormal,
-  lecun_uniform: LecunUniform,
-  orthogonal: Orthogonal,
-  identity: Identity,
-};
-
-/** 'glorot_uniform', 'glorotUniform' and 'GlorotUniform' all reduce to 'glorotuniform'. */
-const canonical = (s: string): string => s.replace(/_/g, '').toLowerCase();
-const BY_KEY = new Map<string, InitializerClass>([
-  ...Object.entries(REGISTRY).map(([id, cls]) => [canonical(id), cls] as const),
-  // Keras's other export names for these two
-  ['orthogonalinitializer', Orthogonal],
-  ['identityinitializer', Identity],
+/** Keras's string ids; under `canonical` a class's name ('GlorotUniform') and camelCase ('glorotUniform') match too. */
+const INITIALIZERS = new Registry<InitializerClass>('initializer', canonical).registerAll([
+  [Zeros, 'zeros'], [Ones, 'ones'], [Constant, 'constant'], [RandomNormal, 'random_normal'], [RandomUniform, 'random_uniform'],
+  [TruncatedNormal, 'truncated_normal'], [VarianceScaling, 'variance_scaling'], [GlorotUniform, 'glorot_uniform'],
+  [GlorotNormal, 'glorot_normal'], [HeNormal, 'he_normal'], [HeUniform, 'he_uniform'], [LecunNormal, 'lecun_normal'],
+  [LecunUniform, 'lecun_uniform'],
+  // Keras also exports these two as OrthogonalInitializer and IdentityInitializer
+  [Orthogonal, 'orthogonal', 'orthogonal_initializer'], [Identity, 'identity', 'identity_initializer'],
 ]);
-
-function lookup(name: string, op: string): InitializerClass {
-  const cls = BY_KEY.get(canonical(name));
-  if (!cls) fail(op, `unknown initializer '${name}'; known ids: ${Object.keys(REGISTRY).join(', ')}`);
-  return cls;
-}
 
 /** An Initializer instance for any id (functions excepted: they have no instance). */
 function toInitializer(id: Exclude<InitializerId, InitializerFn>, op: string): Initializer {
   if (id instanceof Initializer) return id;
-  if (typeof id === 'string') return new (lookup(id, op))();
-  if (id !== null && typeof id === 'object' && typeof id.className === 'string') {
-    return new (lookup(id.className, op))(id.config ?? {});
-  }
-  return fail(op, `expected a string id, an Initializer, { className, config } or a function, got ${describeValue(id)}`);
+  return INITIALIZERS.create(id, op) ?? fail(op, `expected a string id, an Initializer, { className, config } or a function, got ${describeValue(id)}`);
 }
 
 function describeValue(v: unknown): string {
@@ -88,8 +61,7 @@ export function getInitializer(id: InitializerId): InitializerFn {
  */
 export function serializeInitializer(id: InitializerId): SerializedInitializer {
   if (typeof id === 'function') {
-    fail('serializeInitializer', `cannot save the function ${id.name || '(anonymous)'}; use a string id or an Initializer instance (known ids: ${Object.keys(REGISTRY).join(', ')})`);
+    fail('serializeInitializer', `cannot save the function ${id.name || '(anonymous)'}; use a string id or an Initializer instance (${INITIALIZERS.known()})`);
   }
-  const init = toInitializer(id, 'serializeInitializer');
-  return { className: init.className, config: init.getConfig() };
+  return serialize(toInitializer(id, 'serializeInitializer'));
 }

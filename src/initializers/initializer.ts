@@ -7,6 +7,7 @@
  */
 import type { DType } from '../../backends/contract.js';
 import { fail } from '../errors.js';
+import type { Serialized } from '../registry.js';
 import type { Tensor } from '../tensor.js';
 
 /** What layers call: a fresh tensor of `shape` and `dtype`. */
@@ -16,10 +17,7 @@ export type InitializerFn = (shape: readonly number[], dtype: DType) => Tensor;
 export type InitializerId = string | Initializer | { className: string; config?: object } | InitializerFn;
 
 /** The save format of an initializer. */
-export interface SerializedInitializer {
-  className: string;
-  config: Record<string, unknown>;
-}
+export type SerializedInitializer = Serialized;
 
 /**
  * The base of every initializer: `call` makes the values, `getConfig` returns the constructor

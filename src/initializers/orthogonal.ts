@@ -14,6 +14,7 @@ import { RandomInitializer, type SeedOptions } from './initializer.js';
  * const w = new kiln.initializers.Orthogonal({ seed: 1 }).call([64, 64]); // wᵀw = I
  */
 export class Orthogonal extends RandomInitializer {
+  static readonly className: string = 'Orthogonal';
   readonly gain: number;
 
   constructor({ gain = 1, seed }: { gain?: number } & SeedOptions = {}) {

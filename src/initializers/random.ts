@@ -9,6 +9,7 @@ import { RandomInitializer, type SeedOptions } from './initializer.js';
  * new kiln.initializers.RandomNormal({ stddev: 0.02, seed: 1 }).call([128, 64]);
  */
 export class RandomNormal extends RandomInitializer {
+  static readonly className: string = 'RandomNormal';
   readonly mean: number;
   readonly stddev: number;
 
@@ -33,6 +34,7 @@ export class RandomNormal extends RandomInitializer {
  * new kiln.initializers.RandomUniform({ minval: 0, maxval: 1, seed: 1 }).call([10]);
  */
 export class RandomUniform extends RandomInitializer {
+  static readonly className: string = 'RandomUniform';
   readonly minval: number;
   readonly maxval: number;
 
@@ -59,6 +61,7 @@ export class RandomUniform extends RandomInitializer {
  */
 // the same parameters and config as RandomNormal; only the draw differs
 export class TruncatedNormal extends RandomNormal {
+  static override readonly className: string = 'TruncatedNormal';
   override call(shape: readonly number[], dtype: DType = 'float32'): Tensor {
     return truncatedNormal(shape, { mean: this.mean, stddev: this.stddev, dtype, seed: this.seed });
   }

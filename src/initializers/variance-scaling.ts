@@ -41,6 +41,7 @@ const TRUNCATED_STDDEV = 0.87962566103423978;
  * new kiln.initializers.VarianceScaling({ scale: 2, mode: 'fan_out', distribution: 'untruncated_normal', seed: 1 }).call([3, 3, 16, 32]);
  */
 export class VarianceScaling extends RandomInitializer {
+  static readonly className: string = 'VarianceScaling';
   readonly scale: number;
   readonly mode: FanMode;
   readonly distribution: Distribution;
@@ -98,6 +99,7 @@ abstract class VarianceScalingPreset extends VarianceScaling {
  * new kiln.initializers.GlorotUniform({ seed: 1 }).call([784, 128]);
  */
 export class GlorotUniform extends VarianceScalingPreset {
+  static override readonly className: string = 'GlorotUniform';
   constructor({ seed }: SeedOptions = {}) {
     super({ scale: 1, mode: 'fan_avg', distribution: 'uniform', seed });
   }
@@ -109,6 +111,7 @@ export class GlorotUniform extends VarianceScalingPreset {
  * new kiln.initializers.GlorotNormal({ seed: 1 }).call([784, 128]);
  */
 export class GlorotNormal extends VarianceScalingPreset {
+  static override readonly className: string = 'GlorotNormal';
   constructor({ seed }: SeedOptions = {}) {
     super({ scale: 1, mode: 'fan_avg', distribution: 'truncated_normal', seed });
   }
@@ -120,6 +123,7 @@ export class GlorotNormal extends VarianceScalingPreset {
  * new kiln.initializers.HeNormal({ seed: 1 }).call([3, 3, 64, 128]);
  */
 export class HeNormal extends VarianceScalingPreset {
+  static override readonly className: string = 'HeNormal';
   constructor({ seed }: SeedOptions = {}) {
     super({ scale: 2, mode: 'fan_in', distribution: 'truncated_normal', seed });
   }
@@ -131,6 +135,7 @@ export class HeNormal extends VarianceScalingPreset {
  * new kiln.initializers.HeUniform({ seed: 1 }).call([256, 256]);
  */
 export class HeUniform extends VarianceScalingPreset {
+  static override readonly className: string = 'HeUniform';
   constructor({ seed }: SeedOptions = {}) {
     super({ scale: 2, mode: 'fan_in', distribution: 'uniform', seed });
   }
@@ -142,6 +147,7 @@ export class HeUniform extends VarianceScalingPreset {
  * new kiln.initializers.LecunNormal({ seed: 1 }).call([256, 256]);
  */
 export class LecunNormal extends VarianceScalingPreset {
+  static override readonly className: string = 'LecunNormal';
   constructor({ seed }: SeedOptions = {}) {
     super({ scale: 1, mode: 'fan_in', distribution: 'truncated_normal', seed });
   }
@@ -153,6 +159,7 @@ export class LecunNormal extends VarianceScalingPreset {
  * new kiln.initializers.LecunUniform({ seed: 1 }).call([256, 256]);
  */
 export class LecunUniform extends VarianceScalingPreset {
+  static override readonly className: string = 'LecunUniform';
   constructor({ seed }: SeedOptions = {}) {
     super({ scale: 1, mode: 'fan_in', distribution: 'uniform', seed });
   }
