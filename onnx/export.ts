@@ -1,6 +1,6 @@
 /**
  * A kiln model as an ONNX ModelProto: the model's graph is walked node by node (nested models
- * recursively), each layer written through the mapping table (layers.ts) or traced into
+ * recursively), each layer written through the mapping table (layers/) or traced into
  * primitives (trace.ts); then the outputs are named, the graph cleaned up and the weights read.
  */
 import { ENGINE } from '../src/engine.js';
@@ -15,7 +15,7 @@ import { getLayerClass } from '../layers/registry.js';
 import { Graph } from '../models/graph.js';
 import { Model } from '../models/model.js';
 import { GraphBuilder, type Value } from './builder.js';
-import { LAYERS, type LayerArgs } from './layers.js';
+import { LAYERS, type LayerArgs } from './layers/index.js';
 import { namesRead, optimizeGraph } from './optimize.js';
 import { DEFAULT_OPSET, MAX_OPSET, MIN_OPSET, irVersionFor, onnx, valueInfo, type ModelProto, type OnnxDim } from './proto.js';
 import { traceInto, type TraceHost } from './trace.js';

@@ -1,5 +1,6 @@
 import * as ops from '../../src/ops/index.js';
 import { ENGINE } from '../../src/engine.js';
+import { EPSILON } from '../../src/epsilon.js';
 import { fail, fmtShape } from '../../src/errors.js';
 import { asTensor, type NestedInput, type TensorLike } from '../../src/convert.js';
 import type { Dim, Shape } from '../../src/shape.js';
@@ -18,8 +19,8 @@ export interface NormalizationOptions extends LayerArgs {
   invert?: boolean;
 }
 
-/** Keras's backend.epsilon(): the smallest standard deviation divided by. */
-const EPSILON = 1e-7;
+/** The smallest standard deviation divided by: Keras's epsilon (the ONNX row floors its precomputed std at it too). */
+export const MIN_STD = EPSILON;
 
 const shapeOf = (v: number | NestedInput): number[] => (Array.isArray(v) ? [v.length, ...shapeOf(v[0] as NestedInput)] : []);
 
@@ -85,7 +86,7 @@ export class Normalization extends Layer {
     if (x.rank !== this.rank) fail(this.toString(), `was built for inputs of rank ${this.rank}, got shape ${fmtShape(x.shape)}`);
     const t = x.dtype === this.dtype ? x : ops.cast(x, this.dtype);
     const [mean, variance] = this.statistics();
-    const std = ops.maximum(ops.sqrt(variance), EPSILON);
+    const std = ops.maximum(ops.sqrt(variance), MIN_STD);
     return this.invert ? ops.add(mean, ops.multiply(t, std)) : ops.divide(ops.subtract(t, mean), std);
   }
 

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as kiln from '../../index.js';
 import { ENGINE, type Primitive } from '../../src/engine.js';
-import { scatterAdd } from '../../src/ops/indexing.js';
+import { scatterAdd } from '../../src/ops/gather.js';
 import { toModelProto } from '../../onnx/index.js';
 import { expectParity, reportErrors } from './harness.js';
 
