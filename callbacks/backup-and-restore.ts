@@ -35,7 +35,7 @@ export class BackupAndRestore extends Callback {
   readonly backupDir: string;
   readonly saveFreq: 'epoch' | number;
   readonly deleteCheckpoint: boolean;
-  /** The epoch fit must start from, set by onTrainBegin when it restored a backup; null otherwise. */
+  /** The epoch fit must start from, set by onTrainBegin when it restored a backup (and handed to fit as model.resumeEpoch); null otherwise. */
   initialEpoch: number | null = null;
   private saved: Backup | null = null;
   private currentEpoch = 0;
@@ -64,6 +64,7 @@ export class BackupAndRestore extends Callback {
     }
     await this.model.loadWeights(join(this.backupDir, this.saved.file));
     this.initialEpoch = this.saved.epoch;
+    this.model.resumeEpoch = this.saved.epoch;
   }
 
   override onEpochBegin(epoch: number): void {

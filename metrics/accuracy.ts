@@ -4,7 +4,7 @@ import { fail } from '../src/errors.js';
 import * as ops from '../src/ops/index.js';
 import type { Tensor } from '../src/tensor.js';
 import { MeanMetricWrapper, type MetricConfig, type MetricOptions } from './metric.js';
-import { squeezeOrExpand } from './utils.js';
+import { squeezeOrExpand } from '../losses/loss.js';
 
 /** 1 where the prediction equals the label, averaged over the last axis. */
 export function accuracy(yTrue: TensorLike, yPred: TensorLike): Tensor {

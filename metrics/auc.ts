@@ -6,7 +6,8 @@ import type { Tensor } from '../src/tensor.js';
 import type { Variable } from '../src/variable.js';
 import { isEvenlyDistributed, updateConfusion } from './confusion.js';
 import { Metric, uniqueMetricName, type MetricConfig, type MetricOptions } from './metric.js';
-import { asType, checkRank, divideNoNan, EPSILON } from './utils.js';
+import { divideNoNan } from '../src/ops/math.js';
+import { asType, checkRank, EPSILON } from './utils.js';
 
 export type AUCCurve = 'ROC' | 'PR';
 export type AUCSummation = 'interpolation' | 'minoring' | 'majoring';

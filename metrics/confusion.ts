@@ -6,7 +6,9 @@ import * as ops from '../src/ops/index.js';
 import type { Tensor } from '../src/tensor.js';
 import type { Variable } from '../src/variable.js';
 import { Metric, uniqueMetricName, type MetricConfig, type MetricOptions } from './metric.js';
-import { asType, divideNoNan, squeezeOrExpand } from './utils.js';
+import { divideNoNan } from '../src/ops/math.js';
+import { squeezeOrExpand } from '../losses/loss.js';
+import { asType } from './utils.js';
 
 /** The score Keras gives predictions outside the top k, and the threshold that then keeps the rest. */
 const NEG_INF = -1e10;

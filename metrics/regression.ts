@@ -4,7 +4,8 @@ import * as ops from '../src/ops/index.js';
 import type { Tensor } from '../src/tensor.js';
 import type { Variable } from '../src/variable.js';
 import { MeanBase, MeanMetricWrapper, Metric, type MetricConfig, type MetricOptions } from './metric.js';
-import { asType, checkRank, EPSILON, squeezeOrExpand, type LabelArgs } from './utils.js';
+import { squeezeOrExpand } from '../losses/loss.js';
+import { asType, checkRank, EPSILON, type LabelArgs } from './utils.js';
 
 /** Labels cast to the predictions' dtype and matched to their rank, as Keras's losses do. */
 function pair(yTrue: TensorLike, yPred: TensorLike, op: string): [Tensor, Tensor] {

@@ -13,8 +13,6 @@ import type { History } from './history.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
 import type { InputsLike, TargetsLike } from './data.js';
 import { modelFromConfig, modelToConfig } from './serialize.js';
-import { saveModel, saveWeights } from '../saving/save.js';
-import { loadWeights } from '../saving/load.js';
 
 export interface ModelArgs extends LayerArgs {
   inputs?: SymbolicTensor | SymbolicTensor[] | Record<string, SymbolicTensor>;
@@ -40,6 +38,12 @@ export class Model extends Layer {
   compiled: Compiled | null = null;
   stopTraining = false;
   history: History | null = null;
+  /**
+   * Where the next fit starts when an interrupted run is resumed: a callback that restored a
+   * backup sets it in onTrainBegin (BackupAndRestore; Keras's model._initial_epoch), and fit reads
+   * it right after onTrainBegin, then clears it. null leaves fit's `initialEpoch` option in charge.
+   */
+  resumeEpoch: number | null = null;
 
   constructor(args: ModelArgs = {}) {
     super(args);
@@ -218,28 +222,36 @@ export class Model extends Layer {
   }
 
   /** Saves architecture, weights, compile settings and optimizer state to one `.kiln` file (atomically). */
-  save(path: string, options: { overwrite?: boolean } = {}): Promise<void> {
+  async save(path: string, options: { overwrite?: boolean } = {}): Promise<void> {
+    // the documented facade to saving/, a floor above models/ (docs/structure.md)
+    const { saveModel } = await import('../saving/save.js');
     return saveModel(this, path, options);
   }
 
   /** Saves only the weights (a `.weights.kiln` file). */
-  saveWeights(path: string): Promise<void> {
+  async saveWeights(path: string): Promise<void> {
+    // the documented facade to saving/, a floor above models/ (docs/structure.md)
+    const { saveWeights } = await import('../saving/save.js');
     return saveWeights(this, path);
   }
 
   /** Loads weights saved by saveWeights (or save) into this model; names and shapes must match. */
-  loadWeights(path: string): Promise<void> {
+  async loadWeights(path: string): Promise<void> {
+    // the documented facade to saving/, a floor above models/ (docs/structure.md)
+    const { loadWeights } = await import('../saving/load.js');
     return loadWeights(this, path);
   }
 
   /**
    * Exports the model for inference in another runtime, as Keras 3's model.export: `format:
    * 'onnx'` (the default) writes an ONNX file, atomically (docs/onnx.md).
+   * The documented facade to onnx/, a floor above models/ (docs/structure.md): its types too are
+   * named through import(), which loads nothing.
    * @example
    * await model.export('model.onnx', { format: 'onnx', opset: 17, verify: true });
    */
   async export(path: string, options: import('../onnx/write.js').ExportOptions = {}): Promise<import('../onnx/write.js').ExportResult> {
-    // imported on first use: the exporter imports this module, and loads onnx-proto
+    // the documented facade, imported on first use: the exporter imports this module, and loads onnx-proto
     const { exportModel } = await import('../onnx/write.js');
     return exportModel(this, path, options);
   }

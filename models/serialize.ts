@@ -8,6 +8,7 @@ import type { SymbolicTensor } from '../src/symbolic.js';
 import { Layer, producer, type CallOptions, type LayerConfig, type LayerNode } from '../layers/layer.js';
 import { InputLayer } from '../layers/core/input.js';
 import { getLayerClass, layerFromConfig, type LayerClass } from '../layers/registry.js';
+// a cycle inside models/, inherent: Model.getConfig/fromConfig call this file, which builds Models
 import { Model } from './model.js';
 // type only: sequential.ts extends Model, so a value import here would make model.ts → this file →
 // sequential.ts evaluate `extends Model` before Model exists; the class comes from the registry

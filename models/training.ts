@@ -11,7 +11,6 @@ import { getMetric, Mean, type Metric } from '../metrics/index.js';
 import { Callback, CallbackList, type Logs } from './callback.js';
 import { History } from './history.js';
 import { ProgbarLogger } from './progbar.js';
-import { BackupAndRestore } from '../callbacks/backup-and-restore.js';
 import { numSamples, splitTail, toList, type InputsLike, type TargetsLike } from './data.js';
 import { arraySource, isAsyncIterable, iterableSource, type BatchSource } from './batches.js';
 import { sampleWeightsFromClassWeight } from './class-weight.js';
@@ -305,12 +304,13 @@ export async function fit(model: Model, x: InputsLike | AsyncIterable<[InputsLik
   callbacks.setParams({ epochs, steps: train.steps, verbose });
   model.stopTraining = false;
   model.history = history;
+  model.resumeEpoch = null;
 
   try {
     await callbacks.call('onTrainBegin', {});
-    // BackupAndRestore sets where an interrupted fit left off
-    const restored = (options.callbacks ?? []).find((cb): cb is BackupAndRestore => cb instanceof BackupAndRestore)?.initialEpoch;
-    for (let epoch = restored || initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
+    const start = model.resumeEpoch || initialEpoch;
+    model.resumeEpoch = null;
+    for (let epoch = start; epoch < epochs && !model.stopTraining; epoch++) {
       await callbacks.call('onEpochBegin', epoch, {});
       resetMetrics(c);
       const epochLogs = await runPass(op, train, (d) => model.trainStep(d), callbacks, 'Train', () => model.stopTraining);

@@ -159,6 +159,8 @@ const BINARY: Case[] = [
   c('where broadcast', (a, b) => ops.where(kiln.tensor([[true], [false]]), a, b), U([3]), U([2, 1])),
   c('cast float64 to float64', (x) => ops.cast(x, 'float64'), U([2, 3])),
   c('clip', (x) => ops.clip(x, -1, 1), F([-1.5, -0.5, 0.2, 0.9, 1.3, 3])),
+  // divisors away from 0, where the quotient is smooth (at 0 it jumps to 0: test/divide-no-nan.test.ts)
+  c('divideNoNan', (a, b) => ops.divideNoNan(a, b), U([2, 3]), S([2, 3])),
 ];
 
 const x234 = U([2, 3, 4]);
@@ -176,6 +178,13 @@ const REDUCE: Case[] = [
   c('min axis 1 keepdims', (x) => ops.min(x, 1, true), distinct),
   c('mean axis -1', (x) => ops.mean(x, -1), x234),
   c('variance axis 1', (x) => ops.variance(x, 1), x234),
+  c('var axes [0, 2]', (x) => ops.var(x, [0, 2]), x234),
+  c('moments axes [0, 2]: mean', (x) => ops.moments(x, [0, 2])[0], x234),
+  c('moments axis -1 keepdims: variance', (x) => ops.moments(x, -1, { keepdims: true })[1], x234),
+  c('moments all: both', (x) => {
+    const [m, v] = ops.moments(x, null);
+    return ops.add(ops.multiply(m, 3), v);
+  }, x234),
   c('std all', (x) => ops.std(x), x234),
   c('logsumexp axis 1', (x) => ops.logsumexp(x, 1), x234),
   c('logsumexp all', (x) => ops.logsumexp(x), U([5], -30, 30)),
@@ -398,6 +407,8 @@ describe('autodiff API', () => {
     expect(await values(g)).toEqual([8]);
     const h = kiln.grad((v) => ops.sum(ops.stopGradient(ops.exp(v))))(x) as Tensor;
     expect(await values(h)).toEqual([0]);
+    // an op, as keras.ops.stop_gradient; kiln.stopGradient is the same function
+    expect(ops.stopGradient).toBe(kiln.stopGradient);
     kiln.dispose([x, g, h]);
   }));
 

@@ -2,7 +2,6 @@ import { ENGINE } from '../engine.js';
 import { fail } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { describe } from '../variable.js';
-import { asTensor, type TensorLike } from '../convert.js';
 import { GradientTape, type Source } from './tape.js';
 
 /**
@@ -38,10 +37,4 @@ export function valueAndGrad(fn: () => Tensor, sources: readonly Source[]): { va
     if (!(value instanceof Tensor)) fail('valueAndGrad', `the function must return a Tensor, got ${describe(value)}`);
     return { value, grads: tape.gradient(value, sources) };
   });
-}
-
-/** The same values, cut off from autodiff: no gradient flows through. */
-export function stopGradient(x: TensorLike): Tensor {
-  const t = asTensor(x, 'stopGradient');
-  return t instanceof Tensor ? ENGINE.view(t) : t;
 }

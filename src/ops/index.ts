@@ -13,7 +13,8 @@ export {
 } from './binary.js';
 export { cast, where } from './select.js';
 export {
-  sum, mean, max, min, prod, variance, std, argmax, argmin, logsumexp, any, all, cumsum, type Axis,
+  sum, mean, max, min, prod, variance, variance as var, std, moments, argmax, argmin, logsumexp, any, all, cumsum,
+  type Axis, type MomentsOptions,
 } from './reduce.js';
 export {
   reshape, transpose, moveaxis, swapaxes, expandDims, squeeze, concatenate, stack, split, slice,
@@ -26,5 +27,5 @@ export {
   relu, relu6, leakyRelu, elu, selu, gelu, silu, hardSilu, sigmoid, hardSigmoid, softplus, softsign,
   softmax, logSoftmax,
 } from './activations.js';
-export { clip } from './math.js';
-export { stopGradient } from '../autodiff/functional.js';
+export { clip, divideNoNan } from './math.js';
+export { stopGradient } from './stop-gradient.js';

@@ -5,7 +5,7 @@ import type { Tensor } from '../tensor.js';
 import { asTensor, type TensorLike } from '../convert.js';
 import { range } from '../creation.js';
 import { cast, resultType } from './select.js';
-import { scatterAdd } from './indexing.js';
+import { scatterAdd } from './gather.js';
 
 /** The product of the dims, or null when one is unknown. */
 export function product(dims: Shape): number | null {

@@ -5,11 +5,11 @@ import { isFloat } from '../dtype.js';
 import { normalizeAxes, normalizeAxis, type Dim, type Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { asTensor, type TensorLike } from '../convert.js';
-import { stopGradient } from '../autodiff/functional.js';
 import { add, divide, equal, greater, logicalNot, multiply, subtract } from './binary.js';
 import { exp, isfinite, log, sqrt, square } from './unary.js';
 import { cast, where } from './select.js';
 import { BROADCAST_TO, product, reshape } from './movement.js';
+import { stopGradient } from './stop-gradient.js';
 
 /** An axis, several, or null/undefined for all of them. */
 export type Axis = number | readonly number[] | null | undefined;
@@ -163,11 +163,43 @@ export function mean(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
   return divide(sum(t, axes, keepdims), countOf(t, axes, keepdims));
 }
 
-/** The population variance (keras.ops.var: divides by n). */
+/**
+ * The population variance (keras.ops.var: divides by n); `kiln.ops.var` is the same function.
+ * @example
+ * kiln.ops.var(kiln.tensor([1, 2, 3, 4]));   // 1.25
+ */
 export function variance(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
   const t = floating(x, 'variance');
   const axes = normalizeAxes('variance', axis, t.rank);
   return mean(square(subtract(t, mean(t, axes, true))), axes, keepdims);
+}
+
+export interface MomentsOptions {
+  /** Keep the reduced axes as size 1 (default false). */
+  keepdims?: boolean;
+  /** Keras syncs the statistics across replicas of a distributed run; kiln runs on one device, so it changes nothing. */
+  synchronized?: boolean;
+}
+
+/**
+ * The mean and population variance of `x` over `axes` (keras.ops.moments; null: all axes), the
+ * mean computed once. The variance subtracts the mean before squaring (as jnp.var does), rather than taking
+ * E[x²] − E[x]², which cancels badly and can come out below 0 for large, close values.
+ * @example
+ * const [m, v] = kiln.ops.moments(kiln.tensor([[1, 2], [3, 6]]), 0);   // [2, 4], [1, 4]
+ */
+export function moments(x: TensorLike, axes: Axis, options: MomentsOptions = {}): [Tensor, Tensor] {
+  const { keepdims = false, synchronized = false } = options;
+  const t = floating(x, 'moments');
+  checkKeepdims('moments', keepdims);
+  if (typeof synchronized !== 'boolean') fail('moments', `synchronized must be a boolean, got ${JSON.stringify(synchronized)}`);
+  if (axes != null && typeof axes !== 'number' && !Array.isArray(axes)) {
+    fail('moments', `axes must be an integer, a list of integers, or null for all axes, got ${JSON.stringify(axes)}`);
+  }
+  const reduced = normalizeAxes('moments', axes, t.rank);
+  const m = mean(t, reduced, true);
+  const v = mean(square(subtract(t, m)), reduced, keepdims);
+  return [keepdims ? m : reshape(m, droppedShape(m.shape, reduced)), v];
 }
 
 /** The population standard deviation (keras.ops.std). */

@@ -353,6 +353,23 @@ describe('fit options', () => {
     expect(history.history.loss).toHaveLength(2);
   });
 
+  it('a callback resumes fit by setting model.resumeEpoch in onTrainBegin; fit reads it once, then clears it', async () => {
+    const { x, y } = regressionData(16, 8);
+    const model = mlp(17);
+    model.compile({ optimizer: 'sgd', loss: 'mse' });
+    const begun: number[] = [];
+    const resume = new LambdaCallback({ onTrainBegin: () => void (model.resumeEpoch = 3) });
+    const track = new LambdaCallback({ onEpochBegin: (e) => void begun.push(e) });
+    await model.fit(x, y, { epochs: 5, initialEpoch: 1, verbose: 0, callbacks: [resume, track] });
+    expect(begun).toEqual([3, 4]);
+    expect(model.resumeEpoch).toBeNull();
+    // a value left over from a fit that failed before reading it is not taken up by the next one
+    model.resumeEpoch = 4;
+    begun.length = 0;
+    await model.fit(x, y, { epochs: 2, verbose: 0, callbacks: [track] });
+    expect(begun).toEqual([0, 1]);
+  });
+
   it('stepsPerEpoch limits the batches of each epoch', async () => {
     const x = kiln.tensor(Array.from({ length: 8 }, (_, i) => [i, 0, 0]));
     const model = new BatchSpy([kiln.Input({ shape: [3] }), new Dense(1)]);
