@@ -17,6 +17,8 @@ interface Case {
   shapes: Shape[];
   inputs?: (batch: number, seed: number) => kiln.Tensor[];
   opset?: number;
+  /** Sets the layer's state itself (degenerate statistics); the weights are then not randomized. */
+  setup?: (layer: kiln.Layer) => Promise<void>;
 }
 
 kiln.layers.Lambda.registerFunction('onnx_test_fn', (x) => kiln.ops.multiply(kiln.ops.tanh(x), kiln.ops.sum(x, -1, true)));
@@ -89,6 +91,21 @@ const cases: Case[] = [
   { label: 'Normalization axis null', make: () => new L.Normalization({ axis: null }), shapes: [[3]] },
   { label: 'Normalization fixed, inverted', make: () => new L.Normalization({ mean: [1, 2, 3], variance: [4, 0.25, 1], invert: true }), shapes: [[3]] },
   { label: 'Normalization fixed scalar', make: () => new L.Normalization({ mean: 2, variance: 9 }), shapes: [[3]] },
+  // degenerate statistics: the floor is max(sqrt(variance), 1e-7), not sqrt(variance + 1e-7)
+  { label: 'Normalization fixed, zero and tiny variances', make: () => new L.Normalization({ mean: [1, 2, 3], variance: [0, 4, 1e-20] }), shapes: [[3]] },
+  { label: 'Normalization fixed, zero variance, inverted', make: () => new L.Normalization({ mean: [1, -2], variance: [0, 0], invert: true }), shapes: [[2]] },
+  {
+    label: 'Normalization adapted on constant features',
+    make: () => new L.Normalization(),
+    shapes: [[3]],
+    setup: async (layer) => {
+      await (layer as kiln.layers.Normalization).adapt(kiln.tensor([[1, 5, -2], [1, 7, -2], [1, 9, -2]]));
+    },
+  },
+  // single elements: a softmax over one value is 1 whatever the value, a 1 -> 1 Dense a scalar affine map
+  { label: 'Softmax over a single element', make: () => new L.Softmax(), shapes: [[1]] },
+  { label: 'Dense 1 -> 1', make: () => new L.Dense(1, { activation: 'tanh' }), shapes: [[1]] },
+  { label: 'Rescaling by 0', make: () => new L.Rescaling(0, { offset: 0.5 }), shapes: [[4]] },
 ];
 
 describe('every layer kind alone, exported and run in onnxruntime-node', () => {
@@ -106,7 +123,8 @@ describe('every layer kind alone, exported and run in onnxruntime-node', () => {
         await expectParity(m, { label: c.label, inputs: c.inputs, opset: c.opset });
         return;
       }
-      randomizeWeights(model);
+      if (c.setup) await c.setup(model.layers[model.layers.length - 1]);
+      else randomizeWeights(model);
       await expectParity(model, { label: c.label, opset: c.opset });
     });
   }
