@@ -13,8 +13,10 @@ export interface Row {
   runs?: number[];
   /** How the figure was obtained, when it differs from the plain workload (steps, extrapolation). */
   note?: string;
-  /** Why there is no figure. */
+  /** Why there is no figure: a peer that cannot run, or a failed result check (bench/check.ts). */
   missing?: string;
+  /** What the result check before timing verified, where there was one. */
+  checked?: string;
 }
 
 export interface EngineReport {

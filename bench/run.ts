@@ -1,16 +1,20 @@
 /**
- * `npm run bench [-- --quick] [-- --only W1,W4] [-- --render]`: every engine on every workload it can run, each
- * in a child process of its own, then a markdown report on stdout and bench/results.json.
- * (`--render` prints the report of the last results.json again, measuring nothing.)
- * Peers that cannot run here are reported as missing, with the reason; no figure is ever made up.
+ * `npm run bench [-- --quick] [-- --only W1,W4] [-- --render [file]]`: every engine on every workload it can run,
+ * each in a child process of its own, then a markdown report on stdout, bench/results.json (the latest run) and a
+ * new file in bench/history/ (every run, bench/history.ts). (`--render` prints the report of the last
+ * results.json, or of a history file, again, measuring nothing.)
+ * Peers that cannot run here are reported as missing, with the reason; no figure is ever made up, and
+ * none is given for a result that fails its check (bench/check.ts).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
+import { CHECK_FAILED } from './check.js';
 import { mnistFolder } from './data.js';
 import { findPythons, pythonPeers } from './engines/python.js';
+import { appendHistory, gitState } from './history.js';
 import { busySeconds, machine, waitQuiet } from './machine.js';
 import { missingRow, type Plan, type Row, type Workload } from './results.js';
 import { runChild, type ChildResult } from './spawn.js';
@@ -69,6 +73,7 @@ async function record(w: Workload, name: string, go: () => Promise<ChildResult>,
   rows.push(...report.rows);
   const figures = report.rows.map((r) => `${r.case} ${r.value === null ? 'missing' : r.value.toFixed(1)}`).join(', ');
   console.error(`[bench] ${w} ${report.engine}: ${figures} (${res.seconds.toFixed(0)} s, neighbours ${(neighbours * 100).toFixed(0)}%${retried ? ', retried' : ''})`);
+  for (const r of report.rows) if (r.missing?.startsWith(CHECK_FAILED)) console.error(`[bench] ${w} ${report.engine} ${r.case}: ${r.missing}`);
 }
 
 const missingFor = (w: Workload, engine: string, why: string): Row[] => {
@@ -79,6 +84,8 @@ const missingFor = (w: Workload, engine: string, why: string): Row[] => {
 
 async function main(): Promise<void> {
   const started = new Date();
+  // the code measured is the code at the start: read before other work can change the tree
+  const git = gitState();
   const info = machine();
   const pythons = findPythons();
   const py = pythonPeers(pythons, threads, env);
@@ -110,8 +117,12 @@ async function main(): Promise<void> {
   const { markdown, targets } = render(saved);
   console.log(markdown);
   writeFileSync(resultsPath, JSON.stringify({ ...saved, pythons, targets, markdown }, null, 2) + '\n');
-  console.error(`[bench] wrote ${resultsPath}`);
+  const kept = appendHistory({ ...saved, git, args, pythons, targets });
+  console.error(`[bench] wrote ${resultsPath} and ${kept}`);
 }
 
-if (args.includes('--render')) console.log(render(JSON.parse(readFileSync(resultsPath, 'utf8')) as Saved).markdown);
-else await main();
+const renderIndex = args.indexOf('--render');
+if (renderIndex >= 0) {
+  const file = args[renderIndex + 1]?.startsWith('--') === false ? args[renderIndex + 1] : resultsPath;
+  console.log(render(JSON.parse(readFileSync(file, 'utf8')) as Saved).markdown);
+} else await main();

@@ -7,10 +7,22 @@ import type { Mnist } from '../data.js';
 /** Thrown when an engine cannot run a workload here: the table shows the reason, never a number. */
 export class Missing extends Error {}
 
+/** What one call computed, with everything it was computed from, for the checks in bench/check.ts. */
+export interface Computed {
+  /** The call's output, row-major. */
+  output: Float32Array;
+  /** W1: the factors A and B (n×n each); W4: the input batch. */
+  inputs: Float32Array[];
+  /** W4: the model's weights in Keras's getWeights order (per Dense: kernel [in, out], bias [out]). */
+  weights?: Float32Array[];
+}
+
 /** One timed operation and what to free after it. */
 export interface Runner {
   call(): unknown;
   dispose(): unknown;
+  /** One more call, through the same code as `call`, with its output and inputs: checked before timing. */
+  computed(): Promise<Computed>;
 }
 
 export type Arch = 'mlp' | 'cnn';

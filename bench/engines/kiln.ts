@@ -9,27 +9,42 @@ import { now } from '../stats.js';
 
 const { layers } = kiln;
 
+/** Bias initializer of the models' Dense layers: Keras's zeros, or W4's random draws (see predictor). */
+type Biases = 'zeros' | 'random_uniform';
+
 /** The W3 CNN, if this kiln has the layers (Keras's constructor shapes are assumed). */
-function cnnLayers(): kiln.Layer[] {
+function cnnLayers(biasInitializer: Biases): kiln.Layer[] {
   const l = layers as unknown as Record<string, new (...args: unknown[]) => kiln.Layer>;
   if (!l.Conv2D || !l.MaxPooling2D) throw new Missing('n/a (no Conv2D yet)');
   return [
-    new l.Conv2D(32, 3, { activation: 'relu' }),
+    new l.Conv2D(32, 3, { activation: 'relu', biasInitializer }),
     new l.MaxPooling2D(2),
-    new l.Conv2D(64, 3, { activation: 'relu' }),
+    new l.Conv2D(64, 3, { activation: 'relu', biasInitializer }),
     new l.MaxPooling2D(2),
     new layers.Flatten(),
-    new layers.Dense(128, { activation: 'relu' }),
-    new layers.Dense(10, { activation: 'softmax' }),
+    new layers.Dense(128, { activation: 'relu', biasInitializer }),
+    new layers.Dense(10, { activation: 'softmax', biasInitializer }),
   ];
 }
 
 /** The W2 MLP or W3 CNN; softmax output as in examples/mnist-mlp.ts (Keras's usual MNIST model). */
-export function buildModel(arch: Arch): kiln.Sequential {
+export function buildModel(arch: Arch, biasInitializer: Biases = 'zeros'): kiln.Sequential {
   const body = arch === 'mlp'
-    ? [new layers.Dense(256, { activation: 'relu' }), new layers.Dense(256, { activation: 'relu' }), new layers.Dense(10, { activation: 'softmax' })]
-    : cnnLayers();
+    ? [
+      new layers.Dense(256, { activation: 'relu', biasInitializer }),
+      new layers.Dense(256, { activation: 'relu', biasInitializer }),
+      new layers.Dense(10, { activation: 'softmax', biasInitializer }),
+    ]
+    : cnnLayers(biasInitializer);
   return new kiln.Sequential([kiln.Input({ shape: inputShape(arch) }), ...body]);
+}
+
+/** The model's weights as float32 arrays, in getWeights order (for the result checks). */
+export async function weightsOf(model: kiln.Model): Promise<Float32Array[]> {
+  const ws = model.getWeights();
+  const out = await Promise.all(ws.map(async (w) => (await w.data()) as Float32Array));
+  kiln.dispose(ws);
+  return out;
 }
 
 /** Stamps each step's start. It overrides only a *Begin hook, so fit reads no logs back per step. */
@@ -57,12 +72,15 @@ export async function kilnEngine(backend: string): Promise<JsEngine> {
     async matmul(n: number): Promise<Runner> {
       const a = kiln.random.uniform([n, n]);
       const b = kiln.random.uniform([n, n]);
+      const product = async (): Promise<Float32Array> => {
+        const c = kiln.ops.matmul(a, b);
+        const out = (await c.data()) as Float32Array;
+        c.dispose();
+        return out;
+      };
       return {
-        async call() {
-          const c = kiln.ops.matmul(a, b);
-          await c.data();
-          c.dispose();
-        },
+        call: product,
+        computed: async () => ({ output: await product(), inputs: [(await a.data()) as Float32Array, (await b.data()) as Float32Array] }),
         dispose: () => kiln.dispose([a, b]),
       };
     },
@@ -93,15 +111,21 @@ export async function kilnEngine(backend: string): Promise<JsEngine> {
     },
 
     async predictor(arch: Arch, batch: number): Promise<Runner> {
-      const model = buildModel(arch);
+      // random biases rather than zeros, so that the result check sees a bias added in the wrong
+      // place (issue #17's planted GEMM epilogue bug); the time is the same either way
+      const model = buildModel(arch, 'random_uniform');
       const shape = [batch, ...inputShape(arch)];
-      const x = kiln.tensor(randomInput(shape.reduce((p, d) => p * d, 1)), shape);
+      const input = randomInput(shape.reduce((p, d) => p * d, 1));
+      const x = kiln.tensor(input, shape);
+      const predict = async (): Promise<Float32Array> => {
+        const out = model.predictOnBatch(x) as kiln.Tensor;
+        const values = (await out.data()) as Float32Array;
+        out.dispose();
+        return values;
+      };
       return {
-        async call() {
-          const out = model.predictOnBatch(x) as kiln.Tensor;
-          await out.data();
-          out.dispose();
-        },
+        call: predict,
+        computed: async () => ({ output: await predict(), inputs: [input], weights: await weightsOf(model) }),
         dispose: () => {
           x.dispose();
           model.dispose();

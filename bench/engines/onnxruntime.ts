@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import * as kiln from 'kiln';
 import { randomInput } from '../data.js';
-import { buildModel } from './kiln.js';
+import { buildModel, weightsOf } from './kiln.js';
 import { inputShape, Missing, type Arch, type JsEngine, type Runner } from './engine.js';
 
 type Exportable = kiln.Model & { export?: (path: string, options: { format: 'onnx' }) => Promise<unknown> };
@@ -38,16 +38,27 @@ export async function onnxruntimeEngine(threads: number): Promise<JsEngine> {
     return ort.InferenceSession.create(path, options);
   }
 
-  function runner(s: ort.InferenceSession, shape: number[], dispose: () => void): Runner {
-    const feeds = { [s.inputNames[0]]: new ort.Tensor('float32', randomInput(shape.reduce((p, d) => p * d, 1)), shape) };
+  /**
+   * Runs the exported `model` on a random input of `shape`. Its result is checked against the kiln
+   * model's weights: as the product X·kernel for W1 (`gemm`), as the model for W4.
+   */
+  function runner(s: ort.InferenceSession, model: Exportable, shape: number[], gemm: boolean): Runner {
+    const input = randomInput(shape.reduce((p, d) => p * d, 1));
+    const feeds = { [s.inputNames[0]]: new ort.Tensor('float32', input, shape) };
+    const run = async (): Promise<Float32Array> => {
+      const out = await s.run(feeds);
+      return (await out[s.outputNames[0]].getData()) as Float32Array;
+    };
     return {
-      async call() {
-        const out = await s.run(feeds);
-        await out[s.outputNames[0]].getData();
+      call: run,
+      computed: async () => {
+        const output = await run();
+        const weights = await weightsOf(model);
+        return gemm ? { output, inputs: [input, weights[0]] } : { output, inputs: [input], weights };
       },
       dispose: async () => {
         await s.release();
-        dispose();
+        model.dispose();
       },
     };
   }
@@ -60,7 +71,7 @@ export async function onnxruntimeEngine(threads: number): Promise<JsEngine> {
     async matmul(n: number): Promise<Runner> {
       const model: Exportable = new kiln.Sequential([kiln.Input({ shape: [n] }), new kiln.layers.Dense(n, { useBias: false })]);
       const s = await session(model);
-      return runner(s, [n, n], () => model.dispose());
+      return runner(s, model, [n, n], true);
     },
 
     async train(): Promise<never> {
@@ -70,12 +81,13 @@ export async function onnxruntimeEngine(threads: number): Promise<JsEngine> {
     async predictor(arch: Arch, batch: number): Promise<Runner> {
       let model: Exportable;
       try {
-        model = buildModel(arch);
+        // random biases, as kiln's own W4 model (bench/engines/kiln.ts)
+        model = buildModel(arch, 'random_uniform');
       } catch (err) {
         throw new Missing(`no kiln ${arch.toUpperCase()} to export: ${(err as Error).message}`);
       }
       const s = await session(model);
-      return runner(s, [batch, ...inputShape(arch)], () => model.dispose());
+      return runner(s, model, [batch, ...inputShape(arch)], false);
     },
   };
 }

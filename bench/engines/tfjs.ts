@@ -11,23 +11,26 @@ import { accuracy, randomInput } from '../data.js';
 import { now } from '../stats.js';
 import { inputShape, Missing, type Arch, type JsEngine, type Runner, type TrainOutcome, type TrainSpec } from './engine.js';
 
-function buildModel(arch: Arch): tf.Sequential {
+/** The W2 MLP or W3 CNN, with Keras's zero biases or (W4, as in kiln.ts) random ones. */
+function buildModel(arch: Arch, biasInitializer: 'zeros' | 'randomUniform' = 'zeros'): tf.Sequential {
   const relu = 'relu' as const;
   const layers: tf.layers.Layer[] = arch === 'mlp'
     ? [
-      tf.layers.dense({ units: 256, activation: relu, inputShape: [784] }),
-      tf.layers.dense({ units: 256, activation: relu }),
+      tf.layers.dense({ units: 256, activation: relu, inputShape: [784], biasInitializer }),
+      tf.layers.dense({ units: 256, activation: relu, biasInitializer }),
     ]
     : [
-      tf.layers.conv2d({ filters: 32, kernelSize: 3, activation: relu, inputShape: [28, 28, 1] }),
+      tf.layers.conv2d({ filters: 32, kernelSize: 3, activation: relu, inputShape: [28, 28, 1], biasInitializer }),
       tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: relu }),
+      tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: relu, biasInitializer }),
       tf.layers.maxPooling2d({ poolSize: 2 }),
       tf.layers.flatten(),
-      tf.layers.dense({ units: 128, activation: relu }),
+      tf.layers.dense({ units: 128, activation: relu, biasInitializer }),
     ];
-  return tf.sequential({ layers: [...layers, tf.layers.dense({ units: 10, activation: 'softmax' })] });
+  return tf.sequential({ layers: [...layers, tf.layers.dense({ units: 10, activation: 'softmax', biasInitializer })] });
 }
+
+const values = async (t: tf.Tensor): Promise<Float32Array> => (await t.data()) as Float32Array;
 
 export async function tfjsEngine(backend: 'cpu' | 'wasm', threads: number): Promise<JsEngine> {
   if (backend === 'wasm') {
@@ -48,12 +51,15 @@ export async function tfjsEngine(backend: 'cpu' | 'wasm', threads: number): Prom
     async matmul(n: number): Promise<Runner> {
       const a = tf.randomUniform([n, n]);
       const b = tf.randomUniform([n, n]);
+      const product = async (): Promise<Float32Array> => {
+        const c = tf.matMul(a, b);
+        const out = await values(c);
+        c.dispose();
+        return out;
+      };
       return {
-        async call() {
-          const c = tf.matMul(a, b);
-          await c.data();
-          c.dispose();
-        },
+        call: product,
+        computed: async () => ({ output: await product(), inputs: [await values(a), await values(b)] }),
         dispose: () => tf.dispose([a, b]),
       };
     },
@@ -91,15 +97,19 @@ export async function tfjsEngine(backend: 'cpu' | 'wasm', threads: number): Prom
     },
 
     async predictor(arch: Arch, batch: number): Promise<Runner> {
-      const model = buildModel(arch);
+      const model = buildModel(arch, 'randomUniform');
       const shape = [batch, ...inputShape(arch)];
-      const x = tf.tensor(randomInput(shape.reduce((p, d) => p * d, 1)), shape);
+      const input = randomInput(shape.reduce((p, d) => p * d, 1));
+      const x = tf.tensor(input, shape);
+      const predict = async (): Promise<Float32Array> => {
+        const out = model.predict(x) as tf.Tensor;
+        const scores = await values(out);
+        out.dispose();
+        return scores;
+      };
       return {
-        async call() {
-          const out = model.predict(x) as tf.Tensor;
-          await out.data();
-          out.dispose();
-        },
+        call: predict,
+        computed: async () => ({ output: await predict(), inputs: [input], weights: await Promise.all(model.getWeights().map(values)) }),
         dispose: () => {
           x.dispose();
           model.dispose();
