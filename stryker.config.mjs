@@ -14,6 +14,9 @@ export default {
     'onnx/primitives.ts',
   ],
   coverageAnalysis: 'perTest',
+  // A static mutant (a module-level constant) reruns the whole suite: ~89 % of the time for ~8 %
+  // of the mutants. They are left out of the score, and the report counts them as ignored.
+  ignoreStatic: true,
   concurrency: 2,
   timeoutMS: 20000,
   reporters: ['clear-text', 'progress', 'json', 'html'],
