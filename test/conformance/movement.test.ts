@@ -186,6 +186,9 @@ describeBackends('movement', () => {
     checkOp('size 0 input', () => ops.pad(kiln.zeros([0, 2]), [[1, 1], [0, 0]], 'constant', 3), [[3, 3], [3, 3]]);
     checkOp('scalar', () => ops.pad(kiln.tensor(5), []), 5);
     checkOp('of a transpose', () => ops.pad(ops.transpose(kiln.tensor(X23)), [[0, 1], [1, 0]]), [[0, 1, 4], [0, 2, 5], [0, 3, 6], [0, 0, 0]]);
+    // a padded axis of size 1 with only size-1 axes after it: x's rows land 3 apart in out
+    checkOp('size-1 last axis padded', () => ops.pad(kiln.tensor([[1], [2], [3], [4]]), [[0, 0], [0, 2]]), [[1, 0, 0], [2, 0, 0], [3, 0, 0], [4, 0, 0]]);
+    checkOp('size-1 axes padded in the middle', () => ops.pad(kiln.tensor([1, 2, 3], [3, 1, 1]), [[0, 0], [1, 0], [0, 1]]), [[[0, 0], [1, 0]], [[0, 0], [2, 0]], [[0, 0], [3, 0]]]);
   });
 
   group('broadcastTo, tile and repeat', () => {
