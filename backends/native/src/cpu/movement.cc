@@ -124,11 +124,20 @@ void pad_kernel(const Call& c) {
   // The walk's contiguous operand is x here (the source); operand 1 is where it lands in out.
   const Walk w = make_walk(x, 2, strides);
   const int64_t len = w.inner();
+  // x's innermost walked dim is contiguous in x, but in out only when no padded axis follows it:
+  // x [4, 1] padded to [4, 3] walks x's 4 rows with a step of 3 in out.
+  const int64_t step = w.step(1);
   with_bits(out.dtype, [&](auto e) {
     using E = decltype(e);
     const E* px = x.as<E>();
     E* po = out.as<E>() + base;
-    walk_rows(w, [&](const int64_t* off) { std::memcpy(po + off[1], px + off[0], len * sizeof(E)); });
+    if (step == 1) {
+      walk_rows(w, [&](const int64_t* off) { std::memcpy(po + off[1], px + off[0], len * sizeof(E)); });
+    } else {
+      walk_rows(w, [&](const int64_t* off) {
+        for (int64_t i = 0; i < len; i++) po[off[1] + i * step] = px[off[0] + i];
+      });
+    }
   });
 }
 
