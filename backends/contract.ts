@@ -156,10 +156,64 @@ export interface FusedKernels {
     rule: UpdateRule, hyper: readonly number[], w: TensorInfo, g: TensorInfo,
     slots: readonly TensorInfo[], outs: readonly TensorInfo[],
   ): void;
+  /**
+   * An N-D convolution, channels last (d = 1, 2 or 3 spatial axes): x [N, ...S, C],
+   * w [...K, C / groups, F], bias [F] or null, out [N, ...O, F];
+   * out[n, o, f] = act(bias[f] + Σ_{k, c} x[n, o·stride + k·dilation - padBefore, g·C/groups + c] · w[k, c, f])
+   * over every kernel position k and channel c of f's group g = floor(f / (F / groups)), where
+   * an x position outside [0, S) reads 0. Core has checked the shapes and computed the pads
+   * (the padding after each axis is implied by O).
+   */
+  conv(x: TensorInfo, w: TensorInfo, bias: TensorInfo | null, geometry: ConvGeometry, activation: FusedActivation, out: TensorInfo): void;
+  /**
+   * conv's backward from its output y and y's gradient dy (both [N, ...O, F]): dz = dy · act'(y)
+   * as in denseGrad; dx [N, ...S, C] (zeroed, then every dz·w term added where it came from; an
+   * x position outside [0, S) takes nothing), dw [...K, C / groups, F], dBias = dz summed over
+   * all but the last axis [F].
+   */
+  convGrad(
+    dy: TensorInfo, y: TensorInfo, x: TensorInfo, w: TensorInfo, geometry: ConvGeometry, activation: FusedActivation,
+    dx: TensorInfo | null, dw: TensorInfo | null, dBias: TensorInfo | null,
+  ): void;
+  /**
+   * Max or average pooling, channels last: x [N, ...S, C], out [N, ...O, C]; each output is the
+   * max (or mean) of x over window positions o·stride + k - padBefore (k < window) that fall in
+   * [0, S): padding is never the max, and an average counts only the positions inside (Keras's
+   * "same"). A window with no position inside is not allowed (core checks).
+   */
+  pool(op: PoolOp, x: TensorInfo, window: PoolGeometry, out: TensorInfo): void;
+  /**
+   * pool's backward: dx [N, ...S, C] zeroed, then each dy spread over its window as the
+   * composition's gradient does: for 'avg' dy / count to each inside position; for 'max' dy
+   * split evenly among the positions that equal the window's max y (ties share, as kiln's max
+   * reduction does).
+   */
+  poolGrad(op: PoolOp, dy: TensorInfo, x: TensorInfo, y: TensorInfo, window: PoolGeometry, dx: TensorInfo): void;
+}
+
+/** Where a convolution's kernel reads: per spatial axis, in order. */
+export interface ConvGeometry {
+  readonly strides: readonly number[];
+  readonly dilations: readonly number[];
+  /** Zero padding before each spatial axis (the padding after is implied by the output's size). */
+  readonly padsBefore: readonly number[];
+  /** Channel groups: C and F are both multiples of it. */
+  readonly groups: number;
+}
+
+export type PoolOp = 'max' | 'avg';
+export const POOL_OPS: readonly PoolOp[] = ['max', 'avg'];
+
+/** A pooling window per spatial axis, in order. */
+export interface PoolGeometry {
+  readonly window: readonly number[];
+  readonly strides: readonly number[];
+  readonly padsBefore: readonly number[];
 }
 
 export const FUSED_KERNELS: readonly (keyof FusedKernels)[] = [
   'dense', 'denseGrad', 'softmax', 'softmaxGrad', 'crossEntropy', 'crossEntropyGrad', 'applyUpdate',
+  'conv', 'convGrad', 'pool', 'poolGrad',
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -189,10 +243,13 @@ export const KERNEL_COUNT = KERNEL_ROWS.length;
 
 /**
  * The fused kernels' rows, `fused:<kernel>`; applyUpdate has one per UpdateRule
- * (`fused:applyUpdate:adam`), since each rule is its own loop.
+ * (`fused:applyUpdate:adam`) and pool/poolGrad one per PoolOp (`fused:pool:max`), since each is
+ * its own loop.
  */
 export const FUSED_ROWS: readonly string[] = FUSED_KERNELS.flatMap((k) =>
-  k === 'applyUpdate' ? UPDATE_RULES.map((r) => `fused:${k}:${r}`) : [`fused:${k}`]);
+  k === 'applyUpdate' ? UPDATE_RULES.map((r) => `fused:${k}:${r}`)
+    : k === 'pool' || k === 'poolGrad' ? POOL_OPS.map((o) => `fused:${k}:${o}`)
+      : [`fused:${k}`]);
 
 export interface MemoryInfo {
   numBuffers: number;

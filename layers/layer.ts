@@ -11,6 +11,7 @@ import { getInitializer, type InitializerId } from '../src/initializers/index.js
 import { getRegularizer, type RegularizerId } from '../src/regularizers.js';
 import { getConstraint, type ConstraintId } from '../src/constraints.js';
 import { uniqueName } from './names.js';
+import { attachMasks, maskList, maskOf, maskSpec, previousMask, probed, withMask, type LayerMask, type MaskedOutputs, type MaskOptions } from './mask.js';
 
 /** A layer's inputs or outputs: one tensor, or a list for multi-input layers. */
 export type Tensors = Tensor | Tensor[];
@@ -18,9 +19,9 @@ export type Symbolic = SymbolicTensor | SymbolicTensor[];
 /** A shape, or a list of shapes for multi-input layers. */
 export type Shapes = Shape | Shape[];
 
-export interface CallOptions {
+/** What a call gets besides its inputs: the training flag, and the inputs' masks (layers/mask.ts). */
+export interface CallOptions extends MaskOptions {
   training?: boolean;
-  mask?: Tensor | null;
 }
 
 export interface LayerArgs {
@@ -51,6 +52,11 @@ export class LayerNode {
     readonly outputs: SymbolicTensor[],
     /** Constructor-style call arguments other than inputs (e.g. `training` forced by the user). */
     readonly callArgs: CallOptions = {},
+    /**
+     * Whether the call reads its mask argument, whether or not there was a mask (the exporter
+     * carries masks to it); false for a layer that infers its shapes without running call.
+     */
+    readonly readsMask = false,
   ) {}
 }
 
@@ -79,12 +85,19 @@ export abstract class Layer {
   multiInput = false;
   /** Whether `call` returns a list of tensors (models with several outputs). */
   multiOutput = false;
+  /**
+   * Whether the outputs carry a mask on: the input's, unless computeMask says otherwise. Keras's
+   * default: true exactly when the class overrides computeMask. A layer whose output keeps its
+   * input's steps sets it true (Dense, activations, Dropout); at any other layer a mask stops.
+   */
+  supportsMasking: boolean;
 
   constructor(args: LayerArgs = {}) {
     this.name = args.name ?? uniqueName(snake(this.constructor.name));
     this.trainable = args.trainable ?? true;
     this.dtype = args.dtype ?? 'float32';
     this.batchInputShape = args.inputShape ? [args.batchSize ?? null, ...args.inputShape] : null;
+    this.supportsMasking = this.computeMask !== Layer.prototype.computeMask;
     // as Keras wraps build: a layer built directly (build, then setWeights) counts as built
     const build = this.build;
     this.build = (inputShape: Shapes) => {
@@ -107,6 +120,33 @@ export abstract class Layer {
   abstract call(inputs: Tensors, options: CallOptions): Tensors;
 
   /**
+   * The outputs' mask for these inputs and the mask that came with them: by default the input's
+   * mask when the layer supports masking, else none. Runs on symbolic tensors too.
+   */
+  computeMask(inputs: Tensors, previousMask: LayerMask): LayerMask {
+    void inputs;
+    return this.supportsMasking ? previousMask : null;
+  }
+
+  /**
+   * `call` with masks, as Keras 3's `__call__` handles them: the call sees the input's mask (an
+   * explicit `options.mask` wins), and the outputs get computeMask's result where the layer
+   * supports masking. Models override it to carry masks through their graph.
+   */
+  callWithMasks(inputs: Tensors, inputMasks: readonly (Tensor | null)[], options: CallOptions): MaskedOutputs {
+    const list = Array.isArray(inputs) ? inputs : [inputs];
+    const previous = previousMask(this, this.multiInput, list, inputMasks, options);
+    const outputs = this.call(inputs, withMask(options, this.multiInput, previous));
+    return { outputs, masks: this.outputMasks(inputs, previous, Array.isArray(outputs) ? outputs.length : 1) };
+  }
+
+  /** One mask (or null) per output: computeMask's where the layer supports masking. */
+  protected outputMasks(inputs: Tensors, previous: LayerMask, count: number): (Tensor | null)[] {
+    if (!this.supportsMasking) return new Array<Tensor | null>(count).fill(null);
+    return maskList(this, this.computeMask(inputs, previous), count);
+  }
+
+  /**
    * The output shape for `inputShape`, by running `call` on symbolic tensors: the same shape
    * inference eager calls use. Layers override it only when that is not possible.
    */
@@ -116,7 +156,7 @@ export abstract class Layer {
   }
 
   /** Output shapes and dtypes for symbolic inputs: `call` run symbolically, unless the subclass overrides computeOutputShape. */
-  protected outputSpecs(inputs: SymbolicTensor | SymbolicTensor[]): SymbolicTensor[] {
+  protected outputSpecs(inputs: SymbolicTensor | SymbolicTensor[], options: CallOptions = {}): SymbolicTensor[] {
     const list = Array.isArray(inputs) ? inputs : [inputs];
     this.maybeBuild(this.multiInput ? list.map((t) => t.shape) : list[0].shape);
     if (this.computeOutputShape !== Layer.prototype.computeOutputShape) {
@@ -126,7 +166,7 @@ export abstract class Layer {
       return many ? (shapes as Shape[]).map((s) => new SymbolicTensor(s, dtype)) : [new SymbolicTensor(shapes as Shape, dtype)];
     }
     // tidy frees the constants (the 1 in add(x, 1)) that ops upload while only shapes are wanted
-    const raw = ENGINE.tidy(() => ENGINE.withoutTapes(() => this.call(inputs as unknown as Tensors, {}))) as unknown as Symbolic;
+    const raw = ENGINE.tidy(() => ENGINE.withoutTapes(() => this.call(inputs as unknown as Tensors, options))) as unknown as Symbolic;
     this.callLosses = [];
     return Array.isArray(raw) ? raw : [raw];
   }
@@ -153,13 +193,24 @@ export abstract class Layer {
     this.maybeBuild(this.multiInput ? shapes : shapes[0]);
     if (list.some((x) => x instanceof SymbolicTensor)) return this.applySymbolic(list as SymbolicTensor[], options);
     this.callLosses = [];
-    return this.call(inputs as Tensors, options);
+    const { outputs, masks } = this.callWithMasks(inputs as Tensors, (list as Tensor[]).map((x) => maskOf(x)), options);
+    attachMasks(outputs, masks);
+    return outputs;
   }
 
+  /** Records a node of a Functional graph; its outputs carry the masks the same call would give eagerly. */
   private applySymbolic(inputs: SymbolicTensor[], options: CallOptions): Tensors {
-    const specs = this.outputSpecs(this.multiInput ? inputs : inputs[0]);
+    // symbolic masks stand in for tensors here as symbolic inputs do in call
+    const inputMasks = inputs.map((x) => maskOf(x)) as unknown as (Tensor | null)[];
+    const previous = previousMask(this, this.multiInput, inputs, inputMasks, options);
+    const args = (this.multiInput ? inputs : inputs[0]) as unknown as Tensors;
+    let readsMask = false;
+    const probe = probed(withMask({}, this.multiInput, previous), this.multiInput, () => (readsMask = true));
+    const specs = this.outputSpecs(args as unknown as SymbolicTensor | SymbolicTensor[], probe);
     const outs = specs.map((t) => new SymbolicTensor(t.shape, t.dtype, null, `${this.name}/output`));
-    const node = new LayerNode(this, inputs, outs, options);
+    const masks = ENGINE.tidy(() => ENGINE.withoutTapes(() => this.outputMasks(args, previous, outs.length)));
+    attachMasks(outs, masks.map((m) => maskSpec(m, `${this.name}/mask`)));
+    const node = new LayerNode(this, inputs, outs, options, readsMask);
     for (const o of outs) producer.set(o, node);
     this.inboundNodes.push(node);
     return (outs.length === 1 && !this.multiOutput ? outs[0] : outs) as unknown as Tensors;
@@ -290,6 +341,7 @@ export function symbolicOf(shapes: Shapes, dtype: DType): SymbolicTensor | Symbo
   return isList ? (shapes as Shape[]).map((s) => new SymbolicTensor(s, dtype)) : new SymbolicTensor(shapes as Shape, dtype);
 }
 
+/** Keras's to_snake_case: Conv2D → conv2d, MaxPooling2D → max_pooling2d, LeakyReLU → leaky_re_lu. */
 function snake(name: string): string {
-  return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z])([A-Z][a-z])/g, '$1_$2').toLowerCase();
+  return name.replace(/\W+/g, '').replace(/(.)([A-Z][a-z]+)/g, '$1_$2').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
 }

@@ -1,3 +1,4 @@
+import type { DType } from '../backends/contract.js';
 import { asTensor, type TensorLike } from '../src/convert.js';
 import { fail, fmtShape } from '../src/errors.js';
 import { isFloat } from '../src/dtype.js';
@@ -71,12 +72,16 @@ export abstract class Loss {
 
   /**
    * The loss: per-sample values times `sampleWeight` (broadcast to them), reduced as
-   * `this.reduction` says; a scalar unless the reduction is 'none'.
+   * `this.reduction` says; a scalar unless the reduction is 'none'. `mask` is the mask on yPred
+   * (a model's output carries it, layers/mask.ts): its false steps count for nothing, and the
+   * averaging reductions average over the others only, as Keras's Loss.__call__ does.
    */
-  apply(yTrue: TensorLike, yPred: TensorLike, sampleWeight?: TensorLike | null): Tensor {
+  apply(yTrue: TensorLike, yPred: TensorLike, sampleWeight?: TensorLike | null, mask?: Tensor | null): Tensor {
     return tidy(() => {
-      const { values, mask } = this.callWithMask(asTensor(yTrue, this.name), floatPrediction(this.name, yPred));
-      return reduceWeightedValues(this.name, values, sampleWeight ?? null, mask, this.reduction);
+      const { values, mask: own } = this.callWithMask(asTensor(yTrue, this.name), floatPrediction(this.name, yPred));
+      const given = mask == null ? null : maskFor(this.name, values, mask);
+      const both = given !== null && own !== null ? ops.logicalAnd(given, own) : (given ?? own);
+      return reduceWeightedValues(this.name, values, sampleWeight ?? null, both, this.reduction);
     });
   }
 
@@ -121,24 +126,42 @@ function checkReduction(op: string, reduction: unknown): Reduction {
 }
 
 /**
- * Keras's reduce_weighted_values: the mask (if any) joins the sample weights, scaled under the
- * averaging reductions so that the average runs over the counted values only; then values ×
- * weights, reduced.
+ * The mask on yPred as the per-sample losses can use it: bool, a trailing 1 dropped, its axes
+ * leading theirs ([batch, steps] against [batch, steps] losses, or [batch] against any), and
+ * shaped to broadcast against them. Any other shape is a mask of the wrong shape.
+ */
+function maskFor(op: string, values: Tensor, mask: Tensor): Tensor {
+  const m = mask.rank === values.rank + 1 && mask.shape[mask.rank - 1] === 1 ? ops.squeeze(mask, -1) : mask;
+  if (!(m.rank >= 1 && m.rank <= values.rank && m.shape.every((d, i) => d === values.shape[i]))) {
+    fail(op, `the mask on yPred has shape ${fmtShape(mask.shape)}, which does not fit the per-sample losses of shape ${fmtShape(values.shape)}: its axes must lead theirs`);
+  }
+  const keep = ops.cast(m, 'bool');
+  return keep.rank === values.rank ? keep : ops.reshape(keep, [...keep.shape, ...new Array<number>(values.rank - keep.rank).fill(1)]);
+}
+
+/**
+ * Keras's apply_mask: a mask joins the sample weights. Under the averaging reductions its true
+ * steps weigh total / counted, so that an average over every value is the average over the
+ * counted ones; under 'sum' (as metrics use it) it weighs 0 or 1.
+ */
+export function applyMask(op: string, sampleWeight: TensorLike | null, mask: Tensor | null, dtype: DType, reduction: Reduction): Tensor | null {
+  const weight = sampleWeight === null ? null : ops.cast(asTensor(sampleWeight, op), dtype);
+  if (mask === null) return weight;
+  let m = ops.cast(mask, dtype);
+  if (reduction === 'sum_over_batch_size' || reduction === 'mean') m = ops.multiply(m, ops.divideNoNan(m.size, ops.sum(m)));
+  if (weight === null) return m;
+  const [mm, w] = squeezeOrExpand(m, weight);
+  return ops.multiply(perSample(op, mm, w, 'mask'), mm);
+}
+
+/**
+ * Keras's reduce_weighted_values: the mask (if any) joins the sample weights (applyMask); then
+ * values × weights, reduced.
  */
 function reduceWeightedValues(
   op: string, values: Tensor, sampleWeight: TensorLike | null, mask: Tensor | null, reduction: Reduction,
 ): Tensor {
-  let weight = sampleWeight === null ? null : ops.cast(asTensor(sampleWeight, op), values.dtype);
-  if (mask !== null) {
-    let m = ops.cast(mask, values.dtype);
-    if (reduction === 'sum_over_batch_size' || reduction === 'mean') m = ops.multiply(m, ops.divideNoNan(m.size, ops.sum(m)));
-    if (weight === null) {
-      weight = m;
-    } else {
-      [m, weight] = squeezeOrExpand(m, weight);
-      weight = ops.multiply(weight, m);
-    }
-  }
+  let weight = applyMask(op, sampleWeight, mask, values.dtype, reduction);
   let weighted = values;
   if (weight !== null) {
     [weighted, weight] = squeezeOrExpand(values, weight);
@@ -158,12 +181,12 @@ function reduceWeightedValues(
  * per-timestep losses [N,T]) weigh whole samples, as tf.keras did, rather than NumPy-broadcasting
  * against the last axis; any other shape must broadcast to the values' shape.
  */
-function perSample(op: string, values: Tensor, weight: Tensor): Tensor {
+function perSample(op: string, values: Tensor, weight: Tensor, against = 'per-sample losses'): Tensor {
   const leads = weight.rank > 0 && weight.rank < values.rank && weight.shape.every((d, i) => d === values.shape[i]);
   const w = leads ? ops.reshape(weight, [...weight.shape, ...new Array<number>(values.rank - weight.rank).fill(1)]) : weight;
   const lead = values.rank - w.rank;
   const ok = lead >= 0 && w.shape.every((d, i) => d === 1 || d === values.shape[lead + i]);
-  if (!ok) fail(op, `sampleWeight of shape ${fmtShape(weight.shape)} does not fit the per-sample losses of shape ${fmtShape(values.shape)}`);
+  if (!ok) fail(op, `sampleWeight of shape ${fmtShape(weight.shape)} does not fit the ${against} of shape ${fmtShape(values.shape)}`);
   return w;
 }
 

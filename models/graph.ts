@@ -2,6 +2,7 @@ import { fail } from '../src/errors.js';
 import type { SymbolicTensor } from '../src/symbolic.js';
 import type { Tensor } from '../src/tensor.js';
 import { type CallOptions, type Layer, type LayerNode, producer, type Tensors } from '../layers/layer.js';
+import { withoutMasks } from '../layers/mask.js';
 import { InputLayer } from '../layers/core/input.js';
 
 /**
@@ -54,19 +55,32 @@ export class Graph {
     }
   }
 
-  /** Runs the graph on concrete inputs (one per model input, in order). */
-  run(inputs: readonly Tensor[], options: CallOptions): Tensor[] {
+  /**
+   * Runs the graph on concrete inputs (one per model input, in order) and their masks (null where
+   * an input has none); returns the outputs and their masks. The masks travel beside the values,
+   * keyed by the graph's tensors rather than attached to the concrete ones (layers/mask.ts).
+   */
+  run(inputs: readonly Tensor[], inputMasks: readonly (Tensor | null)[], options: CallOptions): { outputs: Tensor[]; masks: (Tensor | null)[] } {
     const values = new Map<SymbolicTensor, Tensor>();
-    this.inputs.forEach((t, i) => values.set(t, inputs[i]));
+    const masks = new Map<SymbolicTensor, Tensor | null>();
+    this.inputs.forEach((t, i) => {
+      values.set(t, inputs[i]);
+      masks.set(t, inputMasks[i] ?? null);
+    });
+    // the model's own masks reach its layers through its inputs, not as every layer's mask
+    const shared = withoutMasks(options);
     // once per run, not per node: a shared layer's penalties add up over its applications
     for (const node of this.nodes) node.layer.callLosses = [];
     for (const node of this.nodes) {
       const args = node.inputs.map((t) => values.get(t)!);
-      const out = node.layer.call(node.layer.multiInput ? args : args[0], { ...options, ...node.callArgs });
-      const list = Array.isArray(out) ? out : [out];
-      node.outputs.forEach((t, i) => values.set(t, list[i]));
+      const out = node.layer.callWithMasks(node.layer.multiInput ? args : args[0], node.inputs.map((t) => masks.get(t)!), { ...shared, ...node.callArgs });
+      const list = Array.isArray(out.outputs) ? out.outputs : [out.outputs];
+      node.outputs.forEach((t, i) => {
+        values.set(t, list[i]);
+        masks.set(t, out.masks[i]);
+      });
     }
-    return this.outputs.map((t) => values.get(t)!);
+    return { outputs: this.outputs.map((t) => values.get(t)!), masks: this.outputs.map((t) => masks.get(t)!) };
   }
 
   /** The layer nodes that consume each symbolic tensor (for summary's "connected to"). */

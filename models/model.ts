@@ -3,11 +3,13 @@ import { SymbolicTensor } from '../src/symbolic.js';
 import { Tensor } from '../src/tensor.js';
 import type { Variable } from '../src/variable.js';
 import { Layer, type CallOptions, type LayerArgs, type LayerConfig, type Symbolic, type Tensors } from '../layers/layer.js';
+import { maskOf, previousMask, withMask, type LayerMask, type MaskedOutputs } from '../layers/mask.js';
 import { Graph } from './graph.js';
 import { summary, type SummaryOptions } from './summary.js';
+import { compile, type CompileArgs, type Compiled } from './compile.js';
 import {
-  compile, evaluate, fit, predict, predictOnBatch, testOnBatch, testStep, trainOnBatch, trainStep,
-  type CompileArgs, type Compiled, type EvaluateOptions, type FitOptions, type PredictOptions, type StepData,
+  evaluate, fit, predict, predictOnBatch, testOnBatch, testStep, trainOnBatch, trainStep,
+  type EvaluateOptions, type FitOptions, type PredictOptions, type StepData,
 } from './training.js';
 import type { History } from './history.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
@@ -127,8 +129,34 @@ export class Model extends Layer {
 
   call(inputs: Tensors, options: CallOptions = {}): Tensors {
     if (!this.graph) fail(`Model '${this.name}'`, 'a subclassed model must define call(inputs, options)');
-    const outs = this.graph.run(Array.isArray(inputs) ? inputs : [inputs], options);
-    return this.multiOutput ? outs : outs[0];
+    return this.callWithMasks(inputs, [], options).outputs;
+  }
+
+  /**
+   * The outputs with their masks. A Functional model runs its graph, the inputs' masks fed to its
+   * inputs; a subclassed model's outputs carry the masks its layers attached. Either way the
+   * masks are the ones its layers made, as Keras keeps them on a model's outputs although a model
+   * does not itself support masking.
+   */
+  override callWithMasks(inputs: Tensors, inputMasks: readonly (Tensor | null)[], options: CallOptions): MaskedOutputs {
+    const list = Array.isArray(inputs) ? inputs : [inputs];
+    const previous = previousMask(this, this.multiInput, list, inputMasks, options);
+    if (!this.graph) {
+      const outputs = this.call(inputs, withMask(options, this.multiInput, previous));
+      return { outputs, masks: (Array.isArray(outputs) ? outputs : [outputs]).map((t) => maskOf(t)) };
+    }
+    const masks = previous === null ? [] : Array.isArray(previous) ? previous : [previous as Tensor];
+    const run = this.graph.run(list, masks, options);
+    return { outputs: this.multiOutput ? run.outputs : run.outputs[0], masks: run.masks };
+  }
+
+  /**
+   * Where a Functional model is applied to symbolic tensors: its outputs carry the masks its graph
+   * gives them for its inputs' masks, by the symbolic run of the same code as its eager run.
+   */
+  protected override outputMasks(inputs: Tensors, previous: LayerMask, count: number): (Tensor | null)[] {
+    if (!this.graph) return super.outputMasks(inputs, previous, count);
+    return this.callWithMasks(inputs, [], withMask({}, this.multiInput, previous)).masks;
   }
 
   protected override orderedWeights(): Variable[] {

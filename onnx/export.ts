@@ -19,6 +19,7 @@ import { LAYERS, type LayerArgs } from './layers/index.js';
 import { namesRead, optimizeGraph } from './optimize.js';
 import { DEFAULT_OPSET, MAX_OPSET, MIN_OPSET, irVersionFor, onnx, valueInfo, type ModelProto, type OnnxDim } from './proto.js';
 import { traceInto, type TraceHost } from './trace.js';
+import { emitMasks, traceWithMasks } from './masks.js';
 
 export interface OnnxOptions {
   /** The ONNX opset to target, 13 to 26 (default 17). */
@@ -42,11 +43,21 @@ function rowOf(layer: Layer) {
   return row && (getLayerClass(layer.className) as unknown) === layer.constructor ? row : null;
 }
 
-/** Writes one layer application; returns its outputs. */
-function emitLayer(host: TraceHost, layer: Layer, inputs: Value[], outputs: readonly SymbolicTensor[], callArgs: CallOptions): Value[] {
-  if (callArgs.mask) fail(OP, `layer '${layer.name}' (${layer.className}) is applied with a mask, which the exporter does not carry`);
+/** Values written for a layer application or a graph: the outputs, and their masks (masks.ts). */
+interface Emitted {
+  outputs: Value[];
+  masks: (Value | null)[];
+}
+
+/**
+ * Writes one layer application. `masks` are its inputs' masks, which a call that reads them
+ * (`readsMask`, as the graph recorded it) is traced with, and from which its outputs' masks are
+ * written; null for a sublayer met inside a trace, whose caller carries no masks.
+ */
+function emitLayer(host: TraceHost, layer: Layer, inputs: Value[], outputs: readonly SymbolicTensor[], callArgs: CallOptions, masks: readonly (Value | null)[] | null, readsMask = false): Emitted {
+  if (callArgs.mask || callArgs.masks) fail(OP, `layer '${layer.name}' (${layer.className}) is applied with a mask of its own, which the exporter does not carry`);
   return host.b.within(layer.name, () => {
-    if (layer instanceof Model && layer.isFunctional) return emitGraph(host, layer, inputs);
+    if (layer instanceof Model && layer.isFunctional) return emitGraph(host, layer, inputs, masks ?? []);
     const specs = outputs.map((o) => ({ shape: batchFree(o.shape), dtype: o.dtype }));
     // inference: noise and dropout layers (and custom layers asking `training`) take their inference path
     const call = (xs: SymbolicTensor[]) => layer.call((layer.multiInput ? xs : xs[0]) as never, { ...callArgs, training: false });
@@ -55,22 +66,32 @@ function emitLayer(host: TraceHost, layer: Layer, inputs: Value[], outputs: read
       trace: (fn = call, on = inputs) => traceInto(host, layer, fn, on),
     };
     const row = rowOf(layer);
-    const names = row ? row.emit(args) : args.trace();
+    const masked = readsMask && masks !== null && masks.some((m) => m !== null);
+    const names = masked ? traceWithMasks(host, layer, inputs, masks, callArgs) : row ? row.emit(args) : args.trace();
     if (names.length !== specs.length) fail(OP, `layer '${layer.name}' (${layer.className}) gave ${names.length} outputs, kiln expects ${specs.length}`);
-    return names.map((name, i) => ({ name, ...specs[i] }));
+    const values = names.map((name, i) => ({ name, ...specs[i] }));
+    return { outputs: values, masks: masks === null ? values.map(() => null) : emitMasks(host, layer, inputs, masks, values.length) };
   });
 }
 
-/** Writes a Functional (or Sequential) model's graph on `inputs`; returns its outputs. */
-function emitGraph(host: TraceHost, model: Model, inputs: Value[]): Value[] {
+/**
+ * Writes a Functional (or Sequential) model's graph on `inputs` and their masks; returns its
+ * outputs and their masks (masks.ts).
+ */
+function emitGraph(host: TraceHost, model: Model, inputs: Value[], inputMasks: readonly (Value | null)[]): Emitted {
   // a fresh sort of the model's graph: Model keeps its own private
   const graph = new Graph(model.inputs, model.outputs, model.name);
   const values = new Map<SymbolicTensor, Value>(model.inputs.map((t, i) => [t, inputs[i]]));
+  const masks = new Map<SymbolicTensor, Value | null>(model.inputs.map((t, i) => [t, inputMasks[i] ?? null]));
   for (const node of graph.nodes) {
-    const outs = emitLayer(host, node.layer, node.inputs.map((t) => values.get(t)!), node.outputs, node.callArgs);
-    node.outputs.forEach((t, i) => values.set(t, outs[i]));
+    const ins = node.inputs.map((t) => values.get(t)!);
+    const out = emitLayer(host, node.layer, ins, node.outputs, node.callArgs, node.inputs.map((t) => masks.get(t)!), node.readsMask);
+    node.outputs.forEach((t, i) => {
+      values.set(t, out.outputs[i]);
+      masks.set(t, out.masks[i]);
+    });
   }
-  return model.outputs.map((t) => values.get(t)!);
+  return { outputs: model.outputs.map((t) => values.get(t)!), masks: model.outputs.map((t) => masks.get(t)!) };
 }
 
 function checkModel(model: Model, opset: number): void {
@@ -132,13 +153,13 @@ export async function toModelProto(model: Model, options: OnnxOptions = {}): Pro
   const host: TraceHost = {
     b,
     variableOf: (t) => variables.get(t),
-    emitNode: (node: LayerNode, values: Value[]) => emitLayer(host, node.layer, values, node.outputs, node.callArgs),
+    emitNode: (node: LayerNode, values: Value[]) => emitLayer(host, node.layer, values, node.outputs, node.callArgs, null).outputs,
     temporaries: [],
   };
   // tidy frees the constants traces make and then drop; the ones in the graph are returned
   const result = ENGINE.tidy(() => {
     try {
-      return { outputs: emitGraph(host, model, inputs), temporaries: host.temporaries, error: null };
+      return { outputs: emitGraph(host, model, inputs, []).outputs, temporaries: host.temporaries, error: null };
     } catch (error) {
       return { outputs: [], temporaries: [], error };
     }

@@ -10,7 +10,7 @@ import { serializeLoss, type SerializedLoss } from '../losses/index.js';
 import { serializeOptimizer } from '../optimizers/index.js';
 import type { Model } from '../models/model.js';
 import { modelToConfig, type SerializedModel } from '../models/serialize.js';
-import type { Compiled } from '../models/training.js';
+import type { Compiled } from '../models/compile.js';
 import { writeFileAtomic } from './atomic.js';
 import { FORMAT, FORMAT_VERSION, encodeTensors, type FileKind, type ManifestEntry, type Metadata } from './format.js';
 import { zipChunks, type ZipEntry } from './zip.js';

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as kiln from '../index.js';
-import { FUSED_KERNELS, FUSED_ROWS, KERNEL_COUNT, KERNEL_FAMILIES, KERNEL_ROWS, UPDATE_RULES } from '../backends/contract.js';
+import { FUSED_KERNELS, FUSED_ROWS, KERNEL_COUNT, KERNEL_FAMILIES, KERNEL_ROWS, POOL_OPS, UPDATE_RULES } from '../backends/contract.js';
 import { ReferenceBackend } from '../backends/reference/backend.js';
 import { FUSED_OPS, defineFused } from '../src/fused/define.js';
 import { FAMILY_ROWS, backendsUnderTest, knownFailures } from './conformance/harness.js';
@@ -33,7 +33,8 @@ describe('the kernel contract', () => {
 
   it('has a row per fused kernel, and one per update rule for applyUpdate', () => {
     expect(new Set(FUSED_ROWS).size).toBe(FUSED_ROWS.length);
-    expect(FUSED_ROWS.length).toBe(FUSED_KERNELS.length - 1 + UPDATE_RULES.length);
+    // applyUpdate has a row per update rule, pool and poolGrad one per pooling op
+    expect(FUSED_ROWS.length).toBe(FUSED_KERNELS.length - 3 + UPDATE_RULES.length + 2 * POOL_OPS.length);
     for (const k of FUSED_KERNELS) expect(FUSED_ROWS.some((r) => r === `fused:${k}` || r.startsWith(`fused:${k}:`)), k).toBe(true);
   });
 

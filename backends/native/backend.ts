@@ -1,6 +1,6 @@
 import type {
-  ArgReduceOp, Backend, BinaryOp, DType, FusedActivation, FusedKernels, MemoryInfo, ReduceOp, TensorInfo, TypedArray,
-  UnaryOp,
+  ArgReduceOp, Backend, BinaryOp, ConvGeometry, DType, FusedActivation, FusedKernels, MemoryInfo, PoolGeometry, ReduceOp,
+  TensorInfo, TypedArray, UnaryOp,
 } from '../contract.js';
 import { FUSED_ACTIVATIONS, FUSED_ROWS, KERNEL_ROWS } from '../contract.js';
 import { DTYPE_CODES, type NativeAddon } from './addon.js';
@@ -11,8 +11,21 @@ import { DTYPE_CODES, type NativeAddon } from './addon.js';
  */
 export const NATIVE_ROWS: readonly string[] = [...KERNEL_ROWS, ...FUSED_ROWS];
 
-/** The activation's code in the fused Dense rows (src/cpu/dense.cc's Act). */
+/** The activation's code in the fused rows (src/cpu/bias_act.h's Act). */
 const ACTIVATION_CODES = Object.fromEntries(FUSED_ACTIVATIONS.map((a, i) => [a, i])) as Record<FusedActivation, number>;
+
+/**
+ * A convolution's ints, as src/cpu/window.cc decodes them: [d, strides, dilations, padsBefore,
+ * groups, activation], d being the spatial rank.
+ */
+function convInts(g: ConvGeometry, activation: FusedActivation): number[] {
+  return [g.strides.length, ...g.strides, ...g.dilations, ...g.padsBefore, g.groups, ACTIVATION_CODES[activation]];
+}
+
+/** A pooling window's ints: [d, window, strides, padsBefore]. */
+function poolInts(g: PoolGeometry): number[] {
+  return [g.window.length, ...g.window, ...g.strides, ...g.padsBefore];
+}
 
 /**
  * The C++ backend: buffers live in the addon (pooled by size class), and every kernel is one
@@ -50,6 +63,18 @@ export class NativeBackend implements Backend {
     },
     applyUpdate: (rule, hyper, w, g, slots, outs) => {
       this.run(`fused:applyUpdate:${rule}`, [w, g, ...slots, ...outs], [], hyper);
+    },
+    conv: (x, w, bias, geometry, activation, out) => {
+      this.run('fused:conv', [x, w, bias, out], convInts(geometry, activation));
+    },
+    convGrad: (dy, y, x, w, geometry, activation, dx, dw, dBias) => {
+      this.run('fused:convGrad', [dy, y, x, w, dx, dw, dBias], convInts(geometry, activation));
+    },
+    pool: (op, x, window, out) => {
+      this.run(`fused:pool:${op}`, [x, out], poolInts(window));
+    },
+    poolGrad: (op, dy, x, y, window, dx) => {
+      this.run(`fused:poolGrad:${op}`, [dy, x, y, dx], poolInts(window));
     },
   };
 

@@ -24,7 +24,16 @@
         "src/cpu/gemm_portable.cc",
         "src/cpu/dense.cc",
         "src/cpu/softmax.cc",
-        "src/cpu/update.cc"
+        "src/cpu/update.cc",
+        "src/cpu/window.cc",
+        "src/cpu/im2col.cc",
+        "src/cpu/pack_rows.cc",
+        "src/cpu/pack_rows_avx512.cc",
+        "src/cpu/pack_rows_avx2.cc",
+        "src/cpu/conv.cc",
+        "src/cpu/conv_grad.cc",
+        "src/cpu/depthwise.cc",
+        "src/cpu/pool.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

@@ -9,8 +9,10 @@ import { matmul } from './kernels/matmul.js';
 import { transpose, slice, pad, concat, broadcastTo } from './kernels/movement.js';
 import { gather, scatterAdd } from './kernels/index.js';
 import { dense, denseGrad } from './kernels/dense.js';
+import { conv, convGrad } from './kernels/conv.js';
 import { softmax, softmaxGrad, crossEntropy, crossEntropyGrad } from './kernels/softmax.js';
 import { applyUpdate } from './kernels/update.js';
+import { pool, poolGrad } from './kernels/pool.js';
 
 /**
  * Buffers are typed arrays in a map; each kernel is a plain loop in kernels/, written to be read.
@@ -74,6 +76,16 @@ export class ReferenceBackend implements Backend {
       crossEntropyGrad(this.buf(pred.id), pred.shape, this.buf(labels.id), fromLogits, epsilon, this.buf(dy.id), this.buf(out.id)),
     applyUpdate: (rule, hyper, w, g, slots, outs) =>
       applyUpdate(rule, hyper, this.buf(w.id), this.buf(g.id), slots.map((s) => this.buf(s.id)), outs.map((o) => this.buf(o.id))),
+    conv: (x, w, bias, geometry, activation, out) =>
+      conv(this.buf(x.id), x.shape, this.buf(w.id), w.shape, bias && this.buf(bias.id), geometry, activation, this.buf(out.id), out.shape),
+    convGrad: (dy, y, x, w, geometry, activation, dx, dw, dBias) =>
+      convGrad(
+        this.buf(dy.id), this.buf(y.id), dy.shape, this.buf(x.id), x.shape, this.buf(w.id), w.shape, geometry, activation,
+        dx && this.buf(dx.id), dw && this.buf(dw.id), dBias && this.buf(dBias.id),
+      ),
+    pool: (op, x, window, out) => pool(op, this.buf(x.id), x.shape, window, this.buf(out.id), out.shape),
+    poolGrad: (op, dy, x, y, window, dx) =>
+      poolGrad(op, this.buf(dy.id), this.buf(x.id), this.buf(y.id), x.shape, window, this.buf(dx.id), dy.shape),
   };
 
   private buf(id: number): TypedArray {

@@ -10,6 +10,7 @@ import { optionsFromConfig } from '../config.js';
  */
 export class Activation extends Layer {
   static readonly className = 'Activation';
+  override supportsMasking = true;
   readonly activation: ActivationFn;
 
   constructor(private readonly activationId: ActivationId, args: LayerArgs = {}) {

@@ -15,6 +15,7 @@ export interface ELUOptions extends LayerArgs {
  */
 export class ELU extends Layer {
   static readonly className = 'ELU';
+  override supportsMasking = true;
   readonly alpha: number;
 
   constructor({ alpha = 1, ...args }: ELUOptions = {}) {

@@ -16,6 +16,7 @@ export interface LeakyReLUOptions extends LayerArgs {
  */
 export class LeakyReLU extends Layer {
   static readonly className = 'LeakyReLU';
+  override supportsMasking = true;
   readonly negativeSlope: number;
 
   constructor({ negativeSlope = 0.3, ...args }: LeakyReLUOptions = {}) {

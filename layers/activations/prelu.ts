@@ -25,6 +25,7 @@ export interface PReLUOptions extends LayerArgs {
  */
 export class PReLU extends Layer {
   static readonly className = 'PReLU';
+  override supportsMasking = true;
   readonly sharedAxes: number[] | null;
   alpha: Variable | null = null;
 

@@ -21,6 +21,7 @@ export interface ReLUOptions extends LayerArgs {
  */
 export class ReLU extends Layer {
   static readonly className = 'ReLU';
+  override supportsMasking = true;
   readonly maxValue: number | null;
   readonly negativeSlope: number;
   readonly threshold: number;

@@ -20,6 +20,7 @@ const LARGE_NEGATIVE = -1e9;
  */
 export class Softmax extends Layer {
   static readonly className = 'Softmax';
+  override supportsMasking = true;
   readonly axis: number | number[];
 
   constructor({ axis = -1, ...args }: SoftmaxOptions = {}) {

@@ -33,6 +33,7 @@ export interface DenseOptions extends LayerArgs {
  */
 export class Dense extends Layer {
   static readonly className = 'Dense';
+  override supportsMasking = true;
   readonly units: number;
   readonly activation: ActivationFn;
   kernel: Variable | null = null;

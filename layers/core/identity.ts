@@ -9,6 +9,7 @@ import { optionsFromConfig } from '../config.js';
  */
 export class Identity extends Layer {
   static readonly className = 'Identity';
+  override supportsMasking = true;
 
   call(x: Tensor): Tensor {
     return x;

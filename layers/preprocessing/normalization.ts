@@ -35,6 +35,7 @@ const shapeOf = (v: number | NestedInput): number[] => (Array.isArray(v) ? [v.le
  */
 export class Normalization extends Layer {
   static readonly className = 'Normalization';
+  override supportsMasking = true;
   readonly axis: number[];
   readonly invert: boolean;
   private readonly fixed: { mean: number | NestedInput; variance: number | NestedInput } | null;

@@ -21,6 +21,7 @@ export interface RescalingOptions extends LayerArgs {
  */
 export class Rescaling extends Layer {
   static readonly className = 'Rescaling';
+  override supportsMasking = true;
   readonly scale: Scalars;
   readonly offset: Scalars;
 

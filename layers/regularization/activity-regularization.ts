@@ -18,6 +18,7 @@ export interface ActivityRegularizationOptions extends LayerArgs {
  */
 export class ActivityRegularization extends Layer {
   static readonly className = 'ActivityRegularization';
+  override supportsMasking = true;
   readonly l1: number;
   readonly l2: number;
   private readonly penalty: L1L2;

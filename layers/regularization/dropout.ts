@@ -1,11 +1,12 @@
 import * as ops from '../../src/ops/index.js';
 import { uniform } from '../../src/random.js';
-import { fail, fmtShape } from '../../src/errors.js';
+import { fail } from '../../src/errors.js';
 import type { Dim } from '../../src/shape.js';
 import type { Tensor } from '../../src/tensor.js';
 import { Layer, type CallOptions, type LayerArgs, type LayerConfig } from '../layer.js';
 import { optionsFromConfig } from '../config.js';
 import { SeedStream } from '../seed-stream.js';
+import { noiseShapeFor } from './noise-shape.js';
 
 export interface DropoutOptions extends LayerArgs {
   /**
@@ -25,6 +26,7 @@ export interface DropoutOptions extends LayerArgs {
  */
 export class Dropout extends Layer {
   static readonly className = 'Dropout';
+  override supportsMasking = true;
   readonly rate: number;
   readonly noiseShape: Dim[] | null;
   private readonly seeds: SeedStream;
@@ -40,18 +42,10 @@ export class Dropout extends Layer {
   call(x: Tensor, { training }: CallOptions = {}): Tensor {
     if (!training || this.rate === 0) return x;
     const keep = 1 - this.rate;
-    const u = uniform(this.maskShape(x), { dtype: x.dtype, seed: this.seeds.next() });
+    const u = uniform(noiseShapeFor(this.toString(), this.noiseShape, x), { dtype: x.dtype, seed: this.seeds.next() });
     // the scale is a constant of the mask: gradients flow through x alone. With rate 1 nothing
     // is kept, and 1 / keep = Infinity is never selected
     return ops.multiply(x, ops.where(ops.less(u, keep), 1 / keep, 0));
-  }
-
-  private maskShape(x: Tensor): number[] {
-    const shape = this.noiseShape;
-    if (!shape) return [...x.shape];
-    const fits = shape.length === x.rank && shape.every((d, i) => d === null || d === 1 || d === x.shape[i]);
-    if (!fits) fail(this.toString(), `noiseShape ${fmtShape(shape)} does not broadcast to the input shape ${fmtShape(x.shape)}`);
-    return shape.map((d, i) => d ?? x.shape[i]);
   }
 
   override getConfig(): LayerConfig {

@@ -19,6 +19,7 @@ export interface GaussianDropoutOptions extends LayerArgs {
  */
 export class GaussianDropout extends Layer {
   static readonly className = 'GaussianDropout';
+  override supportsMasking = true;
   readonly rate: number;
   private readonly seeds: SeedStream;
 

@@ -18,6 +18,7 @@ export interface GaussianNoiseOptions extends LayerArgs {
  */
 export class GaussianNoise extends Layer {
   static readonly className = 'GaussianNoise';
+  override supportsMasking = true;
   readonly stddev: number;
   private readonly seeds: SeedStream;
 

@@ -5,9 +5,12 @@
  * primitives instead (../trace.ts, ../primitives.ts).
  */
 import { ACTIVATION_ROWS } from './activations.js';
+import { CONVOLUTIONAL_ROWS } from './convolutional.js';
 import { CORE_ROWS } from './core.js';
 import { MERGING_ROWS } from './merging.js';
 import { PREPROCESSING_ROWS } from './preprocessing.js';
+import { NORMALIZATION_ROWS } from './normalization.js';
+import { POOLING_ROWS } from './pooling.js';
 import { REGULARIZATION_ROWS } from './regularization.js';
 import { RESHAPING_ROWS } from './reshaping.js';
 import type { LayerRow, RowEntry } from './row.js';
@@ -22,6 +25,9 @@ export const FAMILY_ROWS: Readonly<Record<string, readonly RowEntry[]>> = {
   reshaping: RESHAPING_ROWS,
   merging: MERGING_ROWS,
   preprocessing: PREPROCESSING_ROWS,
+  convolutional: CONVOLUTIONAL_ROWS,
+  normalization: NORMALIZATION_ROWS,
+  pooling: POOLING_ROWS,
 };
 
 export const LAYERS: Record<string, LayerRow> = Object.fromEntries(Object.values(FAMILY_ROWS).flat());

@@ -3,8 +3,7 @@ import { isFloat } from '../dtype.js';
 import type { Tensor } from '../tensor.js';
 import { add } from '../ops/binary.js';
 import { matmul } from '../ops/matmul.js';
-import { relu, sigmoid } from '../ops/activations.js';
-import { tanh } from '../ops/unary.js';
+import { activate } from './activate.js';
 import { asRows, defineFused } from './define.js';
 
 interface DenseAttrs {
@@ -13,14 +12,8 @@ interface DenseAttrs {
 
 /** act(x · w + bias) from primitives; inputs are [x, w] or [x, w, bias]. */
 function composedDense([x, w, bias]: readonly Tensor[], { activation }: DenseAttrs): Tensor {
-  let y = matmul(x, w);
-  if (bias) y = add(y, bias);
-  switch (activation) {
-    case 'linear': return y;
-    case 'relu': return relu(y);
-    case 'sigmoid': return sigmoid(y);
-    case 'tanh': return tanh(y);
-  }
+  const y = matmul(x, w);
+  return activate(bias ? add(y, bias) : y, activation);
 }
 
 const DENSE = defineFused({

@@ -25,6 +25,8 @@ const INITIALIZERS = new Registry<InitializerClass>('initializer', canonical).re
   [LecunUniform, 'lecun_uniform'],
   // Keras also exports these two as OrthogonalInitializer and IdentityInitializer
   [Orthogonal, 'orthogonal', 'orthogonal_initializer'], [Identity, 'identity', 'identity_initializer'],
+  // Keras's short aliases ('uniform' is Embedding's default), listed last in errors
+  [Zeros, 'zero'], [Ones, 'one'], [RandomNormal, 'normal'], [RandomUniform, 'uniform'],
 ]);
 
 /** An Initializer instance for any id (functions excepted: they have no instance). */

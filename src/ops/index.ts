@@ -29,3 +29,12 @@ export {
 } from './activations.js';
 export { clip, divideNoNan } from './math.js';
 export { stopGradient } from './stop-gradient.js';
+export {
+  conv, convTranspose, depthwiseConv, separableConv,
+  type ConvOptions, type ConvTransposeOptions, type DataFormat, type SpatialInts,
+} from './conv.js';
+export { maxPool, averagePool, type PoolOptions, type PoolPadding } from './pool.js';
+export {
+  batchNormalization, layerNormalization, rmsNormalization,
+  type BatchNormalizationOptions, type LayerNormalizationOptions, type RmsNormalizationOptions,
+} from './normalization.js';

@@ -14,6 +14,7 @@ import type { DType, Tensor } from '../../index.js';
 import { findBackend } from '../../src/backends.js';
 import type { FusedKernels } from '../../backends/contract.js';
 import { FUSED_OPS } from '../../src/fused/define.js';
+import { convWithBias, separableConvWithBias } from '../../src/ops/conv.js';
 import { close, check, describeBackends, group } from './harness.js';
 
 const { ops, layers, losses, optimizers } = kiln;
@@ -227,6 +228,61 @@ describeBackends('fused paths', (backend) => {
       expect(Array.from(await w.data())).toEqual([0.5, 1.5]);
       w.dispose();
     });
+  });
+
+  group('pooling', () => {
+    const geometries: [string, number[], number | number[], kiln.ops.PoolOptions][] = [
+      ['1D same, window 3 stride 2', [2, 7, 3], 3, { strides: 2, padding: 'same' }],
+      ['2D same, window 3 stride 1', [2, 5, 6, 3], 3, { strides: 1, padding: 'same' }],
+      ['2D valid channelsFirst', [2, 3, 6, 5], [2, 3], { strides: [2, 1], dataFormat: 'channelsFirst' }],
+      ['3D valid', [1, 4, 4, 4, 2], 2, {}],
+    ];
+    for (const dtype of DTYPES) {
+      for (const op of ['maxPool', 'averagePool'] as const) {
+        for (const [name, shape, poolSize, options] of geometries) {
+          check(`${dtype} ${op} ${name}`, () => samePaths(backend, opKernels('pool'), () => {
+            const x = uniform(shape, 25, dtype);
+            return withGrads(() => ops[op](x, poolSize, options), [x], 26);
+          }, dtype), { requires: [dtype] });
+        }
+        // small integers tie within windows; the first two rows, all -Infinity, meet the padding
+        check(`${dtype} ${op} ties and -Infinity`, () => samePaths(backend, opKernels('pool'), () => {
+          const lost = ops.logicalOr(ops.less(uniform([2, 5, 4, 2], 27, dtype), -1.5), kiln.tensor([true, true, false, false, false], [1, 5, 1, 1]));
+          const x = ops.where(lost, -Infinity, ops.round(uniform([2, 5, 4, 2], 28, dtype)));
+          return withGrads(() => ops[op](x, 3, { strides: 1, padding: 'same' }), [x], 29);
+        }, dtype), { requires: [dtype] });
+      }
+    }
+  });
+
+  group('convolution', () => {
+    const cases: [string, number[][], (xs: Tensor[]) => Tensor][] = [
+      ['conv 2D same, strides 2, 2 groups', [[2, 6, 5, 4], [3, 3, 2, 6]], ([x, w]) => ops.conv(x, w, { padding: 'same', strides: 2 })],
+      ['conv 1D dilation 2, bias and relu', [[2, 9, 3], [3, 3, 4], [4]], ([x, w, b]) => convWithBias(x, w, { bias: b, activation: 'relu', dilationRate: 2 })],
+      ['conv 3D channelsFirst, bias and sigmoid', [[1, 2, 4, 3, 3], [2, 2, 2, 2, 3], [3]], ([x, w, b]) => convWithBias(x, w, { bias: b, activation: 'sigmoid', dataFormat: 'channelsFirst' })],
+      ['convTranspose same, strides 2', [[2, 3, 4, 2], [3, 3, 3, 2]], ([x, w]) => ops.convTranspose(x, w, { padding: 'same', strides: 2 })],
+      ['depthwiseConv multiplier 2', [[2, 5, 5, 3], [3, 3, 3, 2]], ([x, w]) => ops.depthwiseConv(x, w)],
+      ['separableConv, bias and tanh', [[1, 6, 5, 2], [3, 3, 2, 2], [1, 1, 4, 3], [3]], ([x, d, p, b]) => separableConvWithBias(x, d, p, { bias: b, activation: 'tanh', padding: 'same' })],
+    ];
+    for (const dtype of DTYPES) {
+      for (const [name, shapes, f] of cases) {
+        check(`${dtype} ${name}`, () => samePaths(backend, opKernels('conv'), () => {
+          const xs = shapes.map((s, i) => uniform(s, 30 + i, dtype, -1, 1));
+          return withGrads(() => f(xs), xs, 35);
+        }, dtype), { requires: [dtype] });
+      }
+    }
+    check('the second derivative through a fused conv equals the composition\'s', () => samePaths(backend, ['conv'], () => {
+      const x = uniform([1, 5, 4, 2], 36, 'float32');
+      const w = uniform([3, 2, 2, 3], 37, 'float32');
+      const outer = new kiln.GradientTape();
+      const dx = outer.record(() => {
+        const inner = new kiln.GradientTape();
+        const y = inner.record(() => ops.sum(ops.square(convWithBias(x, w, { activation: 'tanh', padding: 'same' }))));
+        return ops.sum(ops.square(inner.gradient(y, x)!));
+      });
+      return [dx, outer.gradient(dx, w)!];
+    }, 'float32'));
   });
 
   group('higher order', () => {

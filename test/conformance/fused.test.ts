@@ -12,10 +12,12 @@ import { expect } from 'vitest';
 import * as kiln from '../../index.js';
 import { findBackend } from '../../src/backends.js';
 import {
-  FUSED_ACTIVATIONS, FUSED_KERNELS, sizeOf,
+  FUSED_ACTIVATIONS, FUSED_KERNELS, POOL_OPS, sizeOf,
   type Backend, type DType, type FusedActivation, type FusedKernels, type TensorInfo, type UpdateRule,
 } from '../../backends/contract.js';
 import { TOLERANCE, check, close, describeBackends, group, stored } from './harness.js';
+import { convGradRef, convRef, outShapeOf, prod, type ConvGeometryRef } from './conv-oracle.js';
+import { kerasGeometry, pooledShape, poolGradRef, poolRef, type PoolGeometryRef } from './pool-oracle.js';
 
 const { ops } = kiln;
 
@@ -653,6 +655,138 @@ function updateCases(backend: string): void {
   }
 }
 
+/** Convolution geometries: 1 to 3 spatial axes, strides, dilation, groups, windows in the padding, GEMM-sized channels. */
+const CONV_GEOMETRIES: readonly (ConvGeometryRef & { name: string })[] = [
+  { name: '1D strides 2, pad 1', xShape: [2, 9, 3], wShape: [3, 3, 4], strides: [2], dilations: [1], padsBefore: [1], outSpatial: [5], groups: 1 },
+  { name: '2D dilation [2, 1], 2 groups', xShape: [1, 7, 6, 4], wShape: [2, 3, 2, 6], strides: [1, 1], dilations: [2, 1], padsBefore: [0, 1], outSpatial: [5, 6], groups: 2 },
+  { name: '2D one group per channel', xShape: [2, 5, 5, 8], wShape: [3, 3, 1, 16], strides: [1, 1], dilations: [1, 1], padsBefore: [1, 1], outSpatial: [5, 5], groups: 8 },
+  { name: '3D strides [1, 2, 1]', xShape: [1, 3, 4, 3, 2], wShape: [2, 2, 2, 2, 3], strides: [1, 2, 1], dilations: [1, 1, 1], padsBefore: [0, 0, 1], outSpatial: [2, 2, 4], groups: 1 },
+  { name: '1D a window wholly in the padding', xShape: [1, 2, 2], wShape: [2, 2, 1], strides: [1], dilations: [1], padsBefore: [3], outSpatial: [4], groups: 1 },
+  { name: '2D 1x1, 65 channels to 33', xShape: [3, 4, 4, 65], wShape: [1, 1, 65, 33], strides: [1, 1], dilations: [1, 1], padsBefore: [0, 0], outSpatial: [4, 4], groups: 1 },
+  { name: '2D 3x3 same, 16 channels to 32', xShape: [2, 8, 8, 16], wShape: [3, 3, 16, 32], strides: [1, 1], dilations: [1, 1], padsBefore: [1, 1], outSpatial: [8, 8], groups: 1 },
+];
+
+/** A convolution's inputs in `dtype`, and its output y as the oracle computes it, stored. */
+function convCase(dtype: DType, act: FusedActivation, g: ConvGeometryRef, seed: number) {
+  const x = storedAll(values(prod(g.xShape), seed), dtype);
+  const w = storedAll(values(prod(g.wShape), seed + 1, -0.5, 0.5), dtype);
+  const bias = storedAll(values(g.wShape[g.wShape.length - 1], seed + 2), dtype);
+  return { x, w, bias, y: storedAll(convRef(x, w, bias, g).map(ACT[act]), dtype) };
+}
+
+/** The contract's geometry of an oracle case. */
+const geometryOf = (g: ConvGeometryRef) => ({ strides: g.strides, dilations: g.dilations, padsBefore: g.padsBefore, groups: g.groups });
+
+function convCases(backend: string): void {
+  for (const dtype of FLOATS) {
+    for (const act of FUSED_ACTIVATIONS) {
+      for (const [i, g] of CONV_GEOMETRIES.entries()) {
+        for (const withBias of i < 2 ? [true, false] : [true]) {
+          check(`${dtype} ${act} ${withBias ? 'bias' : 'no bias'} ${g.name}`, () => withBuffers(backend, async (io) => {
+            const { x, w, bias } = convCase(dtype, act, g, i + 1);
+            const out = io.output(outShapeOf(g), dtype);
+            fusedOf(backend).conv!(
+              io.input(x, g.xShape, dtype), io.input(w, g.wShape, dtype), withBias ? io.input(bias, [bias.length], dtype) : null,
+              geometryOf(g), act, out,
+            );
+            expectValues(await io.read(out), convRef(x, w, withBias ? bias : null, g).map(ACT[act]), dtype, 'reduction', `conv ${act}`);
+          }), { requires: [dtype] });
+        }
+      }
+    }
+  }
+  check('relu keeps NaN, and only where it is read', () => withBuffers(backend, async (io) => {
+    const g = CONV_GEOMETRIES[0];
+    const x = values(prod(g.xShape), 9).map((v, i) => (i === 4 ? NaN : v));
+    const w = storedAll(values(prod(g.wShape), 10), 'float32');
+    const out = io.output(outShapeOf(g), 'float32');
+    fusedOf(backend).conv!(io.input(storedAll(x, 'float32'), g.xShape, 'float32'), io.input(w, g.wShape, 'float32'), null, geometryOf(g), 'relu', out);
+    expectValues(await io.read(out), convRef(storedAll(x, 'float32'), w, null, g).map(ACT.relu), 'float32', 'reduction', 'conv relu');
+  }));
+}
+
+function convGradCases(backend: string): void {
+  const cases = [
+    ...CONV_GEOMETRIES.map((g) => ({ g, wants: WANTS[0] })),
+    ...WANTS.slice(1).map((wants) => ({ g: CONV_GEOMETRIES[1], wants })),
+  ];
+  for (const dtype of FLOATS) {
+    for (const act of FUSED_ACTIVATIONS) {
+      for (const [i, { g, wants }] of cases.entries()) {
+        check(`${dtype} ${act} ${g.name} ${wants.name}`, () => withBuffers(backend, async (io) => {
+          const { x, w, y } = convCase(dtype, act, g, 2 * i + 1);
+          const outShape = outShapeOf(g);
+          const dy = storedAll(values(y.length, y.length + i), dtype);
+          const F = g.wShape[g.wShape.length - 1];
+          const dx = io.output(g.xShape, dtype, wants.dx);
+          const dw = io.output(g.wShape, dtype, wants.dw);
+          const dBias = io.output([F], dtype, wants.dBias);
+          fusedOf(backend).convGrad!(
+            io.input(dy, outShape, dtype), io.input(y, outShape, dtype), io.input(x, g.xShape, dtype), io.input(w, g.wShape, dtype),
+            geometryOf(g), act, wants.dx ? dx : null, wants.dw ? dw : null, wants.dBias ? dBias : null,
+          );
+          const want = convGradRef(dy.map((d, j) => ACT_BACK[act](d, y[j])), x, w, g);
+          if (wants.dx) expectValues(await io.read(dx), want.dx, dtype, 'reduction', 'dx');
+          if (wants.dw) expectValues(await io.read(dw), want.dw, dtype, 'reduction', 'dw');
+          if (wants.dBias) expectValues(await io.read(dBias), want.dBias, dtype, 'reduction', 'dBias');
+        }), { requires: [dtype] });
+      }
+    }
+  }
+}
+
+/** Pooling inputs: 1 to 3 spatial axes, strides other than the window, padding at one end and at both, a window larger than the input. */
+const POOL_INPUTS: readonly { name: string; shape: number[]; g: PoolGeometryRef; x?: number[] }[] = [
+  { name: '1D same, window 3 stride 2', shape: [2, 7, 3], g: kerasGeometry([7], [3], [2], 'same') },
+  { name: '1D same, window 5 over 3 steps', shape: [1, 3, 2], g: kerasGeometry([3], [5], [1], 'same') },
+  { name: '2D same, window [2, 3] strides [2, 1]', shape: [2, 5, 6, 4], g: kerasGeometry([5, 6], [2, 3], [2, 1], 'same') },
+  { name: '2D valid 2x2, 33 channels', shape: [3, 8, 8, 33], g: kerasGeometry([8, 8], [2, 2], [2, 2], 'valid') },
+  { name: '3D valid, window [3, 2, 2] strides [1, 2, 1]', shape: [1, 4, 5, 3, 2], g: kerasGeometry([4, 5, 3], [3, 2, 2], [1, 2, 1], 'valid') },
+  { name: '2D same 3x3 stride 1, ties', shape: [1, 4, 4, 2], g: kerasGeometry([4, 4], [3, 3], [1, 1], 'same'), x: values(32, 4).map((v) => Math.round(v)) },
+  {
+    name: '1D same, ±Infinity and NaN',
+    shape: [1, 7, 1],
+    g: kerasGeometry([7], [3], [1], 'same'),
+    x: [-Infinity, -Infinity, 2, Infinity, -Infinity, NaN, 1],
+  },
+];
+
+/** The contract's geometry of an oracle case. */
+const poolGeometryOf = (g: PoolGeometryRef) => ({ window: g.window, strides: g.strides, padsBefore: g.padsBefore });
+
+function poolCases(backend: string): void {
+  for (const dtype of FLOATS) {
+    for (const op of POOL_OPS) {
+      for (const [i, { name, shape, g, x: given }] of POOL_INPUTS.entries()) {
+        check(`${dtype} ${op} ${name}`, () => withBuffers(backend, async (io) => {
+          const x = storedAll(given ?? values(sizeOf(shape), i + 1), dtype);
+          const out = io.output(pooledShape(shape, g), dtype);
+          fusedOf(backend).pool!(op, io.input(x, shape, dtype), poolGeometryOf(g), out);
+          expectValues(await io.read(out), poolRef(op, x, shape, g), dtype, 'reduction', `pool ${op}`);
+        }), { requires: [dtype] });
+      }
+    }
+  }
+}
+
+function poolGradCases(backend: string): void {
+  for (const dtype of FLOATS) {
+    for (const op of POOL_OPS) {
+      for (const [i, { name, shape, g, x: given }] of POOL_INPUTS.entries()) {
+        check(`${dtype} ${op} ${name}`, () => withBuffers(backend, async (io) => {
+          const x = storedAll(given ?? values(sizeOf(shape), i + 1), dtype);
+          const outShape = pooledShape(shape, g);
+          const y = storedAll(poolRef(op, x, shape, g), dtype);
+          const dy = storedAll(values(y.length, y.length + i), dtype);
+          const dx = io.output(shape, dtype);
+          fusedOf(backend).poolGrad!(op, io.input(dy, outShape, dtype), io.input(x, shape, dtype), io.input(y, outShape, dtype), poolGeometryOf(g), dx);
+          expectValues(await io.read(dx), poolGradRef(op, dy, x, shape, g), dtype, 'reduction', `poolGrad ${op}`);
+        }), { requires: [dtype] });
+      }
+    }
+  }
+}
+
 const CASES: Record<keyof FusedKernels, (backend: string) => void> = {
   dense: denseCases,
   denseGrad: denseGradCases,
@@ -661,6 +795,10 @@ const CASES: Record<keyof FusedKernels, (backend: string) => void> = {
   crossEntropy: crossEntropyCases,
   crossEntropyGrad: crossEntropyGradCases,
   applyUpdate: updateCases,
+  conv: convCases,
+  convGrad: convGradCases,
+  pool: poolCases,
+  poolGrad: poolGradCases,
 };
 
 describeBackends('fused', (backend) => {

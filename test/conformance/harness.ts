@@ -215,6 +215,10 @@ export const FAMILY_ROWS: Readonly<Record<string, readonly KernelRow[]>> = KERNE
 export const FUSED_FAMILY_ROWS: Readonly<Record<string, readonly KernelRow[]>> = {
   fused: FUSED_ROWS,
   'fused paths': FUSED_ROWS,
+  // the pooling ops run the fused pool and its backward (a row per PoolOp) where the backend has them
+  pool: FUSED_ROWS.filter((r) => r.startsWith('fused:pool')),
+  // the convolution ops run the fused conv and its backward where the backend has them
+  conv: ['fused:conv', 'fused:convGrad'],
 };
 
 /** `method` (or `fused:method`) and, where a row names an op, the methods whose first argument it is. */

@@ -1,7 +1,7 @@
 /**
  * The native backend's workload under a memory checker, shared by test/native/valgrind.sh and
  * test/native/asan.sh so the two cannot drift: a short training, then kernels the training does
- * not reach, then every fused kernel called directly. Plain node runs it on the compiled kiln:
+ * not reach, then every fused kernel called directly (convolution and pooling among them). Plain node runs it on the compiled kiln:
  *
  *   node test/native/sanitize-workload.mjs [root]
  *
@@ -104,6 +104,39 @@ for (const dtype of ['float32', 'float64']) {
     for (const l of [sparse, targets]) {
       nb.fused.crossEntropy(fromLogits ? logits : probs, l, fromLogits, 1e-7, t([40]));
       nb.fused.crossEntropyGrad(fromLogits ? logits : probs, l, fromLogits, 1e-7, t([40]), t([40, 7]));
+    }
+  }
+  // Convolution and pooling: im2col panels across the padding and output rows, groups, the
+  // depthwise loops, col2im (stride 2), a 1×1 kernel, 1D, row blocks on the threads (9,216 rows),
+  // absent bias and gradients; pooling's channel blocks and windows cut by the padding.
+  const conv = (strides, dilations, padsBefore, groups) => ({ strides, dilations, padsBefore, groups });
+  const convs = [
+    [[2, 9, 11, 5], [3, 3, 5, 7], conv([1, 1], [1, 1], [1, 1], 1), [2, 9, 11, 7]],
+    [[3, 9, 8, 6], [3, 3, 3, 10], conv([2, 2], [1, 1], [1, 1], 2), [3, 5, 4, 10]],
+    [[2, 8, 7, 4], [3, 3, 1, 8], conv([1, 1], [2, 2], [2, 2], 4), [2, 8, 7, 8]],
+    [[2, 5, 6, 20], [1, 1, 20, 33], conv([1, 1], [1, 1], [0, 0], 1), [2, 5, 6, 33]],
+    [[3, 17, 3], [5, 3, 4], conv([2], [1], [4], 1), [3, 9, 4]],
+    [[9, 32, 32, 8], [3, 3, 8, 16], conv([1, 1], [1, 1], [1, 1], 1), [9, 32, 32, 16]],
+  ];
+  for (const [i, [xs, ws, geometry, ys]] of convs.entries()) {
+    const x = t(xs), w = t(ws), y = t(ys), F = ws[ws.length - 1];
+    const act = ['linear', 'relu', 'sigmoid', 'tanh'][i % 4];
+    nb.fused.conv(x, w, i % 2 ? null : t([F]), geometry, act, y);
+    nb.fused.convGrad(t(ys), y, x, w, geometry, act, i === 1 ? null : t(xs), t(ws), i === 2 ? null : t([F]));
+  }
+  const pools = [
+    [[2, 9, 8, 5], { window: [3, 3], strides: [2, 2], padsBefore: [1, 1] }, [2, 5, 4, 5]],
+    [[1, 5, 5, 300], { window: [3, 3], strides: [1, 1], padsBefore: [1, 1] }, [1, 5, 5, 300]],
+    [[2, 13, 4], { window: [4], strides: [1], padsBefore: [2] }, [2, 13, 4]],
+    [[8, 20, 20, 64], { window: [2, 2], strides: [2, 2], padsBefore: [0, 0] }, [8, 10, 10, 64]],
+  ];
+  for (const [xs, window, ys] of pools) {
+    // small integers: ties within windows
+    const x = t(xs, (i) => Math.round(Math.sin(i) * 3));
+    for (const op of ['max', 'avg']) {
+      const y = t(ys);
+      nb.fused.pool(op, x, window, y);
+      nb.fused.poolGrad(op, t(ys), x, y, window, t(xs));
     }
   }
   const size = 40000;  // over the threshold for worker threads

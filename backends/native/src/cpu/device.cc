@@ -105,6 +105,8 @@ class CpuDevice final : public Device {
     cpu::add_dense_rows(sink);
     cpu::add_softmax_rows(sink);
     cpu::add_update_rows(sink);
+    cpu::add_conv_rows(sink);
+    cpu::add_pool_rows(sink);
   }
   const char* name() const override { return "cpu"; }
   void* allocate(size_t bytes) override { return pool_.take(bytes); }

@@ -172,5 +172,7 @@ void add_index_rows(RowSink& sink);
 void add_dense_rows(RowSink& sink);
 void add_softmax_rows(RowSink& sink);
 void add_update_rows(RowSink& sink);
+void add_conv_rows(RowSink& sink);
+void add_pool_rows(RowSink& sink);
 
 }  // namespace kiln::cpu

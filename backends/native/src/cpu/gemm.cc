@@ -17,6 +17,7 @@
 
 #include "ew.h"
 #include "gemm.h"
+#include "pack_rows.h"
 
 namespace kiln::cpu {
 namespace {
@@ -160,29 +161,17 @@ void one_row(const MicroKernel<T>& uk, int64_t n, int64_t k, const T* a, int64_t
   });
 }
 
-}  // namespace
-
 template <class T>
-void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_rs, int64_t a_cs, const T* b, int64_t b_rs,
-          int64_t b_cs, T* c, int64_t ldc, const Epilogue<T>& epilogue) {
-  if (m == 0 || n == 0) return;
-  auto finish = [&](T* block, int64_t rows, int64_t cols, int64_t j) {
-    if (epilogue.fn) epilogue.fn(epilogue.ctx, block, ldc, rows, cols, j);
-  };
-  const MicroKernel<T>& uk = kernel_for<T>(isa());
-  if (m == 1 && b_cs == 1 && k > 0) return one_row(uk, n, k, a, a_cs, b, b_rs, c, finish);
+void zero(int64_t m, int64_t n, T* c, int64_t ldc) {
+  for (int64_t i = 0; i < m; i++) std::memset(c + i * ldc, 0, n * sizeof(T));
+}
+
+// The blocked product (k > 0), its panels packed by pack_a_at and pack_b_at (PackA's and PackB's
+// arguments less uk).
+template <class T, class PackAFn, class PackBFn, class Finish>
+void blocked(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, PackAFn&& pack_a_at, PackBFn&& pack_b_at, T* c,
+             int64_t ldc, Finish&& finish) {
   const double work = double(m) * double(n) * double(k);
-  const bool one_row_by_cols = m == 1 && a_cs == 1 && b_rs == 1;
-  if (k == 0 || one_row_by_cols || work <= kDirectWork) {
-    if (k == 0) {
-      for (int64_t i = 0; i < m; i++) std::memset(c + i * ldc, 0, n * sizeof(T));
-    } else if (one_row_by_cols) {
-      gemv_cols(n, k, a, b, b_cs, c);
-    } else {
-      direct(m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, c, ldc);
-    }
-    return finish(c, m, n, 0);
-  }
   const int mr = uk.mr, nr = uk.nr;
   const bool parallel = may_thread(work, kSerialWork);
   const int threads = parallel ? ThreadPool::instance().threads() : 1;
@@ -212,7 +201,7 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_rs, int64_t a_c
       const int64_t groups = a_panels >= want ? 1 : (want + a_panels - 1) / a_panels;
       auto pack_a = [&](int64_t q) {
         const int64_t rows = std::min<int64_t>(mc - q * mr, mr);
-        uk.pack_a(a + (ic + q * mr) * a_rs + pc * a_cs, a_rs, a_cs, rows, kc, pa + q * mr * kc);
+        pack_a_at(ic + q * mr, rows, pc, kc, pa + q * mr * kc);
       };
       // A task that has a row of tiles to itself packs its A panel just before its first use,
       // while it is hot in cache, and saves a barrier; shared panels are packed beforehand.
@@ -225,7 +214,7 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_rs, int64_t a_c
         const int64_t bands = (kc + kPackRows - 1) / kPackRows;
         tasks(parallel, bands, [&](int64_t t) {
           const int64_t p = t * kPackRows;
-          uk.pack_b(b + (pc + p) * b_rs + jc * b_cs, b_rs, b_cs, nc, std::min(kc - p, kPackRows), pb + p * nr, nr * kc);
+          pack_b_at(pc + p, std::min(kc - p, kPackRows), jc, nc, pb + p * nr, nr * kc);
         });
         const int64_t per_group = (b_panels + groups - 1) / groups;
         tasks(parallel, a_panels * groups, [&](int64_t t) {
@@ -261,10 +250,98 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_rs, int64_t a_c
   }
 }
 
+// Packers for operands in memory: A(i, p) = a[i*rs + p*cs], B(p, j) = b[p*rs + j*cs]. A
+// row-major A (cs == 1) is transposed into its panels, which pack_rows does with vector
+// shuffles, the scalar copy taking as long as the products when n is only a few panels wide.
+template <class T>
+auto stored_a(const MicroKernel<T>& uk, const T* a, int64_t rs, int64_t cs) {
+  return [&uk, a, rs, cs, by_rows = pack_rows_for(uk)](int64_t i, int64_t rows, int64_t p, int64_t kc, T* panel) {
+    if (cs != 1) return uk.pack_a(a + i * rs + p * cs, rs, cs, rows, kc, panel);
+    const T* src[16];  // MR <= 16
+    for (int r = 0; r < uk.mr; r++) src[r] = a + (r < rows ? i + r : i) * rs + p;
+    by_rows(src, kc, panel);
+    // Rows past the matrix read row i again; the panel must hold zeros there.
+    for (int64_t q = 0; rows < uk.mr && q < kc; q++) std::memset(panel + q * uk.mr + rows, 0, sizeof(T) * (uk.mr - rows));
+  };
+}
+template <class T>
+auto stored_b(const MicroKernel<T>& uk, const T* b, int64_t rs, int64_t cs) {
+  return [&uk, b, rs, cs](int64_t p, int64_t kc, int64_t j, int64_t cols, T* panel, int64_t stride) {
+    uk.pack_b(b + p * rs + j * cs, rs, cs, cols, kc, panel, stride);
+  };
+}
+
+// gemm_packed's front: nothing to do, an empty sum, or run(uk, finish) for the blocked product.
+template <class T, class Run>
+void packed_product(int64_t m, int64_t n, int64_t k, T* c, int64_t ldc, const Epilogue<T>& epilogue, Run&& run) {
+  if (m == 0 || n == 0) return;
+  auto finish = [&](T* block, int64_t rows, int64_t cols, int64_t j) {
+    if (epilogue.fn) epilogue.fn(epilogue.ctx, block, ldc, rows, cols, j);
+  };
+  if (k == 0) {
+    zero(m, n, c, ldc);
+    return finish(c, m, n, 0);
+  }
+  run(kernel_for<T>(isa()), finish);
+}
+
+}  // namespace
+
+template <class T>
+void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_rs, int64_t a_cs, const T* b, int64_t b_rs,
+          int64_t b_cs, T* c, int64_t ldc, const Epilogue<T>& epilogue) {
+  if (m == 0 || n == 0) return;
+  auto finish = [&](T* block, int64_t rows, int64_t cols, int64_t j) {
+    if (epilogue.fn) epilogue.fn(epilogue.ctx, block, ldc, rows, cols, j);
+  };
+  const MicroKernel<T>& uk = kernel_for<T>(isa());
+  if (m == 1 && b_cs == 1 && k > 0) return one_row(uk, n, k, a, a_cs, b, b_rs, c, finish);
+  const double work = double(m) * double(n) * double(k);
+  const bool one_row_by_cols = m == 1 && a_cs == 1 && b_rs == 1;
+  if (k == 0 || one_row_by_cols || work <= kDirectWork) {
+    if (k == 0) {
+      zero(m, n, c, ldc);
+    } else if (one_row_by_cols) {
+      gemv_cols(n, k, a, b, b_cs, c);
+    } else {
+      direct(m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, c, ldc);
+    }
+    return finish(c, m, n, 0);
+  }
+  blocked(uk, m, n, k, stored_a(uk, a, a_rs, a_cs), stored_b(uk, b, b_rs, b_cs), c, ldc, finish);
+}
+
+template <class T>
+void gemm_packed(int64_t m, int64_t n, int64_t k, const PackA<T>& a, const T* b, int64_t b_rs, int64_t b_cs, T* c,
+                 int64_t ldc, const Epilogue<T>& epilogue) {
+  packed_product(m, n, k, c, ldc, epilogue, [&](const MicroKernel<T>& uk, auto&& finish) {
+    blocked(uk, m, n, k, [&](int64_t i, int64_t rows, int64_t p, int64_t kc, T* panel) { a.fn(a.ctx, uk, i, rows, p, kc, panel); },
+            stored_b(uk, b, b_rs, b_cs), c, ldc, finish);
+  });
+}
+
+template <class T>
+void gemm_packed(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_rs, int64_t a_cs, const PackB<T>& b, T* c,
+                 int64_t ldc, const Epilogue<T>& epilogue) {
+  packed_product(m, n, k, c, ldc, epilogue, [&](const MicroKernel<T>& uk, auto&& finish) {
+    blocked(uk, m, n, k, stored_a(uk, a, a_rs, a_cs),
+            [&](int64_t p, int64_t kc, int64_t j, int64_t cols, T* panel, int64_t stride) { b.fn(b.ctx, uk, p, kc, j, cols, panel, stride); },
+            c, ldc, finish);
+  });
+}
+
 template void gemm<float>(int64_t, int64_t, int64_t, const float*, int64_t, int64_t, const float*, int64_t, int64_t,
                           float*, int64_t, const Epilogue<float>&);
 template void gemm<double>(int64_t, int64_t, int64_t, const double*, int64_t, int64_t, const double*, int64_t,
                            int64_t, double*, int64_t, const Epilogue<double>&);
+template void gemm_packed<float>(int64_t, int64_t, int64_t, const PackA<float>&, const float*, int64_t, int64_t, float*,
+                                 int64_t, const Epilogue<float>&);
+template void gemm_packed<double>(int64_t, int64_t, int64_t, const PackA<double>&, const double*, int64_t, int64_t,
+                                  double*, int64_t, const Epilogue<double>&);
+template void gemm_packed<float>(int64_t, int64_t, int64_t, const float*, int64_t, int64_t, const PackB<float>&, float*,
+                                 int64_t, const Epilogue<float>&);
+template void gemm_packed<double>(int64_t, int64_t, int64_t, const double*, int64_t, int64_t, const PackB<double>&,
+                                  double*, int64_t, const Epilogue<double>&);
 
 const char* gemm_isa() { return kernel_for<float>(isa()).isa; }
 

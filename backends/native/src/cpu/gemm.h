@@ -61,6 +61,31 @@ template <class T>
 void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_rs, int64_t a_cs, const T* b, int64_t b_rs,
           int64_t b_cs, T* c, int64_t ldc, const Epilogue<T>& epilogue = {});
 
+// An operand that is never stored whole (a convolution's im2col matrix), packed by a function
+// where gemm would pack from memory. PackA::fn writes the MR-row panel of A's rows [i, i + rows)
+// and columns [p, p + kc), zero past `rows`, as uk.pack_a does. PackB::fn writes rows [p, p + kc)
+// of B's columns [j, j + cols) into NR-column panels, panel q at panel + q * stride, zero past
+// `cols`, as uk.pack_b does. Either runs on the pool's threads, so it must only read `ctx`.
+template <class T>
+struct PackA {
+  void (*fn)(const void* ctx, const MicroKernel<T>& uk, int64_t i, int64_t rows, int64_t p, int64_t kc, T* panel);
+  const void* ctx;
+};
+template <class T>
+struct PackB {
+  void (*fn)(const void* ctx, const MicroKernel<T>& uk, int64_t p, int64_t kc, int64_t j, int64_t cols, T* panel,
+             int64_t stride);
+  const void* ctx;
+};
+
+// gemm with A, or B, packed by a function: the same blocking, threads and epilogue.
+template <class T>
+void gemm_packed(int64_t m, int64_t n, int64_t k, const PackA<T>& a, const T* b, int64_t b_rs, int64_t b_cs, T* c,
+                 int64_t ldc, const Epilogue<T>& epilogue = {});
+template <class T>
+void gemm_packed(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_rs, int64_t a_cs, const PackB<T>& b, T* c,
+                 int64_t ldc, const Epilogue<T>& epilogue = {});
+
 // The micro-kernel family in use: "avx512", "avx2" or "portable". KILN_GEMM_ISA may ask for a
 // lesser one (for tests and benchmarks), never for one the CPU lacks.
 const char* gemm_isa();
