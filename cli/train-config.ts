@@ -7,7 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { KilnError, fail } from '../src/errors.js';
-import type { CompileArgs, FitOptions } from '../models/training.js';
+import type { CompileArgs } from '../models/compile.js';
+import type { FitOptions } from '../models/training.js';
 import { boolean, expected, integer, isObject, number, object, oneOrMany, string, strings, type Json } from './check.js';
 import { existingFile } from './data.js';
 
