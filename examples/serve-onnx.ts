@@ -6,6 +6,10 @@
 //   curl -s localhost:8080/predict -d '{"inputs": [[1.5, 0.2], [-1, -1.3]]}'
 //   → {"probabilities":[[0.02,0.97,0.01],[...]],"classes":[1,0]}
 //
+// `--model <file.onnx>` serves an exported model instead, e.g. the MNIST CNN's
+// (`npx tsx examples/mnist-cnn.ts --onnx /tmp/mnist-cnn.onnx`): a row is then one sample of the
+// model's input shape, flat or nested (a 28×28 digit as 784 numbers or as 28 lists of 28).
+//
 // Each request may hold a batch of rows; requests that arrive together also run together, in
 // one onnxruntime call (up to MAX_BATCH rows), which is what keeps a busy server's latency flat.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -13,6 +17,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import * as kiln from 'kiln';
 
@@ -51,8 +56,11 @@ export async function train({ epochs = 30, seed = 1, verbose = 0 as 0 | 1 | 2 } 
 /** A request's problem, answered with 400 and its message. */
 class BadRequest extends Error {}
 
-/** The rows of a request body: `{"inputs": [[x, y], ...]}`, or one row `{"inputs": [x, y]}`. */
-function parseRows(text: string): number[][] {
+/**
+ * The rows of a request body, each flattened to `size` numbers: `{"inputs": [row, ...]}`, where a
+ * row is flat or nested (`[[1, 2], [3, 4]]` for a 2×2 sample), or one flat row `{"inputs": [x, y]}`.
+ */
+function parseRows(text: string, size: number): number[][] {
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -62,13 +70,16 @@ function parseRows(text: string): number[][] {
   const inputs = (body as { inputs?: unknown } | null)?.inputs;
   if (!Array.isArray(inputs) || inputs.length === 0) throw new BadRequest('expected {"inputs": [[...], ...]}: a non-empty list of rows');
   const rows = (typeof inputs[0] === 'number' ? [inputs] : inputs) as unknown[];
-  rows.forEach((row, i) => {
-    if (!Array.isArray(row) || row.length !== FEATURES || !row.every((v) => typeof v === 'number' && Number.isFinite(v))) {
-      throw new BadRequest(`row ${i} must be ${FEATURES} finite numbers, got ${JSON.stringify(row)}`);
-    }
-  });
   if (rows.length > MAX_BATCH) throw new BadRequest(`at most ${MAX_BATCH} rows per request, got ${rows.length}`);
-  return rows as number[][];
+  return rows.map((row, i) => {
+    const flat = Array.isArray(row) ? row.flat(Infinity) : [];
+    if (flat.length !== size || !flat.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+      // a wrong 784-number row would make a long message: its start is enough to find it
+      const shown = JSON.stringify(row) ?? String(row);
+      throw new BadRequest(`row ${i} must be ${size} finite numbers, got ${shown.length > 80 ? `${shown.slice(0, 80)}…` : shown}`);
+    }
+    return flat as number[];
+  });
 }
 
 interface Pending {
@@ -83,8 +94,20 @@ export class Batcher {
   private scheduled = false;
   /** How many onnxruntime calls ran (fewer than requests when they were batched). */
   runs = 0;
+  /** One sample's shape: the model input's shape after the batch axis. */
+  readonly sampleShape: number[];
+  /** Numbers in one sample (one row of a request). */
+  readonly sampleSize: number;
 
-  constructor(private readonly session: ort.InferenceSession) {}
+  constructor(private readonly session: ort.InferenceSession) {
+    const input = session.inputMetadata[0];
+    const dims = input.isTensor ? input.shape.slice(1) : [];
+    if (!input.isTensor || !dims.every((d): d is number => typeof d === 'number' && d > 0)) {
+      throw new Error(`serve-onnx serves a model whose input has a fixed shape after the batch axis; '${input.name}' has ${input.isTensor ? `[${input.shape.join(', ')}]` : 'no tensor type'}`);
+    }
+    this.sampleShape = dims;
+    this.sampleSize = dims.reduce((p, d) => p * d, 1);
+  }
 
   predict(rows: number[][]): Promise<number[][]> {
     return new Promise((resolve, reject) => {
@@ -111,11 +134,11 @@ export class Batcher {
     }
     try {
       const data = Float32Array.from(batch.flatMap((p) => p.rows.flat()));
-      const input = new ort.Tensor('float32', data, [size, FEATURES]);
+      const input = new ort.Tensor('float32', data, [size, ...this.sampleShape]);
       this.runs++;
       const output = (await this.session.run({ [this.session.inputNames[0]]: input }))[this.session.outputNames[0]];
-      const width = output.dims[1];
       const probs = output.data as Float32Array;
+      const width = probs.length / size;
       let row = 0;
       for (const p of batch) {
         p.resolve(p.rows.map(() => Array.from(probs.subarray(row * width, ++row * width))));
@@ -150,7 +173,7 @@ export function serve(batcher: Batcher): Server {
       if (req.url !== '/predict') return send(res, 404, { error: `no route ${req.url}; POST /predict` });
       if (req.method !== 'POST') return send(res, 405, { error: 'use POST' });
       try {
-        const probabilities = await batcher.predict(parseRows(await readBody(req)));
+        const probabilities = await batcher.predict(parseRows(await readBody(req), batcher.sampleSize));
         const classes = probabilities.map((p) => p.indexOf(Math.max(...p)));
         send(res, 200, { probabilities, classes });
       } catch (err) {
@@ -161,30 +184,40 @@ export function serve(batcher: Batcher): Server {
   });
 }
 
-/** Trains, exports, loads and serves; resolves once listening. */
-export async function run({ port = 8080, epochs = 30, dir = '', log = true } = {}) {
-  const model = await train({ epochs });
-  const folder = dir || (await mkdtemp(join(tmpdir(), 'kiln-serve-')));
-  const path = join(folder, 'clusters.onnx');
-  const exported = await model.export(path, { format: 'onnx', verify: true });
+/** Loads an ONNX file into onnxruntime and serves it; resolves once listening. */
+export async function serveFile(path: string, { port = 8080, log = true } = {}) {
   const session = await ort.InferenceSession.create(path);
   const batcher = new Batcher(session);
   const server = serve(batcher);
   await new Promise<void>((resolve) => server.listen(port, resolve));
   const address = server.address();
   const url = `http://localhost:${typeof address === 'object' && address ? address.port : port}`;
-  if (log) {
-    const worst = Math.max(...exported.verification!.cases.flatMap((c) => c.outputs.map((o) => o.maxAbsError)));
-    console.log(`exported ${path} (onnxruntime matches kiln within ${worst.toExponential(1)})`);
-    console.log(`serving on ${url}: curl -s ${url}/predict -d '{"inputs": [[1.5, 0.2], [-1, -1.3]]}'`);
-  }
+  if (log) console.log(`serving ${path} on ${url}: POST ${url}/predict {"inputs": [row, ...]}, a row being [${batcher.sampleShape.join(', ')}] numbers`);
   const close = async () => {
     await new Promise((resolve) => server.close(resolve));
     await session.release();
   };
-  return { url, model, batcher, path, close };
+  return { url, batcher, path, close };
+}
+
+/** Trains the clusters classifier, exports, loads and serves it; resolves once listening. */
+export async function run({ port = 8080, epochs = 30, dir = '', log = true } = {}) {
+  const model = await train({ epochs });
+  const folder = dir || (await mkdtemp(join(tmpdir(), 'kiln-serve-')));
+  const path = join(folder, 'clusters.onnx');
+  const exported = await model.export(path, { format: 'onnx', verify: true });
+  if (log) {
+    const worst = Math.max(...exported.verification!.cases.flatMap((c) => c.outputs.map((o) => o.maxAbsError)));
+    console.log(`exported ${path} (onnxruntime matches kiln within ${worst.toExponential(1)})`);
+  }
+  const served = await serveFile(path, { port, log });
+  if (log) console.log(`try: curl -s ${served.url}/predict -d '{"inputs": [[1.5, 0.2], [-1, -1.3]]}'`);
+  return { ...served, model };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await run();
+  const { values } = parseArgs({ options: { model: { type: 'string' }, port: { type: 'string', default: '8080' } } });
+  const port = Number(values.port);
+  if (values.model) await serveFile(values.model, { port });
+  else await run({ port });
 }
