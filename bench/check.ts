@@ -11,7 +11,7 @@
 import type { Computed } from './engines/engine.js';
 
 /** float32's unit roundoff. */
-const U = 2 ** -24;
+export const U = 2 ** -24;
 
 /** How every failed check's message begins (run.ts shows those rows as they come). */
 export const CHECK_FAILED = 'result check failed';
@@ -20,7 +20,7 @@ export const CHECK_FAILED = 'result check failed';
 export class CheckFailed extends Error {}
 
 /** A small seeded generator (mulberry32), so that a failing sample is the same on every run. */
-function sampler(seed: number): (below: number) => number {
+export function sampler(seed: number): (below: number) => number {
   let s = seed >>> 0;
   return (below) => {
     s = (s + 0x6d2b79f5) >>> 0;
@@ -33,7 +33,7 @@ function sampler(seed: number): (below: number) => number {
 const num = (v: number): string => (Number.isFinite(v) ? v.toPrecision(8) : String(v));
 
 /** Tallies the sampled entries and remembers the first one outside its bound. */
-class Tally {
+export class Tally {
   checked = 0;
   wrong = 0;
   first = '';
@@ -134,7 +134,7 @@ export function checkGemm(n: number, { inputs: [a, b], output: c }: Computed): s
 }
 
 /** One Dense layer of a stack: kernel [inputs, units] row-major, bias [units]. */
-interface DenseWeights {
+export interface DenseWeights {
   kernel: Float32Array;
   bias: Float32Array;
   inputs: number;
@@ -145,7 +145,7 @@ interface DenseWeights {
  * How many standard deviations of the modelled rounding error a W4 output may be off: a sum of
  * independent bounded errors passes λσ with probability under 2·e^{−λ²/2} (Hoeffding), 3e-14 here.
  */
-const LAMBDA = 8;
+export const LAMBDA = 8;
 
 /**
  * W4 (MLP): a stack of Dense layers, ReLU between them and softmax last, as the bench's models
@@ -178,46 +178,64 @@ export function checkMlp(computed: Computed, rows = 16): string {
   if (!Number.isInteger(batch) || computed.output.length !== batch * classes) {
     throw new CheckFailed(`${CHECK_FAILED}: input of ${x.length} values for ${features} features, output of ${computed.output.length} for ${classes} classes`);
   }
-  const pick = sampler(batch);
-  const sample = new Set([0, batch - 1]);
-  while (sample.size < Math.min(rows, batch)) sample.add(pick(batch));
+  const sample = sampleRows(batch, rows);
 
   const tally = new Tally();
   for (const r of sample) {
-    let value = Float64Array.from(x.subarray(r * features, (r + 1) * features));
-    let variance = new Float64Array(features);
-    layers.forEach((layer, li) => {
-      const last = li === layers.length - 1;
-      const z = new Float64Array(layer.units);
-      const v = new Float64Array(layer.units);
-      for (let j = 0; j < layer.units; j++) {
-        let s = layer.bias[j];
-        let sizes = Math.abs(layer.bias[j]);
-        let inherited = 0;
-        for (let i = 0; i < layer.inputs; i++) {
-          const k = layer.kernel[i * layer.units + j];
-          s += value[i] * k;
-          sizes += Math.abs(value[i] * k);
-          inherited += k * k * variance[i];
-        }
-        z[j] = last ? s : Math.max(s, 0);
-        v[j] = inherited + (layer.inputs + 1) * (U * sizes) ** 2;
-      }
-      value = z;
-      variance = v;
-    });
-    // softmax in float64; the shift by the row's max (or a log-sum-exp) rounds at u·|z| too
-    const top = Math.max(...value);
-    const exps = value.map((z) => Math.exp(z - top));
-    const total = exps.reduce((a, b) => a + b, 0);
-    const delta = LAMBDA * Math.sqrt(Math.max(...variance)) + 2 * U * (2 * Math.max(...value.map(Math.abs)) + Math.log(classes));
-    const relative = Math.expm1(2 * delta) + 64 * U;
-    for (let j = 0; j < classes; j++) {
-      const p = exps[j] / total;
-      tally.entry(`row ${r}, class ${j}`, computed.output[r * classes + j], p, relative * p);
-    }
+    const [logits, variance] = denseStack(layers, Float64Array.from(x.subarray(r * features, (r + 1) * features)), new Float64Array(features));
+    softmaxRow(tally, r, logits, variance, computed.output.subarray(r * classes, (r + 1) * classes));
   }
   return tally.verdict();
+}
+
+/** The rows of a batch to check: the first, the last and the rest at random, `rows` in all. */
+export function sampleRows(batch: number, rows: number): Set<number> {
+  const pick = sampler(batch);
+  const sample = new Set([0, batch - 1]);
+  while (sample.size < Math.min(rows, batch)) sample.add(pick(batch));
+  return sample;
+}
+
+/**
+ * Dense layers in float64, ReLU between them and none after the last, from `value` whose entries
+ * carry rounding variances `variance`: the logits and their variances (the model in checkMlp's comment).
+ */
+export function denseStack(layers: DenseWeights[], value: Float64Array, variance: Float64Array): [Float64Array, Float64Array] {
+  layers.forEach((layer, li) => {
+    const last = li === layers.length - 1;
+    const z = new Float64Array(layer.units);
+    const v = new Float64Array(layer.units);
+    for (let j = 0; j < layer.units; j++) {
+      let s = layer.bias[j];
+      let sizes = Math.abs(layer.bias[j]);
+      let inherited = 0;
+      for (let i = 0; i < layer.inputs; i++) {
+        const k = layer.kernel[i * layer.units + j];
+        s += value[i] * k;
+        sizes += Math.abs(value[i] * k);
+        inherited += k * k * variance[i];
+      }
+      z[j] = last ? s : Math.max(s, 0);
+      v[j] = inherited + (layer.inputs + 1) * (U * sizes) ** 2;
+    }
+    value = z;
+    variance = v;
+  });
+  return [value, variance];
+}
+
+/** Tallies row `r`'s softmax `got` against softmax(`logits`), within what the logits' variances allow. */
+export function softmaxRow(tally: Tally, r: number, logits: Float64Array, variance: Float64Array, got: Float32Array): void {
+  // softmax in float64; the shift by the row's max (or a log-sum-exp) rounds at u·|z| too
+  const top = Math.max(...logits);
+  const exps = logits.map((z) => Math.exp(z - top));
+  const total = exps.reduce((a, b) => a + b, 0);
+  const delta = LAMBDA * Math.sqrt(Math.max(...variance)) + 2 * U * (2 * Math.max(...logits.map(Math.abs)) + Math.log(logits.length));
+  const relative = Math.expm1(2 * delta) + 64 * U;
+  for (let j = 0; j < logits.length; j++) {
+    const p = exps[j] / total;
+    tally.entry(`row ${r}, class ${j}`, got[j], p, relative * p);
+  }
 }
 
 /**

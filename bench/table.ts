@@ -18,7 +18,7 @@ interface Column {
 const COLUMNS: Record<Workload, { title: string; cols: Column[] }> = {
   W1: { title: 'W1 SGEMM float32, GFLOPS', cols: [256, 512, 1024, 2048].map((n) => ({ kase: `n=${n}`, title: `n=${n}`, better: 'up' as const, digits: 1 })) },
   W2: { title: 'W2 MLP training, MNIST 784-256-256-10, Adam, batch 128', cols: [{ kase: 'samples/s', title: 'samples/s', better: 'up', digits: 0 }, { kase: 'test acc %', title: 'test acc %', better: 'none', digits: 2 }] },
-  W3: { title: 'W3 CNN training, 10k MNIST, batch 64', cols: [{ kase: 'samples/s', title: 'samples/s', better: 'up', digits: 0 }, { kase: 'test acc %', title: 'test acc %', better: 'none', digits: 2 }] },
+  W3: { title: 'W3 CNN training, MNIST, (Conv2D 3×3 → BatchNorm → MaxPool 2) ×2 → Dense 128 → Dropout → Dense 10, Adam, batch 128', cols: [{ kase: 'samples/s', title: 'samples/s', better: 'up', digits: 0 }, { kase: 'test acc %', title: 'test acc %', better: 'none', digits: 2 }] },
   W4: {
     title: 'W4 inference (untrained weights)',
     cols: [

@@ -47,13 +47,15 @@ export function targets(rows: Row[], quick: boolean, meta: Map<string, RunMeta>)
   const gap = ka !== null && pa !== null ? Math.abs(ka - pa) : null;
   judge('W2', 'W2 accuracy within 0.5 points of PyTorch', 'pytorch', gap, (g) => g <= 0.5, `${fmt(gap ?? 0, 2)} points (${fmt(ka ?? 0, 2)} vs ${fmt(pa ?? 0, 2)} %)`, 'test acc %',
     quick && gap !== null ? `${fmt(gap, 2)} points after 100 steps (--quick); judged after a whole epoch` : undefined);
-  speed('W3', 'pytorch', 1, 'W3 kiln native ≥ 1.0× PyTorch');
-  const [kl, ol] = [value(rows, 'W4', SUBJECT, 'mlp b1 µs'), value(rows, 'W4', 'onnxruntime', 'mlp b1 µs')];
-  const lat = kl !== null && ol !== null ? kl / ol : null;
-  judge('W4', 'W4 MLP batch-1 latency ≤ 1.2× onnxruntime', 'onnxruntime', lat, (x) => x <= 1.2, `${ratioText(lat)} (${fmt(kl ?? 0, 0)} vs ${fmt(ol ?? 0, 0)} µs)`, 'mlp b1 µs');
-  const [kt, ot] = [value(rows, 'W4', SUBJECT, 'mlp b256 samples/s'), value(rows, 'W4', 'onnxruntime', 'mlp b256 samples/s')];
-  judge('W4', 'W4 MLP batch-256 throughput ≥ 0.8× onnxruntime', 'onnxruntime', speedRatio(kt, ot, 'up'), (x) => x >= 0.8,
-    `${ratioText(speedRatio(kt, ot, 'up'))} (${fmt(kt ?? 0, 0)} vs ${fmt(ot ?? 0, 0)} samples/s)`, 'mlp b256 samples/s');
+  speed('W3', 'pytorch', 1.2, 'W3 kiln native ≥ 1.2× PyTorch');
+  for (const [arch, name, latency] of [['mlp', 'MLP', 1.2], ['cnn', 'CNN', 1]] as const) {
+    const [kl, ol] = [value(rows, 'W4', SUBJECT, `${arch} b1 µs`), value(rows, 'W4', 'onnxruntime', `${arch} b1 µs`)];
+    const lat = kl !== null && ol !== null ? kl / ol : null;
+    judge('W4', `W4 ${name} batch-1 latency ≤ ${latency.toFixed(1)}× onnxruntime`, 'onnxruntime', lat, (x) => x <= latency, `${ratioText(lat)} (${fmt(kl ?? 0, 0)} vs ${fmt(ol ?? 0, 0)} µs)`, `${arch} b1 µs`);
+    const [kt, ot] = [value(rows, 'W4', SUBJECT, `${arch} b256 samples/s`), value(rows, 'W4', 'onnxruntime', `${arch} b256 samples/s`)];
+    judge('W4', `W4 ${name} batch-256 throughput ≥ 0.8× onnxruntime`, 'onnxruntime', speedRatio(kt, ot, 'up'), (x) => x >= 0.8,
+      `${ratioText(speedRatio(kt, ot, 'up'))} (${fmt(kt ?? 0, 0)} vs ${fmt(ot ?? 0, 0)} samples/s)`, `${arch} b256 samples/s`);
+  }
   return out;
 }
 

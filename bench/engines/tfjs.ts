@@ -11,23 +11,37 @@ import { accuracy, randomInput } from '../data.js';
 import { now } from '../stats.js';
 import { inputShape, Missing, type Arch, type JsEngine, type Runner, type TrainOutcome, type TrainSpec } from './engine.js';
 
-/** The W2 MLP or W3 CNN, with Keras's zero biases or (W4, as in kiln.ts) random ones. */
-function buildModel(arch: Arch, biasInitializer: 'zeros' | 'randomUniform' = 'zeros'): tf.Sequential {
+/**
+ * The W2 MLP or W3 CNN (bench/engines/kiln.ts's), with Keras's initial biases and statistics or
+ * (W4, as in kiln.ts) random ones.
+ */
+function buildModel(arch: Arch, init: 'keras' | 'random' = 'keras'): tf.Sequential {
   const relu = 'relu' as const;
+  const random = init === 'random';
+  const around0 = () => tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05 });
+  const around1 = () => tf.initializers.randomUniform({ minval: 0.5, maxval: 1.5 });
+  const bias = () => ({ biasInitializer: random ? around0() : 'zeros' as const });
+  // tfjs's defaults are Keras's: momentum 0.99, epsilon 1e-3
+  const batchNorm = () => tf.layers.batchNormalization(random
+    ? { gammaInitializer: around1(), betaInitializer: around0(), movingMeanInitializer: around0(), movingVarianceInitializer: around1() }
+    : {});
   const layers: tf.layers.Layer[] = arch === 'mlp'
     ? [
-      tf.layers.dense({ units: 256, activation: relu, inputShape: [784], biasInitializer }),
-      tf.layers.dense({ units: 256, activation: relu, biasInitializer }),
+      tf.layers.dense({ units: 256, activation: relu, inputShape: [784], ...bias() }),
+      tf.layers.dense({ units: 256, activation: relu, ...bias() }),
     ]
     : [
-      tf.layers.conv2d({ filters: 32, kernelSize: 3, activation: relu, inputShape: [28, 28, 1], biasInitializer }),
+      tf.layers.conv2d({ filters: 32, kernelSize: 3, activation: relu, inputShape: [28, 28, 1], ...bias() }),
+      batchNorm(),
       tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: relu, biasInitializer }),
+      tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: relu, ...bias() }),
+      batchNorm(),
       tf.layers.maxPooling2d({ poolSize: 2 }),
       tf.layers.flatten(),
-      tf.layers.dense({ units: 128, activation: relu, biasInitializer }),
+      tf.layers.dense({ units: 128, activation: relu, ...bias() }),
+      tf.layers.dropout({ rate: 0.5 }),
     ];
-  return tf.sequential({ layers: [...layers, tf.layers.dense({ units: 10, activation: 'softmax', biasInitializer })] });
+  return tf.sequential({ layers: [...layers, tf.layers.dense({ units: 10, activation: 'softmax', ...bias() })] });
 }
 
 const values = async (t: tf.Tensor): Promise<Float32Array> => (await t.data()) as Float32Array;
@@ -97,7 +111,7 @@ export async function tfjsEngine(backend: 'cpu' | 'wasm', threads: number): Prom
     },
 
     async predictor(arch: Arch, batch: number): Promise<Runner> {
-      const model = buildModel(arch, 'randomUniform');
+      const model = buildModel(arch, 'random');
       const shape = [batch, ...inputShape(arch)];
       const input = randomInput(shape.reduce((p, d) => p * d, 1));
       const x = tf.tensor(input, shape);
@@ -109,7 +123,9 @@ export async function tfjsEngine(backend: 'cpu' | 'wasm', threads: number): Prom
       };
       return {
         call: predict,
-        computed: async () => ({ output: await predict(), inputs: [input], weights: await Promise.all(model.getWeights().map(values)) }),
+        // layer by layer, as Keras orders them: tfjs's model.getWeights() puts every layer's
+        // trainable weights before any non-trainable one (BatchNormalization's moving statistics)
+        computed: async () => ({ output: await predict(), inputs: [input], weights: await Promise.all(model.layers.flatMap((l) => l.getWeights()).map(values)) }),
         dispose: () => {
           x.dispose();
           model.dispose();

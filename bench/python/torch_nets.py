@@ -16,11 +16,15 @@ def build(arch):
     if arch == 'mlp':
         model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
     else:
-        # 'valid' 3x3 convolutions: 28 → 26 → 13 → 11 → 5, so 64·5·5 = 1600 features
-        model = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
-                              nn.Flatten(), nn.Linear(1600, 128), nn.ReLU(), nn.Linear(128, 10))
+        # examples/mnist-cnn.ts's network. 'valid' 3x3 convolutions: 28 → 26 → 13 → 11 → 5, so
+        # 64·5·5 = 1600 features. Keras's BatchNormalization: epsilon 1e-3, and its momentum 0.99
+        # is the share of the old moving statistics, PyTorch's momentum the share of the new
+        model = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.BatchNorm2d(32, eps=1e-3, momentum=0.01), nn.MaxPool2d(2),
+                              nn.Conv2d(32, 64, 3), nn.ReLU(), nn.BatchNorm2d(64, eps=1e-3, momentum=0.01), nn.MaxPool2d(2),
+                              nn.Flatten(), nn.Linear(1600, 128), nn.ReLU(), nn.Dropout(0.5), nn.Linear(128, 10))
     # Keras's initializers (glorot_uniform kernels, zero biases), as kiln and TF.js use: the
-    # accuracy target compares training, not PyTorch's different default initialization
+    # accuracy target compares training, not PyTorch's different default initialization.
+    # BatchNorm2d starts as Keras's does (scale 1, offset 0, moving mean 0, moving variance 1)
     for m in model:
         if isinstance(m, (nn.Linear, nn.Conv2d)):
             nn.init.xavier_uniform_(m.weight)
@@ -35,7 +39,7 @@ def shape(arch):
 
 def train(arch, plan, folder):
     mlp = arch == 'mlp'
-    batch, epoch_samples, steps = (128, 60000, 100) if mlp else (64, 10000, 30)
+    batch, epoch_samples, steps = 128, 60000, (100 if mlp else 30)
     samples = min(steps * batch, epoch_samples) if plan['quick'] else epoch_samples
     label = f'{steps} steps (--quick), samples/s extrapolated' if plan['quick'] else '1 epoch'
     x, y, xt, yt = load_mnist(folder)

@@ -2,16 +2,17 @@
  * W4: inference of the W2 MLP and the W3 CNN (untrained weights: only the shapes matter for
  * time). Batch-1 latency is the median of individually timed calls, since a latency figure is
  * about one call; batch-256 throughput is samples/s from the median run. Before either is timed,
- * the MLP's output is checked against a float64 forward pass (bench/check.ts): a wrong result
- * gets no figure. The bench has no float64 CNN, so the CNN's rows say they were not checked.
+ * the output is checked against a float64 forward pass (bench/check.ts, bench/check-cnn.ts): a
+ * wrong result gets no figure.
  */
 import { checked, checkMlp } from '../check.js';
+import { checkCnn } from '../check-cnn.js';
 import { Missing, type Arch, type JsEngine, type Runner } from '../engines/engine.js';
 import { missingRow, type Plan, type Row } from '../results.js';
 import { median, now, timeCalls } from '../stats.js';
 
 const verify = (arch: Arch, runner: Runner): Promise<{ checked: string } | { failed: string }> =>
-  arch === 'mlp' ? checked(() => runner.computed(), (c) => checkMlp(c)) : Promise.resolve({ checked: 'not checked: the bench has no float64 CNN' });
+  checked(() => runner.computed(), arch === 'mlp' ? (c) => checkMlp(c) : (c) => checkCnn(c));
 
 export async function inference(engine: JsEngine, plan: Plan): Promise<Row[]> {
   const rows: Row[] = [];
