@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findNodeGyp } from './node-gyp.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = join(root, 'backends', 'native');
@@ -33,21 +34,6 @@ function giveUp(reason, log = '') {
   console.warn(`kiln: native backend not built: ${reason}`);
   console.warn('kiln: the reference backend will be used; details in backends/native/build/BUILD_ERROR.txt');
   process.exit(0);
-}
-
-/** npm's own node-gyp: npm names it while it runs lifecycle scripts, else it sits beside npm. */
-function findNodeGyp() {
-  const candidates = [
-    process.env.npm_config_node_gyp,
-    join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
-    join(dirname(process.execPath), 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
-  ];
-  try {
-    candidates.push(createRequire(join(root, 'package.json')).resolve('node-gyp/bin/node-gyp.js'));
-  } catch {
-    // not installed locally; the others may do
-  }
-  return candidates.find((c) => c && existsSync(c));
 }
 
 /** The first line that says what went wrong: the compiler's error, else make's, else node-gyp's. */
@@ -91,7 +77,7 @@ try {
   giveUp('node-addon-api is not installed (it is a dependency: run npm install)');
 }
 
-const nodeGyp = findNodeGyp();
+const nodeGyp = findNodeGyp(root);
 if (!nodeGyp) giveUp('node-gyp not found (it ships with npm)');
 
 // Use the headers installed with this node when there are any: node-gyp would otherwise

@@ -28,11 +28,11 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MUTANTS } from './native-mutants.mjs';
+import { findNodeGyp } from './node-gyp.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SRC = 'backends/native/src/cpu';
@@ -87,21 +87,6 @@ function checkList(base) {
     if (m.find === m.replace) problems.push(`${m.id}: replace equals find`);
   }
   return problems;
-}
-
-/** npm's node-gyp, found as scripts/build-native.mjs finds it. */
-function findNodeGyp() {
-  const candidates = [
-    process.env.npm_config_node_gyp,
-    join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
-    join(dirname(process.execPath), 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
-  ];
-  try {
-    candidates.push(createRequire(join(root, 'package.json')).resolve('node-gyp/bin/node-gyp.js'));
-  } catch {
-    // not installed locally
-  }
-  return candidates.find((c) => c && existsSync(c));
 }
 
 function sh(cmd, args, opts = {}) {
@@ -251,7 +236,7 @@ if (opts.only) {
   if (unknown.length) fail(`unknown mutant ${unknown.join(', ')} (see --list)`);
   chosen = MUTANTS.filter((m) => opts.only.includes(m.id));
 }
-const nodeGyp = findNodeGyp();
+const nodeGyp = findNodeGyp(root);
 if (!nodeGyp) fail('node-gyp not found (it ships with npm)');
 
 const t0 = Date.now();

@@ -93,14 +93,14 @@ export const MUTANTS = [
   // --- fused Dense (dense.cc)
   {
     id: 'dense-linear-drops-bias',
-    file: 'dense.cc',
+    file: 'bias_act.h',
     find: 'if (act == Act::Linear && !bias) return e;',
     replace: 'if (act == Act::Linear) return e;',
     models: 'a linear Dense skips its epilogue, and with it the bias',
   },
   {
     id: 'dense-grad-relu-tie',
-    file: 'dense.cc',
+    file: 'bias_act.h',
     find: 'if constexpr (act == Act::Relu) return y > T(0) ? dy : T(0);',
     replace: 'if constexpr (act == Act::Relu) return y >= T(0) ? dy : T(0);',
     models: 'relu\'s gradient passes dy where the output is exactly 0 (every negative pre-activation)',
