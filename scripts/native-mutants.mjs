@@ -35,8 +35,8 @@ export const MUTANTS = [
   {
     id: 'gemm-pack-b-column-offset',
     file: 'gemm.cc',
-    find: 'uk.pack_b(b + (pc + p) * b_rs + jc * b_cs,',
-    replace: 'uk.pack_b(b + (pc + p) * b_rs + jc,',
+    find: 'uk.pack_b(b + p * rs + j * cs,',
+    replace: 'uk.pack_b(b + p * rs + j,',
     models: 'the B block\'s first column in elements, not in strides: wrong for a transposed B past the first column block',
   },
   {
@@ -106,11 +106,11 @@ export const MUTANTS = [
     models: 'relu\'s gradient passes dy where the output is exactly 0 (every negative pre-activation)',
   },
   {
-    id: 'dense-grad-column-block',
-    file: 'dense.cc',
-    find: 'const int64_t at = i * n + lo;',
-    replace: 'const int64_t at = i * n;',
-    models: 'the backward pass\'s column blocks (threads) all read the first block\'s columns of dy and y',
+    id: 'dense-grad-row-block',
+    file: 'bias_act.h',
+    find: 'for (int64_t b = 1; b < blocks; b++) s += acc[b * n + j];',
+    replace: 'for (int64_t b = 2; b < blocks; b++) s += acc[b * n + j];',
+    models: 'the backward pass\'s dBias drops the partial sums of its second row block (thread)',
   },
   // --- softmax and crossentropy (softmax.cc)
   {
