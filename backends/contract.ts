@@ -189,6 +189,37 @@ export interface FusedKernels {
    * reduction does).
    */
   poolGrad(op: PoolOp, dy: TensorInfo, x: TensorInfo, y: TensorInfo, window: PoolGeometry, dx: TensorInfo): void;
+  /**
+   * Per-channel statistics over every axis but the last: x [rows, C] (any leading shape, rows >
+   * 0), out [2, C] holding the mean Σ_r x[r, c] / rows and the biased variance
+   * Σ_r (x[r, c] - mean_c)² / rows, each summed in double from the stored mean (two passes).
+   */
+  moments(x: TensorInfo, out: TensorInfo): void;
+  /**
+   * moments' backward from its output y [2, C] and y's gradient dy [2, C]: dx [rows, C] =
+   * dMean_c / rows + dVariance_c · 2 (x[r, c] - mean_c) / rows.
+   */
+  momentsGrad(dy: TensorInfo, y: TensorInfo, x: TensorInfo, dx: TensorInfo): void;
+  /**
+   * Batch normalization along the last axis with given statistics: x [rows, C], mean, variance,
+   * gamma, beta [C] (gamma null: 1, beta null: 0); out = x · inv_c + shift_c with
+   * inv = rsqrt(variance + epsilon) · gamma and shift = beta - mean · inv, each step and x · inv
+   * rounded to x's dtype (kiln.ops.batchNormalization's composition).
+   */
+  batchNorm(
+    x: TensorInfo, mean: TensorInfo, variance: TensorInfo, gamma: TensorInfo | null, beta: TensorInfo | null, epsilon: number,
+    out: TensorInfo,
+  ): void;
+  /**
+   * batchNorm's backward given dy [rows, C], with r = rsqrt(variance + epsilon) and
+   * inv = r · gamma: dx = dy · inv, dMean = -Σ_r dy · inv, dVariance = -½ Σ_r dy · (x - mean) ·
+   * gamma · r³, dGamma = Σ_r dy · (x - mean) · r, dBeta = Σ_r dy (sums in double); a null
+   * output is not wanted (dGamma is null when gamma is).
+   */
+  batchNormGrad(
+    dy: TensorInfo, x: TensorInfo, mean: TensorInfo, variance: TensorInfo, gamma: TensorInfo | null, epsilon: number,
+    dx: TensorInfo | null, dMean: TensorInfo | null, dVariance: TensorInfo | null, dGamma: TensorInfo | null, dBeta: TensorInfo | null,
+  ): void;
 }
 
 /** Where a convolution's kernel reads: per spatial axis, in order. */
@@ -213,7 +244,7 @@ export interface PoolGeometry {
 
 export const FUSED_KERNELS: readonly (keyof FusedKernels)[] = [
   'dense', 'denseGrad', 'softmax', 'softmaxGrad', 'crossEntropy', 'crossEntropyGrad', 'applyUpdate',
-  'conv', 'convGrad', 'pool', 'poolGrad',
+  'conv', 'convGrad', 'pool', 'poolGrad', 'moments', 'momentsGrad', 'batchNorm', 'batchNormGrad',
 ];
 
 // ---------------------------------------------------------------------------------------------

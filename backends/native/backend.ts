@@ -76,6 +76,18 @@ export class NativeBackend implements Backend {
     poolGrad: (op, dy, x, y, window, dx) => {
       this.run(`fused:poolGrad:${op}`, [dy, x, y, dx], poolInts(window));
     },
+    moments: (x, out) => {
+      this.run('fused:moments', [x, out], []);
+    },
+    momentsGrad: (dy, y, x, dx) => {
+      this.run('fused:momentsGrad', [dy, y, x, dx], []);
+    },
+    batchNorm: (x, mean, variance, gamma, beta, epsilon, out) => {
+      this.run('fused:batchNorm', [x, mean, variance, gamma, beta, out], [], [epsilon]);
+    },
+    batchNormGrad: (dy, x, mean, variance, gamma, epsilon, dx, dMean, dVariance, dGamma, dBeta) => {
+      this.run('fused:batchNormGrad', [dy, x, mean, variance, gamma, dx, dMean, dVariance, dGamma, dBeta], [], [epsilon]);
+    },
   };
 
   constructor(readonly addon: NativeAddon) {

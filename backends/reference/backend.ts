@@ -12,6 +12,7 @@ import { dense, denseGrad } from './kernels/dense.js';
 import { conv, convGrad } from './kernels/conv.js';
 import { softmax, softmaxGrad, crossEntropy, crossEntropyGrad } from './kernels/softmax.js';
 import { applyUpdate } from './kernels/update.js';
+import { batchNorm, batchNormGrad, moments, momentsGrad } from './kernels/normalization.js';
 import { pool, poolGrad } from './kernels/pool.js';
 
 /**
@@ -86,6 +87,19 @@ export class ReferenceBackend implements Backend {
     pool: (op, x, window, out) => pool(op, this.buf(x.id), x.shape, window, this.buf(out.id), out.shape),
     poolGrad: (op, dy, x, y, window, dx) =>
       poolGrad(op, this.buf(dy.id), this.buf(x.id), this.buf(y.id), x.shape, window, this.buf(dx.id), dy.shape),
+    moments: (x, out) => moments(this.buf(x.id), x.shape, this.buf(out.id)),
+    momentsGrad: (dy, y, x, dx) => momentsGrad(this.buf(dy.id), this.buf(y.id), this.buf(x.id), x.shape, this.buf(dx.id)),
+    batchNorm: (x, mean, variance, gamma, beta, epsilon, out) =>
+      batchNorm(
+        this.buf(x.id), x.shape, this.buf(mean.id), this.buf(variance.id), gamma && this.buf(gamma.id), beta && this.buf(beta.id), epsilon,
+        this.buf(out.id),
+      ),
+    batchNormGrad: (dy, x, mean, variance, gamma, epsilon, dx, dMean, dVariance, dGamma, dBeta) =>
+      batchNormGrad(
+        this.buf(dy.id), this.buf(x.id), x.shape, this.buf(mean.id), this.buf(variance.id), gamma && this.buf(gamma.id), epsilon,
+        dx && this.buf(dx.id), dMean && this.buf(dMean.id), dVariance && this.buf(dVariance.id), dGamma && this.buf(dGamma.id),
+        dBeta && this.buf(dBeta.id),
+      ),
   };
 
   private buf(id: number): TypedArray {

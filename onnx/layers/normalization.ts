@@ -6,7 +6,7 @@
  */
 import type { DType } from '../../backends/contract.js';
 import * as ops from '../../src/ops/index.js';
-import { foldBatchNormalization } from '../../src/ops/normalization.js';
+import { foldBatchNormalization } from '../../src/fused/normalization.js';
 import type { Tensor } from '../../src/tensor.js';
 import { BatchNormalization } from '../../layers/normalization/batch-normalization.js';
 import { GroupNormalization } from '../../layers/normalization/group-normalization.js';

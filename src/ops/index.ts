@@ -13,8 +13,8 @@ export {
 } from './binary.js';
 export { cast, where } from './select.js';
 export {
-  sum, mean, max, min, prod, variance, variance as var, std, moments, argmax, argmin, logsumexp, any, all, cumsum,
-  type Axis, type MomentsOptions,
+  sum, mean, max, min, prod, variance, variance as var, std, argmax, argmin, logsumexp, any, all, cumsum,
+  type Axis,
 } from './reduce.js';
 export {
   reshape, transpose, moveaxis, swapaxes, expandDims, squeeze, concatenate, stack, split, slice,
@@ -35,6 +35,6 @@ export {
 } from './conv.js';
 export { maxPool, averagePool, type PoolOptions, type PoolPadding } from './pool.js';
 export {
-  batchNormalization, layerNormalization, rmsNormalization,
-  type BatchNormalizationOptions, type LayerNormalizationOptions, type RmsNormalizationOptions,
+  moments, batchNormalization, layerNormalization, rmsNormalization,
+  type MomentsOptions, type BatchNormalizationOptions, type LayerNormalizationOptions, type RmsNormalizationOptions,
 } from './normalization.js';

@@ -10,10 +10,11 @@ import { isFloat } from '../dtype.js';
 import { normalizeAxes, normalizeAxis, type Dim } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { asTensor, type TensorLike } from '../convert.js';
-import { add, multiply } from './binary.js';
+import { add, multiply, subtract } from './binary.js';
 import { neg, rsqrt, square } from './unary.js';
 import { cast } from './select.js';
-import { mean, moments, variance } from './reduce.js';
+import { checkKeepdims, droppedShape, mean, variance, type Axis } from './reduce.js';
+import { channelMoments, foldBatchNormalization, normalizeChannels } from '../fused/normalization.js';
 import { reshape } from './movement.js';
 
 export interface BatchNormalizationOptions {
@@ -69,6 +70,40 @@ function operand(op: string, v: TensorLike, dtype: Tensor['dtype']): Tensor {
   return t.dtype === dtype ? t : cast(t, dtype);
 }
 
+export interface MomentsOptions {
+  /** Keep the reduced axes as size 1 (default false). */
+  keepdims?: boolean;
+  /** Keras syncs the statistics across replicas of a distributed run; kiln runs on one device, so it changes nothing. */
+  synchronized?: boolean;
+}
+
+/**
+ * The mean and population variance of `x` over `axes` (keras.ops.moments; null: all axes), the
+ * mean computed once. The variance subtracts the mean before squaring (as jnp.var does), rather than taking
+ * E[x²] − E[x]², which cancels badly and can come out below 0 for large, close values.
+ * @example
+ * const [m, v] = kiln.ops.moments(kiln.tensor([[1, 2], [3, 6]]), 0);   // [2, 4], [1, 4]
+ */
+export function moments(x: TensorLike, axes: Axis, options: MomentsOptions = {}): [Tensor, Tensor] {
+  const { keepdims = false, synchronized = false } = options;
+  const t = floating(x, 'moments');
+  checkKeepdims('moments', keepdims);
+  if (typeof synchronized !== 'boolean') fail('moments', `synchronized must be a boolean, got ${JSON.stringify(synchronized)}`);
+  if (axes != null && typeof axes !== 'number' && !Array.isArray(axes)) {
+    fail('moments', `axes must be an integer, a list of integers, or null for all axes, got ${JSON.stringify(axes)}`);
+  }
+  const reduced = normalizeAxes('moments', axes, t.rank);
+  if (t.rank >= 2 && reduced.length === t.rank - 1 && !reduced.includes(t.rank - 1)) {
+    // every axis but the channels: BatchNormalization's statistics, one kernel where the backend has it
+    const [m, v] = channelMoments(t);
+    const kept = t.shape.map((_, i) => (i === t.rank - 1 ? -1 : 1));
+    return keepdims ? [reshape(m, kept), reshape(v, kept)] : [m, v];
+  }
+  const m = mean(t, reduced, true);
+  const v = mean(square(subtract(t, m)), reduced, keepdims);
+  return [keepdims ? m : reshape(m, droppedShape(m.shape, reduced)), v];
+}
+
 /**
  * `(x - mean) / sqrt(variance + epsilon) · scale + offset`, with `mean`, `variance` and the
  * optional `offset` and `scale` vectors along `axis` (keras.ops.batch_normalization). Computed
@@ -92,26 +127,13 @@ export function batchNormalization(x: TensorLike, mean: TensorLike, variance: Te
     }
     return p;
   };
-  const folded = foldBatchNormalization(vector('mean', mean), vector('variance', variance), {
-    offset: offset === null ? null : vector('offset', offset), scale: scale === null ? null : vector('scale', scale), epsilon,
-  });
+  const [m, v] = [vector('mean', mean), vector('variance', variance)];
+  const [beta, gamma] = [offset === null ? null : vector('offset', offset), scale === null ? null : vector('scale', scale)];
+  if (a === t.rank - 1) return normalizeChannels(t, m, v, gamma, beta, epsilon);
+  const folded = foldBatchNormalization(m, v, { offset: beta, scale: gamma, epsilon });
   // a vector along the last axis broadcasts as it is; along another it needs size-1 axes after it
   const along = (p: Tensor): Tensor => (a === t.rank - 1 ? p : reshape(p, t.shape.map((_, i) => (i === a ? p.shape[0] : 1))));
   return add(multiply(t, along(folded.inv)), along(folded.shift));
-}
-
-/**
- * Batch normalization as one multiply and one add, `x · inv + shift`: `inv = scale ·
- * rsqrt(variance + epsilon)` and `shift = offset - mean · inv`, in Keras's order of operations.
- * batchNormalization applies these; the ONNX exporter writes them as constants, so the exported
- * inference form computes what kiln does, operation for operation.
- */
-export function foldBatchNormalization(mean: Tensor, variance: Tensor, { offset = null, scale = null, epsilon = 1e-3 }: BatchNormalizationOptions): { inv: Tensor; shift: Tensor } {
-  let inv = rsqrt(add(variance, epsilon));
-  if (scale !== null) inv = multiply(inv, scale);
-  let shift = multiply(neg(mean), inv);
-  if (offset !== null) shift = add(shift, offset);
-  return { inv, shift };
 }
 
 /**

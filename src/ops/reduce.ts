@@ -22,7 +22,7 @@ interface ReduceAttrs {
 type ReduceGrad = NonNullable<Primitive<ReduceAttrs>['grad']>;
 
 const keptShape = (shape: Shape, axes: readonly number[]): Dim[] => shape.map((d, i) => (axes.includes(i) ? 1 : d));
-const droppedShape = (shape: Shape, axes: readonly number[]): Dim[] => shape.filter((_, i) => !axes.includes(i));
+export const droppedShape = (shape: Shape, axes: readonly number[]): Dim[] => shape.filter((_, i) => !axes.includes(i));
 
 /** A reduced result (or its gradient) spread back over the input's shape. */
 function spread(y: Tensor, x: Tensor, axes: readonly number[]): Tensor {
@@ -101,7 +101,7 @@ export const CUMSUM: Primitive<CumsumAttrs> = {
   grad: (dy, _, __, attrs) => [ENGINE.run(CUMSUM, [dy], { ...attrs, reverse: !attrs.reverse })],
 };
 
-function checkKeepdims(op: string, keepdims: unknown): void {
+export function checkKeepdims(op: string, keepdims: unknown): void {
   if (typeof keepdims !== 'boolean') fail(op, `keepdims must be a boolean, got ${JSON.stringify(keepdims)}`);
 }
 
@@ -172,34 +172,6 @@ export function variance(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
   const t = floating(x, 'variance');
   const axes = normalizeAxes('variance', axis, t.rank);
   return mean(square(subtract(t, mean(t, axes, true))), axes, keepdims);
-}
-
-export interface MomentsOptions {
-  /** Keep the reduced axes as size 1 (default false). */
-  keepdims?: boolean;
-  /** Keras syncs the statistics across replicas of a distributed run; kiln runs on one device, so it changes nothing. */
-  synchronized?: boolean;
-}
-
-/**
- * The mean and population variance of `x` over `axes` (keras.ops.moments; null: all axes), the
- * mean computed once. The variance subtracts the mean before squaring (as jnp.var does), rather than taking
- * E[x²] − E[x]², which cancels badly and can come out below 0 for large, close values.
- * @example
- * const [m, v] = kiln.ops.moments(kiln.tensor([[1, 2], [3, 6]]), 0);   // [2, 4], [1, 4]
- */
-export function moments(x: TensorLike, axes: Axis, options: MomentsOptions = {}): [Tensor, Tensor] {
-  const { keepdims = false, synchronized = false } = options;
-  const t = floating(x, 'moments');
-  checkKeepdims('moments', keepdims);
-  if (typeof synchronized !== 'boolean') fail('moments', `synchronized must be a boolean, got ${JSON.stringify(synchronized)}`);
-  if (axes != null && typeof axes !== 'number' && !Array.isArray(axes)) {
-    fail('moments', `axes must be an integer, a list of integers, or null for all axes, got ${JSON.stringify(axes)}`);
-  }
-  const reduced = normalizeAxes('moments', axes, t.rank);
-  const m = mean(t, reduced, true);
-  const v = mean(square(subtract(t, m)), reduced, keepdims);
-  return [keepdims ? m : reshape(m, droppedShape(m.shape, reduced)), v];
 }
 
 /** The population standard deviation (keras.ops.std). */

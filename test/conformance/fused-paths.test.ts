@@ -285,6 +285,38 @@ describeBackends('fused paths', (backend) => {
     }, 'float32'));
   });
 
+  group('normalization', () => {
+    for (const dtype of DTYPES) {
+      for (const shape of [[5, 3], [2, 4, 3, 6]]) {
+        check(`${dtype} moments over every axis but the last, [${shape}]`, () => samePaths(backend, opKernels('moments'), () => {
+          const x = uniform(shape, 40, dtype);
+          return withGrads(() => ops.concatenate(ops.moments(x, shape.map((_, i) => i).slice(0, -1))), [x], 41);
+        }, dtype), { requires: [dtype] });
+        check(`${dtype} batchNormalization with gamma and beta, [${shape}]`, () => samePaths(backend, opKernels('batchNorm'), () => {
+          const C = shape[shape.length - 1];
+          const x = uniform(shape, 42, dtype);
+          const [m, g, b] = [uniform([C], 43, dtype), uniform([C], 44, dtype), uniform([C], 45, dtype)];
+          const v = uniform([C], 46, dtype, 0, 2);
+          return withGrads(() => ops.batchNormalization(x, m, v, -1, { scale: g, offset: b }), [x, m, v, g, b], 47);
+        }, dtype), { requires: [dtype] });
+      }
+      check(`${dtype} BatchNormalization trains 3 steps to the same weights and moving statistics`, () => samePaths(backend, ['moments', 'momentsGrad', 'batchNorm', 'batchNormGrad'], async () => {
+        kiln.setSeed(48);
+        const model = new kiln.Sequential([
+          kiln.Input({ shape: [4, 3], dtype }), new layers.Conv1D(5, 2, { dtype }), new layers.BatchNormalization({ dtype }),
+          new layers.Flatten({ dtype }), new layers.Dense(2, { dtype }),
+        ]);
+        model.compile({ optimizer: new optimizers.SGD({ learningRate: 0.1 }), loss: 'mse' });
+        const [x, y] = [uniform([8, 4, 3], 49, dtype), uniform([8, 2], 50, dtype)];
+        await model.fit(x, y, { epochs: 3, batchSize: 4, verbose: 0, shuffle: false });
+        const out = kiln.tidy(() => model.weights.map((w) => ops.add(w.value, 0)));
+        model.dispose();
+        kiln.dispose([x, y]);
+        return out;
+      }, dtype), { requires: [dtype] });
+    }
+  });
+
   group('higher order', () => {
     check('the second derivative through a fused Dense and softmax equals the composition\'s', () => samePaths(backend, ['dense'], () => {
       const layer = new layers.Dense(3, { activation: 'tanh', kernelInitializer: { className: 'RandomUniform', config: { seed: 21 } } });
@@ -342,6 +374,13 @@ describeBackends('fused paths', (backend) => {
     }
     fd('softmax then crossentropy from probabilities', (x) => ops.sum(losses.sparseCategoricalCrossentropy(labels(), ops.softmax(x))),
       () => kiln.tensor([[0.5, -1.2, 0.3], [-0.4, 0.9, 1.5]], [2, 3], 'float64'));
+    const centred = () => kiln.tensor([[0.5, -1.2, 0.3], [-0.4, 0.9, 1.5], [1.1, 0.2, -0.7], [0.3, 0.3, 2.0]], [4, 3], 'float64');
+    const mix = () => kiln.tensor([[1, -2, 3], [0.5, 0.1, -1], [2, 0.7, -0.3], [-1.5, 1, 0.4]], [4, 3], 'float64');
+    fd('batch statistics then batchNormalization (a training BatchNormalization)', (x) => {
+      const [m, v] = ops.moments(x, [0]);
+      return ops.sum(ops.multiply(ops.batchNormalization(x, m, v, -1, { scale: [0.5, -1.5, 2], offset: [0.1, 0.2, 0.3], epsilon: 1e-3 }), mix()));
+    }, centred);
+    fd('moments over the rows', (x) => ops.sum(ops.multiply(ops.concatenate(ops.moments(x, [0])), kiln.tensor([1, -2, 0.5, 3, 0.7, -1], [6], 'float64'))), centred);
     fd('logSoftmax', (x) => ops.sum(ops.multiply(ops.logSoftmax(x), kiln.tensor([[1, -2, 3], [0.5, 0.1, -1]], [2, 3], 'float64'))),
       () => kiln.tensor([[0.5, -1.2, 0.3], [-0.4, 0.9, 1.5]], [2, 3], 'float64'));
   });

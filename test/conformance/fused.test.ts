@@ -787,6 +787,156 @@ function poolGradCases(backend: string): void {
   }
 }
 
+/** Normalization inputs [rows, C] (any leading shape): a constant channel, one row, a large mean, and one past the native threads' split. */
+const NORM_INPUTS: readonly { name: string; shape: number[]; x?: (count: number) => number[] }[] = [
+  { name: '2D [3, 5]', shape: [3, 5] },
+  { name: '4D [2, 3, 4, 7]', shape: [2, 3, 4, 7] },
+  { name: 'one row (variance 0)', shape: [1, 4] },
+  { name: 'a constant channel', shape: [6, 3], x: (n) => values(n, 31).map((v, i) => (i % 3 === 1 ? 2.5 : v)) },
+  { name: 'mean 1000, spread 0.5', shape: [8, 2], x: (n) => values(n, 32).map((v) => 1000 + v / 2) },
+  { name: 'past the threads split [40, 30, 33]', shape: [40, 30, 33] },
+];
+
+/** Per-channel mean (stored in the dtype) and the variance around it, in float64: the contract's moments. */
+function momentsRef(x: readonly number[], C: number, dtype: DType): { mean: number[]; variance: number[] } {
+  const rows = x.length / C;
+  const mean = Array.from({ length: C }, (_, c) => {
+    let s = 0;
+    for (let r = 0; r < rows; r++) s += x[r * C + c];
+    return stored(s / rows, dtype);
+  });
+  const variance = mean.map((m, c) => {
+    let s = 0;
+    for (let r = 0; r < rows; r++) s += (x[r * C + c] - m) ** 2;
+    return s / rows;
+  });
+  return { mean, variance };
+}
+
+function momentsCases(backend: string): void {
+  for (const dtype of FLOATS) {
+    for (const [i, { name, shape, x: given }] of NORM_INPUTS.entries()) {
+      check(`${dtype} ${name}`, () => withBuffers(backend, async (io) => {
+        const C = shape[shape.length - 1];
+        const x = storedAll(given ? given(sizeOf(shape)) : values(sizeOf(shape), 40 + i), dtype);
+        const out = io.output([2, C], dtype);
+        fusedOf(backend).moments!(io.input(x, shape, dtype), out);
+        const { mean, variance } = momentsRef(x, C, dtype);
+        expectValues(await io.read(out), [...mean, ...variance], dtype, 'reduction', 'moments');
+      }), { requires: [dtype] });
+    }
+  }
+}
+
+function momentsGradCases(backend: string): void {
+  for (const dtype of FLOATS) {
+    for (const [i, { name, shape, x: given }] of NORM_INPUTS.entries()) {
+      check(`${dtype} ${name}`, () => withBuffers(backend, async (io) => {
+        const C = shape[shape.length - 1];
+        const rows = sizeOf(shape) / C;
+        const x = storedAll(given ? given(sizeOf(shape)) : values(sizeOf(shape), 50 + i), dtype);
+        const { mean, variance } = momentsRef(x, C, dtype);
+        const y = storedAll([...mean, ...variance], dtype);
+        const dy = storedAll(values(2 * C, 60 + i), dtype);
+        const dx = io.output(shape, dtype);
+        fusedOf(backend).momentsGrad!(io.input(dy, [2, C], dtype), io.input(y, [2, C], dtype), io.input(x, shape, dtype), dx);
+        const want = x.map((v, j) => dy[j % C] / rows + (dy[C + (j % C)] * 2 * (v - y[j % C])) / rows);
+        expectValues(await io.read(dx), want, dtype, 'reduction', 'momentsGrad dx');
+      }), { requires: [dtype] });
+    }
+  }
+}
+
+/** Statistics, gamma and beta for a normalization case: variances >= 0, a zero one, a zero gamma. */
+function normStatistics(C: number, seed: number, dtype: DType) {
+  return {
+    mean: storedAll(values(C, seed), dtype),
+    variance: storedAll(values(C, seed + 1, 0, 2).map((v, c) => (c === 0 ? 0 : v)), dtype),
+    gamma: storedAll(values(C, seed + 2, -2, 2).map((v, c) => (c === 1 ? 0 : v)), dtype),
+    beta: storedAll(values(C, seed + 3), dtype),
+  };
+}
+
+const AFFINES = [
+  { name: 'gamma and beta', gamma: true, beta: true },
+  { name: 'beta only', gamma: false, beta: true },
+  { name: 'gamma only', gamma: true, beta: false },
+  { name: 'neither', gamma: false, beta: false },
+];
+
+function batchNormCases(backend: string): void {
+  const epsilon = 1e-3;
+  for (const dtype of FLOATS) {
+    for (const [i, { name, shape }] of NORM_INPUTS.entries()) {
+      for (const affine of i < 2 ? AFFINES : AFFINES.slice(0, 1)) {
+        check(`${dtype} ${name} ${affine.name}`, () => withBuffers(backend, async (io) => {
+          const C = shape[shape.length - 1];
+          const x = storedAll(values(sizeOf(shape), 70 + i, -3, 3), dtype);
+          const st = normStatistics(C, 80 + i, dtype);
+          const out = io.output(shape, dtype);
+          fusedOf(backend).batchNorm!(
+            io.input(x, shape, dtype), io.input(st.mean, [C], dtype), io.input(st.variance, [C], dtype),
+            affine.gamma ? io.input(st.gamma, [C], dtype) : null, affine.beta ? io.input(st.beta, [C], dtype) : null, epsilon, out,
+          );
+          // the contract's rounding: inv, shift and x · inv each stored in the dtype
+          const inv = st.variance.map((v, c) => stored(stored(1 / Math.sqrt(stored(v + epsilon, dtype)), dtype) * (affine.gamma ? st.gamma[c] : 1), dtype));
+          const shift = inv.map((s, c) => stored(stored(-st.mean[c] * s, dtype) + (affine.beta ? st.beta[c] : 0), dtype));
+          expectValues(await io.read(out), x.map((v, j) => stored(v * inv[j % C], dtype) + shift[j % C]), dtype, 'elementwise', 'batchNorm');
+        }), { requires: [dtype] });
+      }
+    }
+  }
+}
+
+const NORM_WANTS = [
+  { name: 'all gradients', dx: true, stats: true, affine: true },
+  { name: 'dx only', dx: true, stats: false, affine: false },
+  { name: 'dGamma and dBeta only', dx: false, stats: false, affine: true },
+];
+
+function batchNormGradCases(backend: string): void {
+  const epsilon = 1e-3;
+  for (const dtype of FLOATS) {
+    for (const [i, { name, shape }] of NORM_INPUTS.entries()) {
+      for (const wants of i === 0 ? NORM_WANTS : NORM_WANTS.slice(0, 1)) {
+        for (const withGamma of i === 0 ? [true, false] : [true]) {
+          check(`${dtype} ${name} ${wants.name}${withGamma ? '' : ', no gamma'}`, () => withBuffers(backend, async (io) => {
+            const C = shape[shape.length - 1];
+            const x = storedAll(values(sizeOf(shape), 90 + i, -3, 3), dtype);
+            const dy = storedAll(values(sizeOf(shape), 100 + i), dtype);
+            const st = normStatistics(C, 110 + i, dtype);
+            const dx = io.output(shape, dtype, wants.dx);
+            const [dMean, dVariance] = [io.output([C], dtype, wants.stats), io.output([C], dtype, wants.stats)];
+            const [dGamma, dBeta] = [io.output([C], dtype, wants.affine && withGamma), io.output([C], dtype, wants.affine)];
+            fusedOf(backend).batchNormGrad!(
+              io.input(dy, shape, dtype), io.input(x, shape, dtype), io.input(st.mean, [C], dtype), io.input(st.variance, [C], dtype),
+              withGamma ? io.input(st.gamma, [C], dtype) : null, epsilon,
+              wants.dx ? dx : null, wants.stats ? dMean : null, wants.stats ? dVariance : null,
+              wants.affine && withGamma ? dGamma : null, wants.affine ? dBeta : null,
+            );
+            // out = (x - mean) · r · gamma + beta, r = (variance + epsilon)^-½, differentiated by hand
+            const r = st.variance.map((v) => 1 / Math.sqrt(v + epsilon));
+            const g = (c: number) => (withGamma ? st.gamma[c] : 1);
+            const sumDy = new Array<number>(C).fill(0);
+            const sumCentred = new Array<number>(C).fill(0);
+            dy.forEach((d, j) => {
+              sumDy[j % C] += d;
+              sumCentred[j % C] += d * (x[j] - st.mean[j % C]);
+            });
+            if (wants.dx) expectValues(await io.read(dx), dy.map((d, j) => d * r[j % C] * g(j % C)), dtype, 'reduction', 'dx');
+            if (wants.stats) {
+              expectValues(await io.read(dMean), sumDy.map((s, c) => -s * r[c] * g(c)), dtype, 'reduction', 'dMean');
+              expectValues(await io.read(dVariance), sumCentred.map((s, c) => -0.5 * s * g(c) * r[c] ** 3), dtype, 'reduction', 'dVariance');
+            }
+            if (wants.affine && withGamma) expectValues(await io.read(dGamma), sumCentred.map((s, c) => s * r[c]), dtype, 'reduction', 'dGamma');
+            if (wants.affine) expectValues(await io.read(dBeta), sumDy, dtype, 'reduction', 'dBeta');
+          }), { requires: [dtype] });
+        }
+      }
+    }
+  }
+}
+
 const CASES: Record<keyof FusedKernels, (backend: string) => void> = {
   dense: denseCases,
   denseGrad: denseGradCases,
@@ -799,6 +949,10 @@ const CASES: Record<keyof FusedKernels, (backend: string) => void> = {
   convGrad: convGradCases,
   pool: poolCases,
   poolGrad: poolGradCases,
+  moments: momentsCases,
+  momentsGrad: momentsGradCases,
+  batchNorm: batchNormCases,
+  batchNormGrad: batchNormGradCases,
 };
 
 describeBackends('fused', (backend) => {

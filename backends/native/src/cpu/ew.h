@@ -174,5 +174,6 @@ void add_softmax_rows(RowSink& sink);
 void add_update_rows(RowSink& sink);
 void add_conv_rows(RowSink& sink);
 void add_pool_rows(RowSink& sink);
+void add_normalization_rows(RowSink& sink);
 
 }  // namespace kiln::cpu
