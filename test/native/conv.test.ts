@@ -85,6 +85,16 @@ describe.runIf(available)('native conv and convGrad against float64 loops', () =
     const c = convCase([5, 30, 30, 48], [3, 3, 48, 40], { pads: same3 });
     expect(await withThreads(2, () => checkConv(b, c, 'float32', 'relu', 7))).toEqual([]);
   });
+  // dw of an im2col at most 32 columns deep is summed row by row (conv_grad.cc's direct path):
+  // 3x3 on 3 channels and on 1 (the depthwise case with one group), in row blocks on 2 threads
+  it('float32 shallow im2col dw, in row blocks on 2 threads: 3x3 on 3 channels and on 1, 4 samples of 30x30', async () => {
+    const b = await native();
+    const rgb = convCase([4, 30, 30, 3], [3, 3, 3, 16], { pads: same3 });
+    const grey = convCase([4, 30, 30, 1], [3, 3, 1, 32], { strides: [2, 1], pads: same3 });
+    expect(await withThreads(2, () => checkConv(b, rgb, 'float32', 'relu', 11))).toEqual([]);
+    expect(await withThreads(2, () => checkConv(b, grey, 'float32', 'tanh', 12))).toEqual([]);
+    expect(await withThreads(2, () => checkConv(b, grey, 'float64', 'linear', 13, { dx: false, dw: true, dBias: true, bias: true }))).toEqual([]);
+  });
   it('float32 past the GEMM blocks: 770 filters, stride 2 (col2im on the threaded GEMM)', async () => {
     const b = await native();
     expect(checkConv(b, convCase([1, 7, 6, 40], [3, 3, 40, 770], { strides: [2, 2], pads: same3 }), 'float32', 'sigmoid', 8)).toEqual([]);
