@@ -47,7 +47,7 @@ const CASES: [string, ConvCase][] = [
   ['2D groups 3, 1x1', convCase([2, 4, 5, 9], [1, 1, 3, 6], { groups: 3 })],
   ['2D depthwise', convCase([2, 8, 7, 7], [3, 3, 1, 7], { pads: same3, groups: 7 })],
   ['2D depthwise x3, stride 2', convCase([3, 9, 9, 4], [3, 3, 1, 12], { strides: [2, 2], pads: same3, groups: 4 })],
-  ['2D one input channel (depthwise loop, 32 filters)', convCase([2, 10, 9, 1], [3, 3, 1, 32], { pads: same3 })],
+  ['2D one input channel (single_channel_conv, 32 filters)', convCase([2, 10, 9, 1], [3, 3, 1, 32], { pads: same3 })],
   ['2D dilation 2', convCase([2, 11, 10, 4], [3, 3, 4, 6], { dilations: [2, 2], pads: [[2, 2], [2, 2]] })],
   ['2D padding past the kernel reach, asymmetric', convCase([1, 5, 6, 3], [2, 2, 3, 4], { pads: [[3, 0], [0, 2]] })],
   ['2D stride 3, kernel 2 (gaps between windows)', convCase([2, 10, 11, 3], [2, 2, 3, 5], { strides: [3, 3], pads: [[0, 1], [1, 0]] })],

@@ -2,7 +2,8 @@
 // im2col matrix, one per channel group, with the bias and activation as the GEMM's epilogue.
 // The matrix is packed into the GEMM's panels straight from x, a few panels at a time, so no
 // more of it than a panel is ever stored; a 1×1 kernel with stride 1 and no padding is x itself,
-// and a depthwise convolution (one input channel per group) has its own loop (depthwise.cc).
+// a depthwise convolution (one input channel per group) has its own loop (depthwise.cc), and a
+// single input channel its own rows (single_channel_conv).
 #include "bias_act.h"
 #include "conv.h"
 
@@ -17,8 +18,39 @@ bool pointwise(const Window& w) {
 
 namespace {
 
+// out row [F] = col [depth] · w [depth, F].
+template <class T>
+KILN_SIMD void row_times(T* __restrict out, const T* __restrict col, int64_t depth, const T* __restrict w, int64_t F) {
+  for (int64_t f = 0; f < F; f++) out[f] = T(0);
+  for (int64_t k = 0; k < depth; k++) {
+    const T a = col[k];
+    const T* wk = w + k * F;
+    for (int64_t f = 0; f < F; f++) out[f] += a * wk[f];
+  }
+}
+
+// One input channel in one group (a first layer on grey images): each output row is its few
+// taps times w, where the depthwise loop would make a call per tap.
+template <class T>
+void single_channel_conv(const ConvGeometry& g, const T* x, const T* w, const T* bias, T* out) {
+  const int64_t rows = g.batch * g.win.out_positions(), depth = g.win.taps(), F = g.filters;
+  with_act("fused conv", g.activation, [&](auto a) {
+    constexpr Act act = decltype(a)::value;
+    parallel_elements(rows, depth * F, [&](int64_t lo, int64_t hi) {
+      for_im2col_rows(g, 0, x, lo, hi, [&](int64_t r, const T* col) {
+        T* row = out + r * F;
+        row_times(row, col, depth, w, F);
+        // The sum is rounded before the bias is added, as in the GEMM's epilogue.
+        if (bias) bias_act_row<act, true>(row, bias, F);
+        else if constexpr (act != Act::Linear) bias_act_row<act, false>(row, static_cast<const T*>(nullptr), F);
+      });
+    });
+  });
+}
+
 template <class T>
 void conv(const ConvGeometry& g, const T* x, const T* w, const T* bias, T* out) {
+  if (g.depthwise() && g.groups == 1 && g.win.taps() <= kDirectDepth) return single_channel_conv(g, x, w, bias, out);
   if (g.depthwise()) return depthwise_conv(g, x, w, bias, out);
   const int64_t rows = g.batch * g.win.out_positions();
   const int64_t cg = g.group_channels(), fg = g.group_filters(), depth = g.win.taps() * cg;

@@ -157,6 +157,41 @@ void for_row_blocks(int64_t rows, int64_t limit, F&& body) {
   ThreadPool::instance().run(blocks, [&](int64_t b) { body(b, rows * b / blocks, rows * (b + 1) / blocks); });
 }
 
+// An im2col at most this deep (taps·cg columns: a first layer on 1 to 3 channels) would leave the
+// GEMM's register tile mostly empty and its packing dominant: such rows are gathered one at a
+// time (for_im2col_rows) and multiplied straight.
+constexpr int64_t kDirectDepth = 32;
+
+// f(r, col) for im2col rows [lo, hi) of group grp, col [taps·cg] holding row r (taps in the
+// padding read 0); depth <= kDirectDepth.
+template <class T, class F>
+void for_im2col_rows(const ConvGeometry& g, int64_t grp, const T* x, int64_t lo, int64_t hi, F&& f) {
+  const Window& w = g.win;
+  const int64_t positions = w.out_positions(), in_size = w.in_positions() * g.channels;
+  const int64_t cg = g.group_channels(), depth = w.taps() * cg;
+  int64_t offsets[kDirectDepth];
+  tap_offsets(w, offsets);
+  T col[kDirectDepth];
+  int64_t o[kMaxSpatial];
+  int64_t n = lo / positions, q = lo % positions;
+  unravel(w.d, w.out, q, o);
+  for (int64_t r = lo; r < hi; r++) {
+    const T* xn = x + n * in_size + grp * cg;
+    for (int64_t k = 0; k < depth; k++) col[k] = T(0);
+    for_taps(w, offsets, o, [&](int64_t tap, int64_t index) {
+      for (int64_t c = 0; c < cg; c++) col[tap * cg + c] = xn[index * g.channels + c];
+    });
+    f(r, static_cast<const T*>(col));
+    if (++q == positions) {
+      q = 0;
+      n++;
+      unravel(w.d, w.out, 0, o);
+    } else {
+      advance(w.d, w.out, o);
+    }
+  }
+}
+
 // PackA::fn and PackB::fn over an Im2col (ctx): the matrix as A for the forward product and as
 // B for the weight gradient.
 template <class T>

@@ -25,11 +25,6 @@ KILN_SIMD void add_row(T* __restrict dst, const T* __restrict src, int64_t n) {
   for (int64_t i = 0; i < n; i++) dst[i] += src[i];
 }
 
-// An im2col this shallow (taps·cg columns: a first layer on 1 to 3 channels) would leave the
-// GEMM's register tile mostly empty and its packing dominant: weight_grad adds each row's outer
-// product straight into dw instead.
-constexpr int64_t kDirectDepth = 32;
-
 // acc [depth, fg] += col [depth] ⊗ dz_row [fg].
 template <class T>
 KILN_SIMD void add_outer(T* __restrict acc, const T* __restrict col, int64_t depth, const T* __restrict dz, int64_t fg) {
@@ -40,40 +35,10 @@ KILN_SIMD void add_outer(T* __restrict acc, const T* __restrict col, int64_t dep
   }
 }
 
-// dw [depth, fg] of one group for a shallow im2col: rows [lo, hi) gathered one at a time (taps in
-// the padding read 0) and added into acc.
-template <class T>
-void weight_grad_rows(const ConvGeometry& g, int64_t grp, const T* dz, const T* x, int64_t lo, int64_t hi, T* acc) {
-  const Window& w = g.win;
-  const int64_t positions = w.out_positions(), in_size = w.in_positions() * g.channels;
-  const int64_t cg = g.group_channels(), fg = g.group_filters(), depth = w.taps() * cg;
-  std::vector<int64_t> offsets(w.taps());
-  tap_offsets(w, offsets.data());
-  T col[kDirectDepth];
-  int64_t o[kMaxSpatial];
-  int64_t n = lo / positions, q = lo % positions;
-  unravel(w.d, w.out, q, o);
-  for (int64_t r = lo; r < hi; r++) {
-    const T* xn = x + n * in_size + grp * cg;
-    for (int64_t k = 0; k < depth; k++) col[k] = T(0);
-    for_taps(w, offsets.data(), o, [&](int64_t tap, int64_t index) {
-      for (int64_t c = 0; c < cg; c++) col[tap * cg + c] = xn[index * g.channels + c];
-    });
-    add_outer(acc, col, depth, dz + r * g.filters + grp * fg, fg);
-    if (++q == positions) {
-      q = 0;
-      n++;
-      unravel(w.d, w.out, 0, o);
-    } else {
-      advance(w.d, w.out, o);
-    }
-  }
-}
-
 // dw for one group: dwᵀ [fg, depth] = dz_gᵀ · im2col_g, whose B panels are packed from x as
 // contiguous runs of channels (as A, im2colᵀ's panels would be runs of a dozen), then laid out
 // as w [depth, F]. The sum over positions is cut into row blocks (for_row_blocks), each summed
-// into its own copy of dwᵀ (of dw, for a shallow im2col summed by weight_grad_rows), added up at
+// into its own copy of dwᵀ (of dw, for a shallow im2col summed row by row), added up at
 // the end.
 template <class T>
 void weight_grad(const ConvGeometry& g, int64_t grp, const T* dz, const T* x, T* dw) {
@@ -90,7 +55,7 @@ void weight_grad(const ConvGeometry& g, int64_t grp, const T* dz, const T* x, T*
     for_row_blocks(rows, limit, [&](int64_t b, int64_t lo, int64_t hi) {
       T* acc = parts + b * size;
       std::memset(acc, 0, sizeof(T) * size);
-      weight_grad_rows(g, grp, dz, x, lo, hi, acc);
+      for_im2col_rows(g, grp, x, lo, hi, [&](int64_t r, const T* col) { add_outer(acc, col, depth, dz + r * g.filters + grp * fg, fg); });
     });
     for (int64_t r = 0; r < depth; r++) {
       for (int64_t f = 0; f < fg; f++) {
