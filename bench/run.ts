@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only W1,W4] [-- --render [file]]`: every engine on every workload it can run,
+ * `npm run bench [-- --quick] [-- --only W1,W4] [-- --engines kiln-native,pytorch] [-- --render [file]]`: every engine on every workload it can run,
  * each in a child process of its own, then a markdown report on stdout, bench/results.json (the latest run) and a
  * new file in bench/history/ (every run, bench/history.ts). (`--render` prints the report of the last
  * results.json, or of a history file, again, measuring nothing.)
@@ -25,6 +25,10 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const onlyArg = args.find((a, i) => args[i - 1] === '--only' || a.startsWith('--only='));
 const only = onlyArg ? onlyArg.replace('--only=', '').split(',') : ['W1', 'W2', 'W3', 'W4'];
+// `--engines kiln-native,onnxruntime,pytorch`: some engines only (ids as in WORKLOADS, and pytorch, numpy)
+const enginesArg = args.find((a, i) => args[i - 1] === '--engines' || a.startsWith('--engines='));
+const engines = enginesArg ? enginesArg.replace('--engines=', '').split(',') : null;
+const runs = (id: string): boolean => engines === null || engines.includes(id);
 const threads = availableParallelism();
 const resultsPath = join(here, 'results.json');
 const plan: Plan = { quick, threads };
@@ -91,19 +95,19 @@ async function main(): Promise<void> {
   const py = pythonPeers(pythons, threads, env);
   console.error(`[bench] ${quick ? 'quick' : 'full'} run, ${threads} threads, ${info.cpu}; pythons: ${pythons.map((p) => `${p.exe} (torch ${p.torch ?? '-'}, numpy ${p.numpy ?? '-'})`).join('; ') || 'none'}`);
   for (const spec of WORKLOADS.filter((s) => only.includes(s.w))) {
-    for (const id of spec.js) {
+    for (const id of spec.js.filter(runs)) {
       const name = id.replace('-', ' ');
       await record(spec.w, name, () => runChild(process.execPath, ['--import', tsxLoader, join(here, 'child.ts'), id, spec.name, JSON.stringify(plan)], env, 900), (why) => missingFor(spec.w, name, why));
     }
     const pyArgs = (first: string) => [join(here, 'python', spec.python), first, JSON.stringify(plan), mnistFolder()];
-    if (spec.torch) {
+    if (spec.torch && runs('pytorch')) {
       if (typeof py.torch === 'string') rows.push(...missingFor(spec.w, 'pytorch', py.torch));
       else {
         const peer = py.torch;
         await record(spec.w, peer.name, () => runChild(peer.exe, pyArgs(spec.w === 'W1' ? 'torch' : spec.name), peer.env, 900, join(here, 'python')), (why) => missingFor(spec.w, peer.name, why));
       }
     }
-    if (spec.numpy) {
+    if (spec.numpy && runs('numpy')) {
       if (typeof py.numpy === 'string') rows.push(...missingFor(spec.w, 'numpy', py.numpy));
       else for (const peer of py.numpy) await record(spec.w, peer.name, () => runChild(peer.exe, pyArgs('numpy'), peer.env, 900, join(here, 'python')), (why) => missingFor(spec.w, peer.name, why));
     }
