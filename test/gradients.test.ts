@@ -457,6 +457,37 @@ describe('autodiff API', () => {
     kiln.dispose([x, seed, y, g]);
   }));
 
+  it('the gradient of a source that is the target itself is its own tensor, not the seed', () => leavesNothing(async () => {
+    const x = t64([1, 2]);
+    const seed = t64([10, 100]);
+    const tape = new kiln.GradientTape();
+    const y = tape.record(() => ops.square(x));
+    const g = tape.gradient(x, x, { outputGradients: seed })!;
+    expect(await values(g)).toEqual([10, 100]);
+    g.dispose();
+    // the caller's seed outlives the gradient it seeded
+    expect(await values(seed)).toEqual([10, 100]);
+    kiln.dispose([x, seed, y]);
+  }));
+
+  it('two sources whose gradient is one tensor each get a tensor of their own', () => leavesNothing(async () => {
+    const [a, b] = [t64([1, 2]), t64([3, 4])];
+    const tape = new kiln.GradientTape();
+    const y = tape.record(() => ops.add(a, b));
+    const seed = t64([5, 6]);
+    const [ga, gb] = tape.gradient(y, [a, b], { outputGradients: seed }) as Tensor[];
+    expect(ga).not.toBe(gb);
+    ga.dispose();
+    expect(await values(gb)).toEqual([5, 6]);
+    kiln.dispose([a, b, y, gb, seed]);
+  }));
+
+  it('valueAndGrad refuses a function that returns no tensor', () => leavesNothing(() => {
+    const w = variable([1, 2]);
+    expect(() => kiln.valueAndGrad(() => 3 as unknown as Tensor, [w])).toThrow(/valueAndGrad: the function must return a Tensor, got/);
+    w.dispose();
+  }));
+
   it('float32 gradients stay float32', () => leavesNothing(async () => {
     const x = kiln.tensor([1, 2]);
     const g = kiln.grad((v) => ops.sum(ops.multiply(ops.cast(v, 'float64'), 2)))(x) as Tensor;

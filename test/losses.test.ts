@@ -171,6 +171,25 @@ describe('regression losses', () => {
     expectClose(losses.logCosh([[0, 1], [0, 0]], [[1, 1], [0, 0]]), [0.21689, 0], 1e-4);
   });
 
+  // [2, 2, 3]: the last axis (3) differs from axis 1 (2), so a loss averaged over the wrong axis
+  // has the wrong shape and values
+  it('every regression loss reduces the last axis of a rank-3 input', () => {
+    const t3 = [[[0, 1, 2], [3, -1, 0.5]], [[1, 1, 1], [-2, 0, 4]]];
+    const p3 = [[[0.5, 1, 3], [1, -1, 2]], [[0, 2, 1], [-1, 1, 2.5]]];
+    const perRow = (f: (a: number, b: number) => number): Rows => t3.map((m, i) => m.map((r, j) => mean(r.map((a, k) => f(a, p3[i][j][k])))));
+    const l = (x: number): number => Math.log(Math.max(x, EPS) + 1);
+    const lc = (a: number, b: number): number => Math.abs(b - a) + Math.log1p(Math.exp(-2 * Math.abs(b - a))) - Math.LN2;
+    const hub = (a: number, b: number): number => (Math.abs(b - a) <= 1 ? 0.5 * (b - a) ** 2 : Math.abs(b - a) - 0.5);
+    expectClose(losses.meanSquaredError(t3, p3), perRow((a, b) => (a - b) ** 2));
+    expectClose(losses.meanAbsoluteError(t3, p3), perRow((a, b) => Math.abs(a - b)));
+    expectClose(losses.meanAbsolutePercentageError(t3, p3), perRow((a, b) => 100 * Math.abs((a - b) / Math.max(Math.abs(a), EPS))), 1e-5);
+    expectClose(losses.meanSquaredLogarithmicError(t3, p3), perRow((a, b) => (l(b) - l(a)) ** 2));
+    expectClose(losses.huber(t3, p3), perRow(hub));
+    expectClose(losses.logCosh(t3, p3), perRow(lc));
+    const cos = (a: number[], b: number[]): number => -sum(a.map((x, i) => x * b[i])) / Math.hypot(...a) / Math.hypot(...b);
+    expectClose(losses.cosineSimilarity(t3, p3), t3.map((m, i) => m.map((r, j) => cos(r, p3[i][j]))));
+  });
+
   it('cosine similarity, along an axis, 0 for a zero vector', () => {
     expectClose(losses.cosineSimilarity([[0, 1], [1, 1], [1, 1], [0, 0]], [[1, 0], [1, 1], [-1, -1], [1, 2]]), [0, -1, 1, 0]);
     const tt = [[1, 2], [3, 4]];
