@@ -301,5 +301,6 @@ describe('TensorBoard', () => {
     expect(() => new TensorBoard({ updateFreq: 0 })).toThrow("updateFreq must be 'epoch', 'batch' or a positive integer, got 0");
     expect(() => new TensorBoard({ updateFreq: 'step' as never })).toThrow("updateFreq must be 'epoch', 'batch' or a positive integer, got 'step'");
     expect(() => new TensorBoard({ writeGraph: 'yes' as never })).toThrow("writeGraph must be true or false, got 'yes'");
+    expect(() => new TensorBoard({ writeImages: true } as never)).toThrow('TensorBoard: unknown option(s) writeImages; options are logDir, histogramFreq, writeGraph, updateFreq');
   });
 });

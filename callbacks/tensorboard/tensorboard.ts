@@ -22,6 +22,8 @@ export interface TensorBoardOptions {
 
 type Step = Omit<Event, 'wallTime'>;
 
+const OPTIONS = ['logDir', 'histogramFreq', 'writeGraph', 'updateFreq'];
+
 const scalar = (tag: string, value: number, step: number): Step => ({ step, summary: { value: [{ tag, simpleValue: value }] } });
 
 /**
@@ -45,9 +47,13 @@ export class TensorBoard extends Callback {
   /** Training batches since the fit began, across epochs: the step of `batch_<name>`. */
   private trainBatches = 0;
 
-  constructor({ logDir = 'logs', histogramFreq = 0, writeGraph = true, updateFreq = 'epoch' }: TensorBoardOptions = {}) {
+  constructor(options: TensorBoardOptions = {}) {
     super();
     const op = 'TensorBoard';
+    // Keras's writeImages, profileBatch, embeddingsFreq, … are not implemented: say so rather than ignore them
+    const unknown = Object.keys(options).filter((k) => !OPTIONS.includes(k));
+    if (unknown.length) fail(op, `unknown option(s) ${unknown.join(', ')}; options are ${OPTIONS.join(', ')}`);
+    const { logDir = 'logs', histogramFreq = 0, writeGraph = true, updateFreq = 'epoch' } = options;
     if (typeof logDir !== 'string' || logDir === '') fail(op, `logDir must be a non-empty path, got ${show(logDir)}`);
     if (!Number.isInteger(histogramFreq) || histogramFreq < 0) fail(op, `histogramFreq must be a non-negative integer, got ${show(histogramFreq)}`);
     if (typeof writeGraph !== 'boolean') fail(op, `writeGraph must be true or false, got ${show(writeGraph)}`);
