@@ -10,3 +10,4 @@ export { CSVLogger, type CSVLoggerOptions } from './csv-logger.js';
 export { TerminateOnNaN } from './terminate-on-nan.js';
 export { LambdaCallback, type LambdaHooks } from './lambda-callback.js';
 export type { Mode } from './monitor.js';
+export { TensorBoard, type TensorBoardOptions } from './tensorboard/tensorboard.js';

@@ -34,10 +34,15 @@ export interface Compiled {
   lossWeights: number[];
   metricIds: unknown[][];
   weightedMetricIds: unknown[][];
-  /** Created at the first batch, when the shapes that resolve 'accuracy' are known. */
-  metrics: { metric: Metric; output: number; weighted: boolean }[] | null;
+  /**
+   * Created at the first batch, when the shapes that resolve 'accuracy' are known. `key` is the
+   * metric's name in the logs (Keras's prefix and de-duplication), which leaves `metric.name` as
+   * the user gave it.
+   */
+  metrics: { metric: Metric; output: number; weighted: boolean; key: string }[] | null;
   lossTracker: Mean;
-  outputLossTrackers: Mean[];
+  /** `<output>_loss` for each output that has a loss, only when more than one has (as Keras 3). */
+  outputLossTrackers: { output: number; tracker: Mean }[];
   /** The trainable variables, gathered once per fit rather than per step. */
   trainable: Variable[] | null;
 }
@@ -70,9 +75,18 @@ export function compile(model: Model, args: CompileArgs): void {
     weightedMetricIds: perOutput(args.weightedMetrics as PerOutput<unknown[]>, 'weightedMetrics', true).map((m) => (m ?? []) as unknown[]),
     metrics: null,
     lossTracker: new Mean({ name: 'loss' }),
-    outputLossTrackers: names.length > 1 ? names.map((n) => new Mean({ name: `${n}_loss` })) : [],
+    outputLossTrackers: outputLossTrackers(names, losses),
     trainable: null,
   };
+}
+
+/**
+ * Keras 3 tracks an output's loss on its own only when the total has more than one term: with a
+ * single loss, `<output>_loss` would repeat `loss`.
+ */
+function outputLossTrackers(names: string[], losses: (Loss | null)[]): { output: number; tracker: Mean }[] {
+  const withLoss = losses.flatMap((l, output) => (l ? [output] : []));
+  return withLoss.length > 1 ? withLoss.map((output) => ({ output, tracker: new Mean({ name: `${names[output]}_loss` }) })) : [];
 }
 
 /** A plain object keyed by output name (a serialized `{ className, config }` is one value, not a map). */
@@ -89,14 +103,14 @@ export function compiledOf(model: Model, op: string): Compiled {
  * The total loss of a batch: weighted per-output losses plus the layers' regularization losses.
  * An output's mask leaves its masked steps out of its loss (Loss.apply).
  */
-export function computeLoss(model: Model, c: Compiled, y: Tensor[], yPred: Tensor[], sw: Tensor | null): { total: Tensor; perOutput: Tensor[] } {
-  const perOutput: Tensor[] = [];
+export function computeLoss(model: Model, c: Compiled, y: Tensor[], yPred: Tensor[], sw: Tensor | null): { total: Tensor; perOutput: (Tensor | null)[] } {
+  const perOutput: (Tensor | null)[] = c.losses.map(() => null);
   let total: Tensor | null = null;
   c.losses.forEach((loss, i) => {
     if (!loss) return;
     if (!y[i]) fail('fit', `no target given for output '${model.outputNames[i] ?? i}'`);
     const li = loss.apply(y[i], yPred[i], sw, maskOf(yPred[i]));
-    perOutput.push(li);
+    perOutput[i] = li;
     const weighted = c.lossWeights[i] === 1 ? li : multiply(li, c.lossWeights[i]);
     total = total ? add(total, weighted) : weighted;
   });
@@ -105,23 +119,12 @@ export function computeLoss(model: Model, c: Compiled, y: Tensor[], yPred: Tenso
   return { total, perOutput };
 }
 
-export function updateMetrics(model: Model, c: Compiled, y: Tensor[], yPred: Tensor[], sw: Tensor | null, loss: Tensor, perOutput: Tensor[]): Record<string, Tensor> {
-  if (!c.metrics) {
-    c.metrics = [];
-    const make = (ids: unknown[][], weighted: boolean) => ids.forEach((list, i) => {
-      for (const id of list) {
-        const metric = getMetric(id, { loss: c.losses[i] ?? undefined, yTrueShape: y[i]?.shape, yPredShape: yPred[i].shape });
-        if (c.losses.length > 1) metric.name = `${model.outputNames[i]}_${metric.name}`;
-        c.metrics!.push({ metric, output: i, weighted });
-      }
-    });
-    make(c.metricIds, false);
-    make(c.weightedMetricIds, true);
-  }
+export function updateMetrics(model: Model, c: Compiled, y: Tensor[], yPred: Tensor[], sw: Tensor | null, loss: Tensor, perOutput: (Tensor | null)[]): Record<string, Tensor> {
+  c.metrics ??= buildMetrics(model, c, y, yPred);
   // weighted by batch size: the epoch's loss is the mean over samples, not over batches
   const n = yPred[0].shape[0];
   c.lossTracker.updateState(loss, n);
-  c.outputLossTrackers.forEach((t, i) => perOutput[i] && t.updateState(perOutput[i], n));
+  for (const { output, tracker } of c.outputLossTrackers) tracker.updateState(perOutput[output]!, n);
   for (const { metric, output, weighted } of c.metrics) {
     if (!y[output]) continue;
     const weights = weighted ? sw : null;
@@ -134,15 +137,42 @@ export function updateMetrics(model: Model, c: Compiled, y: Tensor[], yPred: Ten
   return metricResults(c);
 }
 
+/**
+ * The compiled metrics with Keras 3's log names: `<output>_` before each name when the model has
+ * several outputs; a repeated name gets `_1`, `_2`, …, except that a weighted metric whose name an
+ * unweighted one already took becomes `weighted_<name>` first (`mae` and `weighted_mae`).
+ */
+function buildMetrics(model: Model, c: Compiled, y: Tensor[], yPred: Tensor[]): NonNullable<Compiled['metrics']> {
+  const taken = new Map<string, number>();
+  const unique = (name: string): string => {
+    const count = taken.get(name);
+    taken.set(name, (count ?? 0) + 1);
+    return count === undefined ? name : `${name}_${count}`;
+  };
+  const prefix = (i: number, name: string) => (c.losses.length > 1 ? `${model.outputNames[i]}_${name}` : name);
+  const built: NonNullable<Compiled['metrics']> = [];
+  const make = (ids: unknown[][], weighted: boolean) => ids.forEach((list, i) => {
+    for (const id of list) {
+      const metric = getMetric(id, { loss: c.losses[i] ?? undefined, yTrueShape: y[i]?.shape, yPredShape: yPred[i].shape });
+      const plain = prefix(i, metric.name);
+      const key = !weighted || !taken.has(plain) ? unique(plain) : unique(prefix(i, `weighted_${metric.name}`));
+      built.push({ metric, output: i, weighted, key });
+    }
+  });
+  make(c.metricIds, false);
+  make(c.weightedMetricIds, true);
+  return built;
+}
+
 function metricResults(c: Compiled): Record<string, Tensor> {
   const logs: Record<string, Tensor> = { loss: c.lossTracker.result() };
-  for (const t of c.outputLossTrackers) logs[t.name] = t.result();
-  for (const { metric } of c.metrics ?? []) logs[metric.name] = metric.result();
+  for (const { tracker } of c.outputLossTrackers) logs[tracker.name] = tracker.result();
+  for (const { metric, key } of c.metrics ?? []) logs[key] = metric.result();
   return logs;
 }
 
 export function resetMetrics(c: Compiled): void {
   c.lossTracker.resetState();
-  for (const t of c.outputLossTrackers) t.resetState();
+  for (const { tracker } of c.outputLossTrackers) tracker.resetState();
   for (const { metric } of c.metrics ?? []) metric.resetState();
 }

@@ -197,7 +197,7 @@ export class Model extends Layer {
     const c = this.compiled;
     if (c) {
       c.optimizer.dispose();
-      for (const m of [c.lossTracker, ...c.outputLossTrackers, ...(c.metrics ?? []).map((e) => e.metric)]) m.dispose();
+      for (const m of [c.lossTracker, ...c.outputLossTrackers.map((t) => t.tracker), ...(c.metrics ?? []).map((e) => e.metric)]) m.dispose();
       this.compiled = null;
     }
   }

@@ -23,7 +23,7 @@ export function trainStep(model: Model, [x, y, sw]: StepData): Record<string, Te
   const c = compiledOf(model, 'trainStep');
   const tape = new GradientTape();
   let yPred: Tensor[] = [];
-  let perOutput: Tensor[] = [];
+  let perOutput: (Tensor | null)[] = [];
   const loss = tape.record(() => {
     yPred = outputsOf(model.apply(model.multiInput ? x : x[0], { training: true }) as Tensor | Tensor[]);
     const l = computeLoss(model, c, y, yPred, sw);
