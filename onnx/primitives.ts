@@ -82,15 +82,19 @@ const argReduce = (opType: 'ArgMax' | 'ArgMin'): PrimitiveRow => ({
 });
 
 /**
- * A kiln reshape target as ONNX's: unknown (null) leading dims that the input shares become 0
- * (copy the input's), and one remaining unknown becomes -1.
+ * A kiln reshape target as ONNX's. A leading run of dims the target shares with the input (equal
+ * sizes, or unknown in both) becomes 0 (copy the input's) only when the dims after it hold the
+ * same number of elements in both, all known: an unknown in both is not the same size otherwise
+ * (a repeat along an unknown axis reshapes [N, 2, 3] to [2N, 3]). One remaining unknown becomes
+ * -1; more cannot be expressed.
  */
 export function reshapeTarget(input: readonly Dim[], target: readonly Dim[], where: string): number[] {
-  const out: (number | null)[] = [...target];
-  for (let i = 0; i < out.length && i < input.length; i++) {
-    if (out[i] === null && input[i] === null) out[i] = 0;
-    else if (out[i] !== input[i]) break;
-  }
+  let shared = 0;
+  while (shared < target.length && shared < input.length && target[shared] === input[shared]) shared++;
+  const known = (dims: readonly Dim[]): number | null => (dims.includes(null) ? null : dims.reduce<number>((p, d) => p * (d as number), 1));
+  const restIn = known(input.slice(shared));
+  const copies = restIn !== null && restIn === known(target.slice(shared));
+  const out = target.map((d, i) => (copies && i < shared && d === null ? 0 : d));
   const open = out.filter((d) => d === null || d === -1).length;
   if (open > 1) fail('onnx export', `${where}: a reshape to [${target.map(String).join(',')}] from [${input.map(String).join(',')}] has ${open} dimensions only known at run time; ONNX's Reshape can infer one`);
   return out.map((d) => (d === null ? -1 : d));

@@ -7,6 +7,7 @@ import * as kiln from '../../index.js';
 import { ENGINE, type Primitive } from '../../src/engine.js';
 import { scatterAdd } from '../../src/ops/gather.js';
 import { toModelProto } from '../../onnx/index.js';
+import { reshapeTarget } from '../../onnx/primitives.js';
 import { expectParity, reportErrors } from './harness.js';
 
 const L = kiln.layers;
@@ -80,5 +81,25 @@ describe('ONNX export errors', () => {
     await toModelProto(ok);
     await toModelProto(failing).catch(() => undefined);
     expect(kiln.memory().numTensors).toBe(before);
+  });
+});
+
+describe('reshape targets with run-time dimensions', () => {
+  // 0 copies the input's dim, -1 is inferred; an unknown in both is the same size only where the
+  // rest of the shape holds the same elements
+  it('copies leading unknowns only where the rest of the shape keeps its size', () => {
+    expect(reshapeTarget([null, 7, 7, 64], [null, 3136], 'r')).toEqual([0, 3136]);
+    expect(reshapeTarget([null, null, 8], [null, null, 2, 4], 'r')).toEqual([0, 0, 2, 4]);
+    // batch and time merged: N·T is not N
+    expect(reshapeTarget([null, null, 8], [null, 8], 'r')).toEqual([-1, 8]);
+    // a repeat along the unknown axis: [N, 2, 3] to [2N, 3]
+    expect(reshapeTarget([null, 2, 3], [null, 3], 'r')).toEqual([-1, 3]);
+    expect(() => reshapeTarget([null, null, 2, 3], [null, null, 3], 'r')).toThrow(/has 2 dimensions only known at run time/);
+  });
+
+  it('a repeat along the batch axis and back exports what kiln computes', async () => {
+    const x = kiln.Input({ shape: [3] });
+    const y = new L.Lambda((t: kiln.Tensor) => kiln.ops.reshape(kiln.ops.repeat(t, 2, 0), [-1, 6])).apply(x) as kiln.SymbolicTensor;
+    await expectParity(new kiln.Model({ inputs: x, outputs: y }), { label: 'repeat then reshape', batches: [1, 4] });
   });
 });
