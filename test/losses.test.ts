@@ -190,6 +190,27 @@ describe('regression losses', () => {
     expectClose(losses.cosineSimilarity(t3, p3), t3.map((m, i) => m.map((r, j) => cos(r, p3[i][j]))));
   });
 
+  it('each regression loss has Keras 3\'s name, and its errors name the function or the loss', () => {
+    const classes: [new () => kiln.losses.Loss, string][] = [
+      [losses.MeanSquaredError, 'mean_squared_error'], [losses.MeanAbsoluteError, 'mean_absolute_error'],
+      [losses.MeanAbsolutePercentageError, 'mean_absolute_percentage_error'],
+      [losses.MeanSquaredLogarithmicError, 'mean_squared_logarithmic_error'], [losses.Huber, 'huber_loss'],
+      [losses.LogCosh, 'log_cosh'], [losses.CosineSimilarity, 'cosine_similarity'],
+    ];
+    for (const [Cls, name] of classes) {
+      const loss = new Cls();
+      expect(loss.name).toBe(name);
+      expect(() => loss.apply([[1, 2]], [[1, 2, 3]]), name).toThrow(`${name}: yTrue and yPred must have the same shape`);
+    }
+    const functions: [(t: number[][], p: number[][]) => kiln.Tensor, string][] = [
+      [losses.meanSquaredError, 'meanSquaredError'], [losses.meanAbsoluteError, 'meanAbsoluteError'],
+      [losses.meanAbsolutePercentageError, 'meanAbsolutePercentageError'],
+      [losses.meanSquaredLogarithmicError, 'meanSquaredLogarithmicError'], [(t, p) => losses.huber(t, p), 'huber'],
+      [losses.logCosh, 'logCosh'], [(t, p) => losses.cosineSimilarity(t, p), 'cosineSimilarity'],
+    ];
+    for (const [f, name] of functions) expect(() => f([[1, 2]], [[1, 2, 3]]), name).toThrow(`${name}: yTrue and yPred must have the same shape`);
+  });
+
   it('cosine similarity, along an axis, 0 for a zero vector', () => {
     expectClose(losses.cosineSimilarity([[0, 1], [1, 1], [1, 1], [0, 0]], [[1, 0], [1, 1], [-1, -1], [1, 2]]), [0, -1, 1, 0]);
     const tt = [[1, 2], [3, 4]];
