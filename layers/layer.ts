@@ -70,7 +70,7 @@ export const producer = new WeakMap<SymbolicTensor, LayerNode>();
  */
 export abstract class Layer {
   name: string;
-  trainable: boolean;
+  private _trainable: boolean;
   readonly dtype: DType;
   built = false;
   /** Weights in creation order: Keras's order for getWeights/setWeights. */
@@ -94,7 +94,8 @@ export abstract class Layer {
 
   constructor(args: LayerArgs = {}) {
     this.name = args.name ?? uniqueName(snake(this.constructor.name));
-    this.trainable = args.trainable ?? true;
+    // the flag alone: a layer holds no other layers yet, and a subclass's fields do not exist yet
+    this._trainable = args.trainable ?? true;
     this.dtype = args.dtype ?? 'float32';
     this.batchInputShape = args.inputShape ? [args.batchSize ?? null, ...args.inputShape] : null;
     this.supportsMasking = this.computeMask !== Layer.prototype.computeMask;
@@ -104,6 +105,33 @@ export abstract class Layer {
       build.call(this, inputShape);
       this.built = true;
     };
+  }
+
+  /** Whether the optimizer trains this layer's weights (and BatchNormalization uses batch statistics in training). */
+  get trainable(): boolean {
+    return this._trainable;
+  }
+
+  /**
+   * Sets the flag on this layer and on every layer it holds, as Keras 3's setter does: freezing a
+   * model freezes all of its layers, and unfreezing it unfreezes them all.
+   */
+  set trainable(value: boolean) {
+    this._trainable = value;
+    for (const layer of this.heldLayers()) layer.trainable = value;
+  }
+
+  /**
+   * Sets this layer's own flag, leaving its layers' as they are: how a model is restored from its
+   * config, each of its layers carrying its own flag.
+   */
+  setOwnTrainable(value: boolean): void {
+    this._trainable = value;
+  }
+
+  /** The layers this one holds, which its `trainable` setter reaches. */
+  protected heldLayers(): Layer[] {
+    return this._sublayers;
   }
 
   /** Kiln's class name for this layer, as saved in configs. */
