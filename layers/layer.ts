@@ -183,14 +183,19 @@ export abstract class Layer {
     return shapes.length === 1 && !this.multiOutput ? shapes[0] : shapes;
   }
 
-  /** Output shapes and dtypes for symbolic inputs: `call` run symbolically, unless the subclass overrides computeOutputShape. */
+  /**
+   * Output shapes and dtypes for symbolic inputs: `call` run symbolically, unless the subclass
+   * overrides computeOutputShape (a Lambda given outputShape, say). Then the dtype is the first
+   * input's, as for the layers that move data (Keras's Reshape, Flatten and Permute keep it): a
+   * layer whose call computes in another dtype leaves computeOutputShape to the symbolic call.
+   */
   protected outputSpecs(inputs: SymbolicTensor | SymbolicTensor[], options: CallOptions = {}): SymbolicTensor[] {
     const list = Array.isArray(inputs) ? inputs : [inputs];
     this.maybeBuild(this.multiInput ? list.map((t) => t.shape) : list[0].shape);
     if (this.computeOutputShape !== Layer.prototype.computeOutputShape) {
       const shapes = this.computeOutputShape(this.multiInput ? list.map((t) => t.shape) : list[0].shape);
       const many = shapes.length > 0 && Array.isArray(shapes[0]);
-      const dtype = list[0].dtype === 'int32' || list[0].dtype === 'bool' ? this.dtype : list[0].dtype;
+      const dtype = list[0].dtype;
       return many ? (shapes as Shape[]).map((s) => new SymbolicTensor(s, dtype)) : [new SymbolicTensor(shapes as Shape, dtype)];
     }
     // tidy frees the constants (the 1 in add(x, 1)) that ops upload while only shapes are wanted

@@ -41,7 +41,7 @@ export abstract class Merge extends Layer {
     return this.merge(inputs.map((x) => (x.rank < rank ? ops.reshape(x, [x.shape[0], ...new Array<number>(rank - x.rank).fill(1), ...x.shape.slice(1)]) : x)));
   }
 
-  override computeMask(inputs: Tensors, previousMask: LayerMask): LayerMask {
+  override computeMask(_inputs: Tensors, previousMask: LayerMask): LayerMask {
     const masks = previousMask as readonly (Tensor | null)[] | null;
     if (masks === null || masks.some((m) => m === null)) return null;
     return (masks as Tensor[]).reduce((acc, m) => ops.logicalOr(acc, m));
