@@ -90,6 +90,14 @@ describe('model.trainable, as Keras 3', () => {
       const b = await kiln.loadModel(join(dir, 'partly.kiln'));
       expect([b.trainable, ...flags(b.layers)]).toEqual([true, false, true, true]);
       expect(b.trainableWeights).toHaveLength(4);
+      const inputs = Input({ shape: [2] });
+      const bn = new BatchNormalization();
+      const functional = new kiln.Model({ inputs, outputs: new Dense(1).apply(bn.apply(inputs)) });
+      functional.trainable = false;
+      await functional.save(join(dir, 'functional.kiln'));
+      const c = await kiln.loadModel(join(dir, 'functional.kiln'));
+      expect([c.trainable, ...flags(c.layers.slice(1))]).toEqual([false, false, false]);
+      expect(c.trainableWeights).toEqual([]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
