@@ -70,7 +70,7 @@ export const producer = new WeakMap<SymbolicTensor, LayerNode>();
  */
 export abstract class Layer {
   name: string;
-  trainable: boolean;
+  private _trainable: boolean;
   readonly dtype: DType;
   built = false;
   /** Weights in creation order: Keras's order for getWeights/setWeights. */
@@ -94,7 +94,8 @@ export abstract class Layer {
 
   constructor(args: LayerArgs = {}) {
     this.name = args.name ?? uniqueName(snake(this.constructor.name));
-    this.trainable = args.trainable ?? true;
+    // the flag alone: a layer holds no other layers yet, and a subclass's fields do not exist yet
+    this._trainable = args.trainable ?? true;
     this.dtype = args.dtype ?? 'float32';
     this.batchInputShape = args.inputShape ? [args.batchSize ?? null, ...args.inputShape] : null;
     this.supportsMasking = this.computeMask !== Layer.prototype.computeMask;
@@ -104,6 +105,33 @@ export abstract class Layer {
       build.call(this, inputShape);
       this.built = true;
     };
+  }
+
+  /** Whether the optimizer trains this layer's weights (and BatchNormalization uses batch statistics in training). */
+  get trainable(): boolean {
+    return this._trainable;
+  }
+
+  /**
+   * Sets the flag on this layer and on every layer it holds, as Keras 3's setter does: freezing a
+   * model freezes all of its layers, and unfreezing it unfreezes them all.
+   */
+  set trainable(value: boolean) {
+    this._trainable = value;
+    for (const layer of this.heldLayers()) layer.trainable = value;
+  }
+
+  /**
+   * Sets this layer's own flag, leaving its layers' as they are: how a model is restored from its
+   * config, each of its layers carrying its own flag.
+   */
+  setOwnTrainable(value: boolean): void {
+    this._trainable = value;
+  }
+
+  /** The layers this one holds, which its `trainable` setter reaches. */
+  protected heldLayers(): Layer[] {
+    return this._sublayers;
   }
 
   /** Kiln's class name for this layer, as saved in configs. */
@@ -155,14 +183,19 @@ export abstract class Layer {
     return shapes.length === 1 && !this.multiOutput ? shapes[0] : shapes;
   }
 
-  /** Output shapes and dtypes for symbolic inputs: `call` run symbolically, unless the subclass overrides computeOutputShape. */
+  /**
+   * Output shapes and dtypes for symbolic inputs: `call` run symbolically, unless the subclass
+   * overrides computeOutputShape (a Lambda given outputShape, say). Then the dtype is the first
+   * input's, as for the layers that move data (Keras's Reshape, Flatten and Permute keep it): a
+   * layer whose call computes in another dtype leaves computeOutputShape to the symbolic call.
+   */
   protected outputSpecs(inputs: SymbolicTensor | SymbolicTensor[], options: CallOptions = {}): SymbolicTensor[] {
     const list = Array.isArray(inputs) ? inputs : [inputs];
     this.maybeBuild(this.multiInput ? list.map((t) => t.shape) : list[0].shape);
     if (this.computeOutputShape !== Layer.prototype.computeOutputShape) {
       const shapes = this.computeOutputShape(this.multiInput ? list.map((t) => t.shape) : list[0].shape);
       const many = shapes.length > 0 && Array.isArray(shapes[0]);
-      const dtype = list[0].dtype === 'int32' || list[0].dtype === 'bool' ? this.dtype : list[0].dtype;
+      const dtype = list[0].dtype;
       return many ? (shapes as Shape[]).map((s) => new SymbolicTensor(s, dtype)) : [new SymbolicTensor(shapes as Shape, dtype)];
     }
     // tidy frees the constants (the 1 in add(x, 1)) that ops upload while only shapes are wanted

@@ -52,6 +52,8 @@ export class Model extends Layer {
     if (args.inputs !== undefined || args.outputs !== undefined) {
       if (args.inputs === undefined || args.outputs === undefined) fail(`Model '${this.name}'`, 'a Functional model needs both inputs and outputs');
       this.initGraph(args.inputs, args.outputs);
+      // as Keras's Functional constructor: a trainable argument reaches every layer of the graph
+      if (args.trainable !== undefined) this.trainable = args.trainable;
     }
   }
 
@@ -94,6 +96,10 @@ export class Model extends Layer {
       for (const item of Array.isArray(v) ? v : [v]) if (item instanceof Layer && item !== this && !found.includes(item)) found.push(item);
     }
     return found;
+  }
+
+  protected override heldLayers(): Layer[] {
+    return [...new Set([...super.heldLayers(), ...this.layers])];
   }
 
   get inputs(): SymbolicTensor[] {

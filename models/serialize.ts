@@ -135,7 +135,8 @@ export function modelFromConfig(serialized: { className: string; config: unknown
   if (className === 'Sequential') model = sequentialFromConfig(config as SequentialConfig, customObjects);
   else if (className === 'Functional' || className === 'Model') model = functionalFromConfig(config as FunctionalConfig, customObjects);
   else return fail(OP_LOAD, `'${className}' is not a model class kiln can rebuild (expected Sequential or Functional)`);
-  if (typeof (config as { trainable?: unknown }).trainable === 'boolean') model.trainable = (config as { trainable: boolean }).trainable;
+  // the layers' own configs hold their flags: setting the model's would overwrite them
+  if (typeof (config as { trainable?: unknown }).trainable === 'boolean') model.setOwnTrainable((config as { trainable: boolean }).trainable);
   return model;
 }
 

@@ -2,6 +2,7 @@ import * as ops from '../../src/ops/index.js';
 import { fail, fmtShape } from '../../src/errors.js';
 import type { Tensor } from '../../src/tensor.js';
 import { Layer, type LayerArgs, type LayerConfig } from '../layer.js';
+import type { LayerMask } from '../mask.js';
 import { optionsFromConfig } from '../config.js';
 
 export interface ConcatenateOptions extends LayerArgs {
@@ -10,7 +11,10 @@ export interface ConcatenateOptions extends LayerArgs {
 
 /**
  * Joins a list of tensors along `axis` (keras.layers.Concatenate); every other dimension must
- * match.
+ * match. Masks join as in Keras 3: each input's mask, spread over its features (all true for an
+ * input without one), is joined along `axis`, and a step is kept where any of its features is:
+ * on the features axis a step is kept when any input keeps it, on the steps axis the masks sit
+ * side by side.
  * @example
  * new kiln.layers.Concatenate().apply([kiln.zeros([2, 3]), kiln.zeros([2, 5])]).shape;   // [2, 8]
  */
@@ -39,6 +43,17 @@ export class Concatenate extends Layer {
     return ops.concatenate(inputs, axis);
   }
 
+  override computeMask(inputs: Tensor[], previousMask: LayerMask): LayerMask {
+    const masks = previousMask as readonly (Tensor | null)[] | null;
+    if (masks === null || masks.every((m) => m === null)) return null;
+    const full = inputs.map((x, i) => {
+      const m = masks[i];
+      if (m === null) return allTrue(x);
+      return m.rank < x.rank ? ops.logicalAnd(ops.expandDims(m, -1), allTrue(x)) : m;
+    });
+    return ops.any(ops.concatenate(full, this.axis), -1);
+  }
+
   override getConfig(): LayerConfig {
     return { ...super.getConfig(), axis: this.axis };
   }
@@ -46,4 +61,9 @@ export class Concatenate extends Layer {
   static fromConfig(config: LayerConfig): Concatenate {
     return new Concatenate(optionsFromConfig(config));
   }
+}
+
+/** A mask of `x`'s shape that keeps everything; made from `x`, whose batch size a symbolic call does not know. */
+function allTrue(x: Tensor): Tensor {
+  return ops.logicalOr(ops.cast(x, 'bool'), true);
 }

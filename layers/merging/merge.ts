@@ -1,12 +1,15 @@
 /**
  * The elementwise merge layers (keras.layers.Add, Subtract, Multiply, Average, Maximum, Minimum):
- * each takes a list of tensors of compatible shapes and combines them elementwise.
+ * each takes a list of tensors of compatible shapes and combines them elementwise. Masks follow
+ * Keras 3: the output's is the OR of the inputs' masks, none when any input has none; Multiply,
+ * Maximum and Minimum also keep each input's masked steps out of the values.
  */
 import * as ops from '../../src/ops/index.js';
 import { fail, fmtShape } from '../../src/errors.js';
 import type { Shape } from '../../src/shape.js';
 import type { Tensor } from '../../src/tensor.js';
-import { Layer, type LayerConfig } from '../layer.js';
+import { Layer, type CallOptions, type LayerConfig, type Tensors } from '../layer.js';
+import type { LayerMask } from '../mask.js';
 import { optionsFromConfig } from '../config.js';
 
 /**
@@ -21,10 +24,27 @@ export abstract class Merge extends Layer {
 
   protected abstract merge(inputs: Tensor[]): Tensor;
 
-  call(inputs: Tensor[]): Tensor {
+  /**
+   * The merge of inputs that carry masks ([batch, steps] for inputs [batch, steps, features]),
+   * null where an input has none; a class that leaves masked steps out of its values defines it.
+   */
+  protected mergeMasked?(inputs: Tensor[], masks: readonly (Tensor | null)[]): Tensor;
+
+  call(inputs: Tensor[], options: CallOptions = {}): Tensor {
     this.checkShapes(inputs.map((x) => x.shape));
     const rank = Math.max(...inputs.map((x) => x.rank));
+    // Keras reads the masks only when no input is reshaped: a reshaped tensor has lost its mask
+    if (inputs.every((x) => x.rank === rank)) {
+      const masks = this.mergeMasked ? options.masks : null;
+      return masks ? this.mergeMasked!(inputs, masks) : this.merge(inputs);
+    }
     return this.merge(inputs.map((x) => (x.rank < rank ? ops.reshape(x, [x.shape[0], ...new Array<number>(rank - x.rank).fill(1), ...x.shape.slice(1)]) : x)));
+  }
+
+  override computeMask(_inputs: Tensors, previousMask: LayerMask): LayerMask {
+    const masks = previousMask as readonly (Tensor | null)[] | null;
+    if (masks === null || masks.some((m) => m === null)) return null;
+    return (masks as Tensor[]).reduce((acc, m) => ops.logicalOr(acc, m));
   }
 
   private checkShapes(shapes: Shape[]): void {
@@ -80,6 +100,14 @@ export class Multiply extends Merge {
   protected merge(xs: Tensor[]): Tensor {
     return xs.reduce((acc, x) => ops.multiply(acc, x));
   }
+
+  /** Masked entries count as 1; when every input has a mask, the steps none keeps become 0. */
+  protected override mergeMasked(xs: Tensor[], masks: readonly (Tensor | null)[]): Tensor {
+    const keeps = masks.map((m) => (m ? ops.expandDims(m, -1) : null));
+    const out = this.merge(xs.map((x, i) => (keeps[i] ? ops.where(keeps[i]!, x, 1) : x)));
+    if (keeps.some((k) => k === null)) return out;
+    return ops.where((keeps as Tensor[]).reduce((acc, k) => ops.logicalOr(acc, k)), out, 0);
+  }
 }
 
 /** The elementwise mean of the inputs. */
@@ -96,6 +124,10 @@ export class Maximum extends Merge {
   protected merge(xs: Tensor[]): Tensor {
     return xs.reduce((acc, x) => ops.maximum(acc, x));
   }
+
+  protected override mergeMasked(xs: Tensor[], masks: readonly (Tensor | null)[]): Tensor {
+    return mergeKept(ops.maximum, xs, masks);
+  }
 }
 
 /** The elementwise minimum of the inputs. */
@@ -104,4 +136,28 @@ export class Minimum extends Merge {
   protected merge(xs: Tensor[]): Tensor {
     return xs.reduce((acc, x) => ops.minimum(acc, x));
   }
+
+  protected override mergeMasked(xs: Tensor[], masks: readonly (Tensor | null)[]): Tensor {
+    return mergeKept(ops.minimum, xs, masks);
+  }
+}
+
+/**
+ * `op` over the inputs, each step taken from the inputs that keep it, as Keras's Maximum and
+ * Minimum (they have no identity element to put in masked steps): a masked step of an input
+ * takes the running result, and a masked step of the running result takes the input. Where no
+ * input keeps a step, the first input's value stands. Once an input has no mask, every later
+ * step counts as kept by the running result.
+ */
+function mergeKept(op: (a: Tensor, b: Tensor) => Tensor, xs: Tensor[], masks: readonly (Tensor | null)[]): Tensor {
+  let out = xs[0];
+  let kept = masks[0] ? ops.expandDims(masks[0], -1) : null;
+  for (let i = 1; i < xs.length; i++) {
+    const keep = masks[i] ? ops.expandDims(masks[i]!, -1) : null;
+    const x = keep ? ops.where(keep, xs[i], out) : xs[i];
+    if (kept) out = ops.where(kept, out, x);
+    kept = kept && keep ? ops.logicalOr(kept, keep) : null;
+    out = op(out, x);
+  }
+  return out;
 }

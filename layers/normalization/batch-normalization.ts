@@ -1,6 +1,6 @@
 import * as ops from '../../src/ops/index.js';
 import { ENGINE } from '../../src/engine.js';
-import { fail } from '../../src/errors.js';
+import { fail, fmtShape } from '../../src/errors.js';
 import { getInitializer, serializeInitializer, type InitializerId } from '../../src/initializers/index.js';
 import type { Shape } from '../../src/shape.js';
 import { Tensor } from '../../src/tensor.js';
@@ -23,12 +23,17 @@ export interface BatchNormalizationOptions extends LayerArgs, AffineOptions {
   synchronized?: boolean;
 }
 
+/** Keras's backend.epsilon(), added to the kept count: an all-masked batch has moments 0, not NaN. */
+const COUNT_EPSILON = 1e-7;
+
 /**
  * Normalizes each feature to mean 0 and variance 1, then scales by 'gamma' and shifts by 'beta'
  * (keras.layers.BatchNormalization). In training it uses the batch's statistics and folds them
  * into the non-trainable 'moving_mean' and 'moving_variance', once per call:
  * `moving = moving · momentum + batch · (1 - momentum)`. Otherwise (evaluate, predict, and always
- * when `trainable` is false, as in Keras 3) it uses the moving statistics.
+ * when `trainable` is false, as in Keras 3) it uses the moving statistics. Given a mask (one axis
+ * fewer than the input: [batch, steps] for [batch, steps, features]), training takes the mean and
+ * variance of the kept steps only; inference ignores it, and the output carries it on.
  * @example
  * const bn = new kiln.layers.BatchNormalization();
  * bn.apply(x, { training: true });   // batch statistics; the moving ones move toward them
@@ -75,17 +80,32 @@ export class BatchNormalization extends Layer {
     this.movingVariance = this.addWeight('moving_variance', [size], { ...state, initializer: o.movingVarianceInitializer ?? 'ones' });
   }
 
-  call(x: Tensor, { training }: CallOptions = {}): Tensor {
+  call(x: Tensor, options: CallOptions = {}): Tensor {
+    const { training } = options;
     const { axis, size, rank } = this.features;
     checkBuiltFor(this, x.shape, rank, [axis], [size]);
     const t = x.dtype === this.dtype ? x : ops.cast(x, this.dtype);
     const affine = { offset: this.beta?.value ?? null, scale: this.gamma?.value ?? null, epsilon: this.epsilon };
     if (!(training && this.trainable)) return ops.batchNormalization(t, this.movingMean!.value, this.movingVariance!.value, axis, affine);
     const reduce = Array.from({ length: rank }, (_, i) => i).filter((i) => i !== axis);
-    const [mean, variance] = ops.moments(t, reduce, { synchronized: this.synchronized });
+    // the mask is read here only, where it counts: a graph records a layer that reads it as taking masks
+    const { mask } = options;
+    const [mean, variance] = mask == null ? ops.moments(t, reduce, { synchronized: this.synchronized }) : this.maskedMoments(t, mask, reduce);
     // a symbolic call only infers shapes: there are no statistics to keep
     if (t instanceof Tensor) this.updateMovingStatistics(mean, variance);
     return ops.batchNormalization(t, mean, variance, axis, affine);
+  }
+
+  /** The mean and variance over `reduce` of the entries whose step the mask keeps, as Keras 3's _moments. */
+  private maskedMoments(t: Tensor, mask: Tensor, reduce: number[]): [Tensor, Tensor] {
+    if (mask.rank !== t.rank - 1) fail(this.toString(), `expects a mask of one axis fewer than its input ${fmtShape(t.shape)}, got a mask of shape ${fmtShape(mask.shape)}`);
+    // the mask spread over the features axis to the input's shape, which a symbolic call knows only through t
+    const kept = ops.logicalAnd(ops.expandDims(ops.cast(mask, 'bool'), -1), ops.logicalOr(ops.cast(t, 'bool'), true));
+    const count = ops.add(ops.sum(ops.cast(kept, t.dtype), reduce, true), COUNT_EPSILON);
+    const mean = ops.divide(ops.sum(ops.where(kept, t, 0), reduce, true), count);
+    const variance = ops.divide(ops.sum(ops.square(ops.where(kept, ops.subtract(t, mean), 0)), reduce, true), count);
+    const size = [this.features.size];
+    return [ops.reshape(mean, size), ops.reshape(variance, size)];
   }
 
   /**

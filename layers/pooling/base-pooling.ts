@@ -1,6 +1,6 @@
 import { fail, fmtShape } from '../../src/errors.js';
 import { poolOutputShape, type PoolOptions, type PoolPadding } from '../../src/ops/pool.js';
-import type { Dim, Shape } from '../../src/shape.js';
+import type { Shape } from '../../src/shape.js';
 import type { Tensor } from '../../src/tensor.js';
 import { Layer, type LayerArgs, type LayerConfig } from '../layer.js';
 import { resolveOptions, spatialInts, type DataFormat, type SpatialInts } from '../../src/ops/conv-options.js';
@@ -48,14 +48,10 @@ export abstract class Pooling extends Layer {
     return { strides: this.strides, padding: this.padding, dataFormat: this.dataFormat };
   }
 
-  override computeOutputShape(inputShape: Shape): Dim[] {
-    checkRank(this, inputShape, this.rank, this.dataFormat);
-    return poolOutputShape(this.toString(), inputShape, this.poolSize, this.options);
-  }
-
   call(x: Tensor): Tensor {
     // checked under the layer's name before the op checks it under its own
-    this.computeOutputShape(x.shape);
+    checkRank(this, x.shape, this.rank, this.dataFormat);
+    poolOutputShape(this.toString(), x.shape, this.poolSize, this.options);
     return this.pool(x, this.poolSize, this.options);
   }
 

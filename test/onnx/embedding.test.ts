@@ -1,7 +1,8 @@
 /**
  * Embedding and Masking exported and run in onnxruntime-node at batch 1, 7 and 256, and the masks
  * they make: written into the graph where a later layer reads them (GlobalAveragePooling1D, also
- * inside a nested model), and left out where only the loss would (no mask op survives).
+ * inside a nested model, and after merge layers combine two inputs' masks), and left out where only
+ * the loss would (no mask op survives).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as kiln from '../../index.js';
@@ -93,5 +94,21 @@ describe('Embedding and Masking exported and run in onnxruntime-node', () => {
     const proto = await toModelProto(model);
     expect(opTypes(proto)).toEqual(['Gather', 'MatMul', 'Add']);
     await expectParity(model, { label: 'Embedding(maskZero), Dense', batches: BATCHES, inputs: (n, seed) => [tokens(n, 6, 9, seed)] });
+  });
+
+  it.each([
+    ['Add', () => new L.Add()],
+    ['Multiply', () => new L.Multiply()],
+    ['Maximum', () => new L.Maximum()],
+    ['Concatenate on the steps axis', () => new L.Concatenate({ axis: 1 })],
+  ] as const)('two Embedding(maskZero) inputs merged by %s, then GlobalAveragePooling1D: the merged mask is exported', async (label, merge) => {
+    kiln.setSeed(22);
+    const a = kiln.Input({ shape: [6], dtype: 'int32' });
+    const b = kiln.Input({ shape: [6], dtype: 'int32' });
+    const emb = new L.Embedding(9, 4, { maskZero: true });
+    const merged = merge().apply([sym(emb, a), sym(emb, b)] as never) as unknown as Sym;
+    const model = new kiln.Model({ inputs: [a, b], outputs: sym(new L.GlobalAveragePooling1D(), merged) });
+    randomizeWeights(model);
+    await expectParity(model, { label: `Embedding(maskZero) ×2, ${label}`, batches: BATCHES, inputs: (n, seed) => [tokens(n, 6, 9, seed), tokens(n, 6, 9, seed + 7)] });
   });
 });
