@@ -100,12 +100,9 @@ export function cosineSimilarity(yTrue: TensorLike, yPred: TensorLike, axis = -1
   return tidy(() => cosine('cosineSimilarity', yTrue, yPred, axis));
 }
 
+/** The losses below take the default name, their class's in snake case (mean_squared_error). */
 export class MeanSquaredError extends Loss {
   static readonly className = 'MeanSquaredError';
-  constructor(options: LossOptions = {}) {
-    super({ ...options, name: options.name ?? 'mean_squared_error' });
-  }
-
   override call(yTrue: Tensor, yPred: Tensor): Tensor {
     return mse(this.name, yTrue, yPred);
   }
@@ -113,10 +110,6 @@ export class MeanSquaredError extends Loss {
 
 export class MeanAbsoluteError extends Loss {
   static readonly className = 'MeanAbsoluteError';
-  constructor(options: LossOptions = {}) {
-    super({ ...options, name: options.name ?? 'mean_absolute_error' });
-  }
-
   override call(yTrue: Tensor, yPred: Tensor): Tensor {
     return mae(this.name, yTrue, yPred);
   }
@@ -124,10 +117,6 @@ export class MeanAbsoluteError extends Loss {
 
 export class MeanAbsolutePercentageError extends Loss {
   static readonly className = 'MeanAbsolutePercentageError';
-  constructor(options: LossOptions = {}) {
-    super({ ...options, name: options.name ?? 'mean_absolute_percentage_error' });
-  }
-
   override call(yTrue: Tensor, yPred: Tensor): Tensor {
     return mape(this.name, yTrue, yPred);
   }
@@ -135,10 +124,6 @@ export class MeanAbsolutePercentageError extends Loss {
 
 export class MeanSquaredLogarithmicError extends Loss {
   static readonly className = 'MeanSquaredLogarithmicError';
-  constructor(options: LossOptions = {}) {
-    super({ ...options, name: options.name ?? 'mean_squared_logarithmic_error' });
-  }
-
   override call(yTrue: Tensor, yPred: Tensor): Tensor {
     return msle(this.name, yTrue, yPred);
   }
@@ -164,10 +149,6 @@ export class Huber extends Loss {
 
 export class LogCosh extends Loss {
   static readonly className = 'LogCosh';
-  constructor(options: LossOptions = {}) {
-    super({ ...options, name: options.name ?? 'log_cosh' });
-  }
-
   override call(yTrue: Tensor, yPred: Tensor): Tensor {
     return logCoshLoss(this.name, yTrue, yPred);
   }
@@ -178,7 +159,7 @@ export class CosineSimilarity extends Loss {
   readonly axis: number;
 
   constructor(options: LossOptions & { axis?: number } = {}) {
-    super({ ...options, name: options.name ?? 'cosine_similarity' });
+    super(options);
     this.axis = options.axis ?? -1;
   }
 

@@ -482,6 +482,25 @@ describe('autodiff API', () => {
     kiln.dispose([a, b, y, gb, seed]);
   }));
 
+  it('an integer source has no gradient, even where unconnected ones are zeros', () => leavesNothing(async () => {
+    const [x, k] = [t64([1, 2]), kiln.tensor([3, 4], [2], 'int32')];
+    const tape = new kiln.GradientTape();
+    const y = tape.record(() => kiln.tidy(() => ops.multiply(x, ops.cast(k, 'float64'))));
+    const [gx, gk] = tape.gradient(y, [x, k], { unconnectedGradients: 'zero' });
+    expect(await values(gx!)).toEqual([3, 4]);
+    expect(gk).toBeNull();
+    kiln.dispose([x, k, y, gx!]);
+  }));
+
+  it('a persistent tape may be disposed twice', () => leavesNothing(() => {
+    const x = t64([1, 2]);
+    const tape = new kiln.GradientTape({ persistent: true });
+    const y = tape.record(() => ops.square(x));
+    tape.dispose();
+    expect(() => tape.dispose()).not.toThrow();
+    kiln.dispose([x, y]);
+  }));
+
   it('valueAndGrad refuses a function that returns no tensor', () => leavesNothing(() => {
     const w = variable([1, 2]);
     expect(() => kiln.valueAndGrad(() => 3 as unknown as Tensor, [w])).toThrow(/valueAndGrad: the function must return a Tensor, got/);

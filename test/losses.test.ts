@@ -188,6 +188,14 @@ describe('regression losses', () => {
     expectClose(losses.logCosh(t3, p3), perRow(lc));
     const cos = (a: number[], b: number[]): number => -sum(a.map((x, i) => x * b[i])) / Math.hypot(...a) / Math.hypot(...b);
     expectClose(losses.cosineSimilarity(t3, p3), t3.map((m, i) => m.map((r, j) => cos(r, p3[i][j]))));
+    expectClose(new losses.CosineSimilarity({ reduction: 'none' }).apply(t3, p3), t3.map((m, i) => m.map((r, j) => cos(r, p3[i][j]))));
+    // along axis 1 instead: the two rows of each sample against each other, per column
+    const byColumn = t3.map((m, i) => [0, 1, 2].map((k) => cos(m.map((r) => r[k]), p3[i].map((r) => r[k]))));
+    const axis1 = new losses.CosineSimilarity({ axis: 1, reduction: 'none' });
+    expectClose(axis1.apply(t3, p3), byColumn);
+    expect(axis1.getConfig()).toEqual({ name: 'cosine_similarity', reduction: 'none', axis: 1 });
+    expectClose(losses.CosineSimilarity.fromConfig(axis1.getConfig()).apply(t3, p3), byColumn);
+    expect(() => losses.huber(t3, p3, -1)).toThrow('huber: delta must be a number in [0, Infinity], got number -1');
   });
 
   it('each regression loss has Keras 3\'s name, and its errors name the function or the loss', () => {
