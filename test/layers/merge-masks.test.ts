@@ -105,7 +105,7 @@ describe('Concatenate joins the masks, as Keras 3', () => {
   });
 
   it('gives no mask when no input has one', () => {
-    const x = new Concatenate().apply([kiln.zeros([2, 3, 1]), kiln.zeros([2, 3, 2])]);
+    const x = new Concatenate().apply([kiln.zeros([2, 3, 1]), kiln.zeros([2, 3, 2])]) as kiln.Tensor;
     expect(maskOf(x)).toBeNull();
   });
 
