@@ -229,7 +229,7 @@ export class Model extends Layer {
     return evaluate(this, x, y, options);
   }
 
-  predict(x: InputsLike, options: PredictOptions = {}): Promise<Tensor | Tensor[]> {
+  predict(x: InputsLike | AsyncIterable<unknown>, options: PredictOptions = {}): Promise<Tensor | Tensor[]> {
     return predict(this, x, options);
   }
 
