@@ -13,7 +13,7 @@ type Numeric = number | boolean | readonly Numeric[];
  * The element type made from `X` by converting its leaves: tensors, numbers, nested number
  * arrays and typed arrays become tensors; tuples and records keep their structure.
  */
-export type ElementOf<X> = X extends Tensor | Numeric | ArrayBufferView ? Tensor : { -readonly [K in keyof X]: ElementOf<X[K]> };
+export type ElementOf<X> = X extends Tensor | Numeric | ArrayBufferView ? Tensor : X extends Element ? X : { -readonly [K in keyof X]: ElementOf<X[K]> };
 
 export function isPlainRecord(x: unknown): x is Record<string, unknown> {
   return x !== null && typeof x === 'object' && !Array.isArray(x) && !ArrayBuffer.isView(x) && Object.getPrototypeOf(x) === Object.prototype;

@@ -7,7 +7,7 @@ import { batchOf, numSamples, toList, type InputsLike, type TargetsLike } from '
 import type { Model } from './model.js';
 import type { StepData } from './training.js';
 
-export function isAsyncIterable(x: unknown): x is AsyncIterable<[InputsLike, TargetsLike]> {
+export function isAsyncIterable(x: unknown): x is AsyncIterable<unknown> {
   return x !== null && typeof x === 'object' && Symbol.asyncIterator in (x as object);
 }
 
@@ -58,8 +58,8 @@ export function arraySource(op: string, xs: Tensor[], ys: Tensor[], sw: Tensor |
   };
 }
 
-export function iterableSource(model: Model, op: string, data: AsyncIterable<[InputsLike, TargetsLike]>, stepsPerEpoch?: number): BatchSource {
-  let iterator: AsyncIterator<[InputsLike, TargetsLike]> | null = null;
+export function iterableSource(model: Model, op: string, data: AsyncIterable<unknown>, stepsPerEpoch?: number): BatchSource {
+  let iterator: AsyncIterator<unknown> | null = null;
   const owned = ownsElements(data);
   const close = async () => {
     const it = iterator;

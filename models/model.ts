@@ -221,11 +221,11 @@ export class Model extends Layer {
     return this.compiled?.optimizer ?? null;
   }
 
-  fit(x: InputsLike | AsyncIterable<[InputsLike, TargetsLike]>, y?: TargetsLike, options: FitOptions = {}): Promise<History> {
+  fit(x: InputsLike | AsyncIterable<unknown>, y?: TargetsLike, options: FitOptions = {}): Promise<History> {
     return fit(this, x, y, options);
   }
 
-  evaluate(x: InputsLike | AsyncIterable<[InputsLike, TargetsLike]>, y?: TargetsLike, options: EvaluateOptions = {}): Promise<Record<string, number>> {
+  evaluate(x: InputsLike | AsyncIterable<unknown>, y?: TargetsLike, options: EvaluateOptions = {}): Promise<Record<string, number>> {
     return evaluate(this, x, y, options);
   }
 

@@ -63,7 +63,7 @@ export interface FitOptions {
   shuffle?: boolean;
   validationSplit?: number;
   /** Arrays `[x, y]` or `[x, y, sampleWeight]`, or an async iterable of such batches (a kiln.data.Dataset). */
-  validationData?: [InputsLike, TargetsLike] | [InputsLike, TargetsLike, Tensor] | AsyncIterable<[InputsLike, TargetsLike]>;
+  validationData?: [InputsLike, TargetsLike] | [InputsLike, TargetsLike, Tensor] | AsyncIterable<unknown>;
   /** With an iterable validationData: the batches each validation runs (all of a pass by default). */
   validationSteps?: number;
   validationFreq?: number;
@@ -125,7 +125,7 @@ async function runPass(op: string, source: BatchSource, step: (data: StepData) =
   return pending ? readLogs(pending) : logs;
 }
 
-export async function fit(model: Model, x: InputsLike | AsyncIterable<[InputsLike, TargetsLike]>, y: TargetsLike | undefined, options: FitOptions): Promise<History> {
+export async function fit(model: Model, x: InputsLike | AsyncIterable<unknown>, y: TargetsLike | undefined, options: FitOptions): Promise<History> {
   const op = 'fit';
   const c = compiledOf(model, op);
   const { epochs = 1, batchSize = 32, shuffle = true, validationSplit = 0, validationFreq = 1, initialEpoch = 0, verbose = 1 } = options;
@@ -139,7 +139,7 @@ export async function fit(model: Model, x: InputsLike | AsyncIterable<[InputsLik
   c.trainable = null;
 
   let train: BatchSource;
-  let val: { x: InputsLike | AsyncIterable<[InputsLike, TargetsLike]>; y?: TargetsLike; sw?: Tensor } | null = null;
+  let val: { x: InputsLike | AsyncIterable<unknown>; y?: TargetsLike; sw?: Tensor } | null = null;
   const owned: Tensor[] = [];
   if (isAsyncIterable(x)) {
     if (validationSplit > 0) fail(op, 'validationSplit needs arrays, not an async iterable: pass validationData');
@@ -206,7 +206,7 @@ export async function fit(model: Model, x: InputsLike | AsyncIterable<[InputsLik
   return history;
 }
 
-export async function evaluate(model: Model, x: InputsLike | AsyncIterable<[InputsLike, TargetsLike]>, y: TargetsLike | undefined, options: EvaluateOptions): Promise<Record<string, number>> {
+export async function evaluate(model: Model, x: InputsLike | AsyncIterable<unknown>, y: TargetsLike | undefined, options: EvaluateOptions): Promise<Record<string, number>> {
   const op = 'evaluate';
   const c = compiledOf(model, op);
   const { batchSize = 32, verbose = 0 } = options;
