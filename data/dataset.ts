@@ -47,7 +47,7 @@ export class Dataset<T = Element> implements AsyncIterable<T> {
     return new Dataset<U>(source.open, source.cardinality);
   }
 
-  private then<U>(open: Open<Element>, count: number): Dataset<U> {
+  private derived<U>(open: Open<Element>, count: number): Dataset<U> {
     return new Dataset<U>(open, count);
   }
 
@@ -101,64 +101,64 @@ export class Dataset<T = Element> implements AsyncIterable<T> {
   map<U>(fn: (element: T) => U | Promise<U>, { numParallelCalls = 1 }: { numParallelCalls?: number } = {}): Dataset<ElementOf<U>> {
     if (typeof fn !== 'function') fail('Dataset.map', `expected a function, got ${typeof fn}`);
     checkCount('Dataset.map', 'numParallelCalls', numParallelCalls, 1);
-    return this.then(mapStage(this.open, fn as (e: Element) => unknown, numParallelCalls), this.count);
+    return this.derived(mapStage(this.open, fn as (e: Element) => unknown, numParallelCalls), this.count);
   }
 
   /** The elements for which `predicate` is true (a boolean, or a one-element tensor as in tf.data). */
   filter(predicate: (element: T) => boolean | Tensor | Promise<boolean | Tensor>): Dataset<T> {
     if (typeof predicate !== 'function') fail('Dataset.filter', `expected a function, got ${typeof predicate}`);
-    return this.then(filterStage(this.open, predicate as (e: Element) => unknown), this.count === INFINITE ? INFINITE : UNKNOWN);
+    return this.derived(filterStage(this.open, predicate as (e: Element) => unknown), this.count === INFINITE ? INFINITE : UNKNOWN);
   }
 
   /** Consecutive elements stacked along a new axis 0, `batchSize` at a time; the last batch may be smaller. */
   batch(batchSize: number, { dropRemainder = false }: { dropRemainder?: boolean } = {}): Dataset<T> {
     checkCount('Dataset.batch', 'batchSize', batchSize, 1);
-    return this.then(batchStage(this.open, batchSize, dropRemainder), derive(this.count, (n) => (dropRemainder ? Math.floor(n / batchSize) : Math.ceil(n / batchSize))));
+    return this.derived(batchStage(this.open, batchSize, dropRemainder), derive(this.count, (n) => (dropRemainder ? Math.floor(n / batchSize) : Math.ceil(n / batchSize))));
   }
 
   /** Each element split into its rows along axis 0. */
   unbatch(): Dataset<T> {
-    return this.then(unbatchStage(this.open), this.count === INFINITE ? INFINITE : UNKNOWN);
+    return this.derived(unbatchStage(this.open), this.count === INFINITE ? INFINITE : UNKNOWN);
   }
 
   /** Elements in random order through a buffer of `bufferSize` (tf.data's algorithm). */
   shuffle(bufferSize: number, options: ShuffleOptions = {}): Dataset<T> {
     checkCount('Dataset.shuffle', 'bufferSize', bufferSize, 1);
     if (options.seed !== undefined && !Number.isInteger(options.seed)) fail('Dataset.shuffle', `seed must be an integer, got ${options.seed}`);
-    return this.then(shuffleStage(this.open, bufferSize, options), this.count);
+    return this.derived(shuffleStage(this.open, bufferSize, options), this.count);
   }
 
   /** `count` passes over this dataset in one; forever without a count (or with -1). */
   repeat(count = -1): Dataset<T> {
     if (count !== -1) checkCount('Dataset.repeat', 'count', count, 0);
     const n = this.count === 0 ? 0 : count === -1 ? (this.count === UNKNOWN ? UNKNOWN : INFINITE) : derive(this.count, (c) => c * count);
-    return this.then(repeatStage(this.open, count), n);
+    return this.derived(repeatStage(this.open, count), n);
   }
 
   /** The first `count` elements (all of them with -1). */
   take(count: number): Dataset<T> {
     if (count !== -1) checkCount('Dataset.take', 'count', count, 0);
     const n = count === -1 ? this.count : this.count === INFINITE ? count : derive(this.count, (c) => Math.min(c, count));
-    return this.then(takeStage(this.open, count), n);
+    return this.derived(takeStage(this.open, count), n);
   }
 
   /** All but the first `count` elements (none with -1). */
   skip(count: number): Dataset<T> {
     if (count !== -1) checkCount('Dataset.skip', 'count', count, 0);
     const n = count === -1 ? (this.count === INFINITE ? INFINITE : 0) : derive(this.count, (c) => Math.max(0, c - count));
-    return this.then(skipStage(this.open, count), n);
+    return this.derived(skipStage(this.open, count), n);
   }
 
   /** Up to `bufferSize` elements made ahead of the one being used, so the pipeline runs beside training. */
   prefetch(bufferSize: number): Dataset<T> {
     checkCount('Dataset.prefetch', 'bufferSize', bufferSize, 1);
     const open = this.open;
-    return this.then(() => readAhead(open(), bufferSize, async (e) => e), this.count);
+    return this.derived(() => readAhead(open(), bufferSize, async (e) => e), this.count);
   }
 
   /** The elements of the first complete pass, kept in memory; later passes do not run this dataset again. */
   cache(): Dataset<T> {
-    return this.then(cacheStage(this.open), this.count);
+    return this.derived(cacheStage(this.open), this.count);
   }
 
   /** This dataset's elements, then `other`'s. */
@@ -166,7 +166,7 @@ export class Dataset<T = Element> implements AsyncIterable<T> {
     if (!(other instanceof Dataset)) fail('Dataset.concatenate', 'expected a Dataset');
     const [a, b] = [this.count, other.count];
     const n = a === INFINITE || b === INFINITE ? INFINITE : a === UNKNOWN || b === UNKNOWN ? UNKNOWN : a + b;
-    return this.then(concatenateStage([this.open, other.open]), n);
+    return this.derived(concatenateStage([this.open, other.open]), n);
   }
 
   /** The number of elements of a pass, or -1 (INFINITE_CARDINALITY) or -2 (UNKNOWN_CARDINALITY). */

@@ -159,4 +159,23 @@ describe('fit, evaluate and predict on a Dataset', () => {
     await expect(model.fit(ds, undefined, { epochs: 2, verbose: 0 })).rejects.toThrow('Dataset.fromGenerator: element 3 failed: corrupt record');
     expect(kiln.memory().numTensors).toBe(before);
   });
+
+  it("the README's pipeline: map, shuffle, batch, prefetch to fit; cache for validation, evaluate and predict", async () => {
+    kiln.setSeed(5);
+    const [xTrain, yTrain] = [kiln.ops.multiply(kiln.random.uniform([40, 2]), 255), kiln.random.uniform([40, 1])];
+    const [xVal, yVal] = [kiln.ops.multiply(kiln.random.uniform([10, 2]), 255), kiln.random.uniform([10, 1])];
+    const model = linear(0.01);
+    const train = Dataset.fromTensorSlices([xTrain, yTrain])
+      .map(([x, y]) => [kiln.ops.divide(x, 255), y], { numParallelCalls: 4 })
+      .shuffle(1024, { seed: 42 })
+      .batch(32)
+      .prefetch(2);
+    const val = Dataset.fromTensorSlices([xVal, yVal]).batch(64).cache();
+    const h = await model.fit(train, undefined, { epochs: 2, validationData: val, verbose: 0 });
+    expect(h.history.val_loss).toHaveLength(2);
+    expect((await model.evaluate(val)).loss).toBeCloseTo(h.history.val_loss[1], 5);
+    const yPred = (await model.predict(val)) as kiln.Tensor;
+    expect(yPred.shape).toEqual([10, 1]);
+    kiln.dispose([xTrain, yTrain, xVal, yVal, yPred]);
+  });
 });

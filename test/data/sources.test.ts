@@ -38,6 +38,11 @@ describe('Dataset sources', () => {
     expect(Dataset.fromTensorSlices([x, y]).cardinality()).toBe(3);
   });
 
+  it('is not a thenable: awaiting a dataset gives the dataset', async () => {
+    const ds = Dataset.fromTensors(kiln.tensor([1]));
+    expect(await Promise.resolve(ds)).toBe(ds);
+  });
+
   it('fromTensorSlices names the lengths that differ', () => {
     const x = kiln.tensor([[1, 2], [3, 4], [5, 6]]);
     expect(() => Dataset.fromTensorSlices([x, kiln.tensor([1, 2])])).toThrow(/Dataset\.fromTensorSlices: .*same length.*0 \[3,2\]: 3, 1 \[2\]: 2/);
