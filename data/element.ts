@@ -92,7 +92,6 @@ export function rowsOf(op: string, e: Element): number {
 
 /** The error of a user function (generator, map, filter) at one element, naming the stage. */
 export function stageError(stage: string, index: number, err: unknown): KilnError {
-  if (err instanceof KilnError && err.op === stage) return err;
   const e = new KilnError(stage, `element ${index} failed: ${err instanceof Error ? err.message : String(err)}`);
   e.cause = err;
   return e;

@@ -54,17 +54,23 @@ function pulled(stage: string, begin: () => unknown, adopt: (t: Tensor) => Tenso
   return {
     cardinality: -2,
     async *open() {
-      const it = start(stage, begin());
+      let it: Iterator<unknown> | AsyncIterator<unknown>;
+      try {
+        it = start(stage, begin());
+      } catch (err) {
+        throw stageError(stage, 0, err);
+      }
       try {
         for (let i = 0; ; i++) {
-          let r: IteratorResult<unknown>;
+          let element: Element;
           try {
-            r = await it.next();
+            const r = await it.next();
+            if (r.done) return;
+            element = toElement(stage, r.value, adopt);
           } catch (err) {
             throw stageError(stage, i, err);
           }
-          if (r.done) return;
-          yield toElement(stage, r.value, adopt);
+          yield element;
         }
       } finally {
         await it.return?.();

@@ -74,6 +74,12 @@ describe('Dataset sources', () => {
     }).map((x) => x);
     await expect(collect(ds)).rejects.toThrow('Dataset.fromGenerator: element 2 failed: disk on fire');
     expect(() => Dataset.fromGenerator(42 as never)).toThrow(/Dataset\.fromGenerator: expected a function/);
+    const ragged = Dataset.fromGenerator(function* () {
+      yield [1, 2];
+      yield [[1, 2], [3]];
+    });
+    await expect(collect(ragged)).rejects.toThrow(/^Dataset\.fromGenerator: element 1 failed: /);
+    await expect(collect(Dataset.fromGenerator((() => 7) as never))).rejects.toThrow('Dataset.fromGenerator: element 0 failed: Dataset.fromGenerator: expected an iterator or an iterable, got number');
   });
 
   it('fromIterable iterates again each pass and leaves the caller its tensors', async () => {

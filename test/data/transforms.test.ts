@@ -151,4 +151,31 @@ describe('Dataset transformations', () => {
     expect(await collect(ds.unbatch(), 5)).toHaveLength(5);
     expect(kiln.memory().numTensors).toBe(before);
   });
+
+  it('each transformation frees what it takes and does not hand out', async () => {
+    const x = kiln.tensor(Array.from({ length: 12 }, (_, i) => i), [12]);
+    const y = kiln.tensor(Array.from({ length: 12 }, (_, i) => -i), [12]);
+    const base = Dataset.fromTensorSlices([x, y]);
+    const before = kiln.memory().numTensors;
+    const pipelines = [
+      base.map(([a, b]) => [kiln.ops.square(kiln.ops.add(a, 1)), b]),
+      base.map(async ([a]) => a, { numParallelCalls: 3 }),
+      base.filter(([a]) => kiln.ops.greater(a, 4)),
+      base.skip(5).take(3),
+      base.batch(5).unbatch(),
+      Dataset.zip([base, base.skip(2)]),
+      base.concatenate(base).repeat(2),
+      base.shuffle(4, { seed: 9 }).batch(4, { dropRemainder: true }).prefetch(2),
+    ];
+    for (const [i, ds] of pipelines.entries()) {
+      await collect(ds);
+      expect(kiln.memory().numTensors, `pipeline ${i}`).toBe(before);
+    }
+    // cache keeps the 12 elements of [x, y], and hands out views of them
+    const cached = base.cache();
+    await collect(cached);
+    expect(kiln.memory().numTensors).toBe(before + 24);
+    await collect(cached);
+    expect(kiln.memory().numTensors).toBe(before + 24);
+  });
 });
