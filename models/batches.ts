@@ -22,6 +22,21 @@ function ownsElements(x: object): boolean {
   return (x as { [CONSUMER_OWNS_ELEMENTS]?: boolean })[CONSUMER_OWNS_ELEMENTS] === true;
 }
 
+/** The batch count of an iterable that knows it (tf.data's cardinality()), else null; -1 is infinite. */
+function cardinalityOf(x: object): number | null {
+  const f = (x as { cardinality?: unknown }).cardinality;
+  const n: unknown = typeof f === 'function' ? f.call(x) : null;
+  return typeof n === 'number' && (n >= 0 || n === -1) ? n : null;
+}
+
+/**
+ * An endless iterable (cardinality -1) needs a step count, or a pass would never end (Keras raises
+ * the same); `option` is the name of the step count where `op` takes it.
+ */
+export function checkEnds(op: string, data: object, steps: number | undefined, option: string): void {
+  if (steps === undefined && cardinalityOf(data) === -1) fail(op, `the dataset is infinite (cardinality -1): pass ${option} to say how many batches make a pass`);
+}
+
 /** Batches of [inputs, targets, sampleWeight], each made in the caller's tidy scope. */
 export interface BatchSource {
   steps: number | null;
@@ -66,8 +81,9 @@ export function iterableSource(model: Model, op: string, data: AsyncIterable<unk
     iterator = null;
     await it?.return?.();
   };
+  const known = cardinalityOf(data);
   return {
-    steps: stepsPerEpoch ?? null,
+    steps: stepsPerEpoch ?? (known !== null && known >= 0 ? known : null),
     close,
     async *epochBatches() {
       // with stepsPerEpoch one iterator runs across epochs; without, each epoch iterates afresh

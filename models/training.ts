@@ -8,7 +8,7 @@ import { Callback, CallbackList, type Logs } from './callback.js';
 import { History } from './history.js';
 import { ProgbarLogger } from './progbar.js';
 import { numSamples, splitTail, toList, type InputsLike, type TargetsLike } from './data.js';
-import { arraySource, isAsyncIterable, iterableSource, predictBatches, type BatchSource } from './batches.js';
+import { arraySource, checkEnds, isAsyncIterable, iterableSource, predictBatches, type BatchSource } from './batches.js';
 import { sampleWeightsFromClassWeight } from './class-weight.js';
 import type { Model } from './model.js';
 
@@ -143,6 +143,7 @@ export async function fit(model: Model, x: InputsLike | AsyncIterable<unknown>, 
   const owned: Tensor[] = [];
   if (isAsyncIterable(x)) {
     if (validationSplit > 0) fail(op, 'validationSplit needs arrays, not an async iterable: pass validationData');
+    checkEnds(op, x, options.stepsPerEpoch, 'stepsPerEpoch');
     train = iterableSource(model, op, x, options.stepsPerEpoch);
   } else {
     if (y === undefined) fail(op, 'expected targets y (or an async iterable of [x, y] batches)');
@@ -170,7 +171,10 @@ export async function fit(model: Model, x: InputsLike | AsyncIterable<unknown>, 
     }
     train = arraySource(op, xs, ys, sw, batchSize, shuffle, options.stepsPerEpoch);
   }
-  if (isAsyncIterable(options.validationData)) val = { x: options.validationData };
+  if (isAsyncIterable(options.validationData)) {
+    checkEnds(op, options.validationData, options.validationSteps, 'validationSteps');
+    val = { x: options.validationData };
+  }
   else if (options.validationData) {
     const [vx, vy, vsw] = options.validationData;
     val = { x: vx, y: vy, sw: vsw };
@@ -212,7 +216,10 @@ export async function evaluate(model: Model, x: InputsLike | AsyncIterable<unkno
   const { batchSize = 32, verbose = 0 } = options;
   checkPositiveInt(op, 'batchSize', batchSize);
   let source: BatchSource;
-  if (isAsyncIterable(x)) source = iterableSource(model, op, x, options.steps);
+  if (isAsyncIterable(x)) {
+    checkEnds(op, x, options.steps, 'steps');
+    source = iterableSource(model, op, x, options.steps);
+  }
   else {
     if (y === undefined) fail(op, 'expected targets y');
     source = arraySource(op, toList(op, x, model.inputNames, 'input'), toList(op, y, model.outputNames, 'target'), options.sampleWeight ?? null, batchSize, false, options.steps);
@@ -238,6 +245,7 @@ export async function predict(model: Model, x: InputsLike | AsyncIterable<unknow
   const { batchSize = 32 } = options;
   checkPositiveInt(op, 'batchSize', batchSize);
   checkPositiveInt(op, 'steps', options.steps);
+  if (isAsyncIterable(x)) checkEnds(op, x, options.steps, 'steps');
   const batches = isAsyncIterable(x)
     ? predictBatches(model, op, x, options.steps)
     : arrayInputs(arraySource(op, toList(op, x as InputsLike, model.inputNames, 'input'), [], null, batchSize, false, options.steps));

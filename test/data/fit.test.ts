@@ -178,4 +178,24 @@ describe('fit, evaluate and predict on a Dataset', () => {
     expect(yPred.shape).toEqual([10, 1]);
     kiln.dispose([xTrain, yTrain, xVal, yVal, yPred]);
   });
+
+  it('an infinite dataset without a step count is an error naming the option; a known cardinality sizes the progress', async () => {
+    const [x, y] = data();
+    const model = linear(0);
+    const endless = Dataset.fromTensorSlices([x, y]).batch(2).repeat();
+    await expect(model.fit(endless, undefined, { verbose: 0 })).rejects.toThrow('fit: the dataset is infinite (cardinality -1): pass stepsPerEpoch');
+    const finite = Dataset.fromTensorSlices([x, y]).batch(2);
+    await expect(model.fit(finite, undefined, { verbose: 0, validationData: endless })).rejects.toThrow(/pass validationSteps/);
+    await expect(model.evaluate(endless)).rejects.toThrow('evaluate: the dataset is infinite (cardinality -1): pass steps');
+    await expect(model.predict(endless)).rejects.toThrow('predict: the dataset is infinite (cardinality -1): pass steps');
+    let steps: unknown;
+    class SeeSteps extends kiln.callbacks.Callback {
+      override onTrainBegin(): void {
+        steps = this.params.steps;
+      }
+    }
+    await model.fit(finite, undefined, { verbose: 0, callbacks: [new SeeSteps()] });
+    expect(steps).toBe(3);
+    kiln.dispose([x, y]);
+  });
 });
