@@ -174,8 +174,7 @@ export async function fit(model: Model, x: InputsLike | AsyncIterable<unknown>, 
   if (isAsyncIterable(options.validationData)) {
     checkEnds(op, options.validationData, options.validationSteps, 'validationSteps');
     val = { x: options.validationData };
-  }
-  else if (options.validationData) {
+  } else if (options.validationData) {
     const [vx, vy, vsw] = options.validationData;
     val = { x: vx, y: vy, sw: vsw };
   }
@@ -219,8 +218,7 @@ export async function evaluate(model: Model, x: InputsLike | AsyncIterable<unkno
   if (isAsyncIterable(x)) {
     checkEnds(op, x, options.steps, 'steps');
     source = iterableSource(model, op, x, options.steps);
-  }
-  else {
+  } else {
     if (y === undefined) fail(op, 'expected targets y');
     source = arraySource(op, toList(op, x, model.inputNames, 'input'), toList(op, y, model.outputNames, 'target'), options.sampleWeight ?? null, batchSize, false, options.steps);
   }
