@@ -198,4 +198,27 @@ describe('fit, evaluate and predict on a Dataset', () => {
     expect(steps).toBe(3);
     kiln.dispose([x, y]);
   });
+
+  it('a two-input model takes [[x1, x2], y] or [{ a, b }, y] elements; predict takes { a, b } alone', async () => {
+    const a = kiln.Input({ shape: [1], name: 'a' });
+    const b = kiln.Input({ shape: [1], name: 'b' });
+    const joined = new kiln.layers.Concatenate().apply([a, b]) as kiln.SymbolicTensor;
+    const out = new Dense(1).apply(joined) as kiln.SymbolicTensor;
+    const model = new kiln.Model({ inputs: [a, b], outputs: out });
+    model.setWeights([[[2], [-1]], [0.5]]);
+    model.compile({ optimizer: new SGD({ learningRate: 0 }), loss: 'mse' });
+    const x1 = kiln.tensor([[1], [2], [3], [4]]);
+    const x2 = kiln.tensor([[0], [1], [-1], [2]]);
+    const y = kiln.tensor([[2], [4], [6], [8]]);
+    // prediction 2·x1 - x2 + 0.5: 2.5, 3.5, 7.5, 6.5 against 2, 4, 6, 8
+    const want = (0.25 + 0.25 + 2.25 + 2.25) / 4;
+    const tuples = Dataset.fromTensorSlices([[x1, x2], y]).batch(3);
+    const named = Dataset.fromTensorSlices([{ a: x1, b: x2 }, y]).batch(3);
+    // the running mean over batches of 3 and 1 weighs each sample once
+    expect((await model.evaluate(tuples)).loss).toBeCloseTo(want, 5);
+    expect((await model.evaluate(named)).loss).toBeCloseTo(want, 5);
+    const p = (await model.predict(Dataset.fromTensorSlices({ a: x1, b: x2 }).batch(3))) as kiln.Tensor;
+    Array.from(await p.data()).forEach((v, i) => expect(v).toBeCloseTo([2.5, 3.5, 7.5, 6.5][i], 5));
+    kiln.dispose([x1, x2, y, p]);
+  });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import * as kiln from '../../index.js';
 import { collect, range } from './helpers.js';
 
 const order = async (ds: AsyncIterable<unknown>) => (await collect(ds)) as number[];
@@ -49,6 +50,16 @@ describe('Dataset.shuffle', () => {
     expect(() => range(3).shuffle(0)).toThrow('Dataset.shuffle: bufferSize must be an integer >= 1, got 0');
     expect(() => range(3).shuffle(-4)).toThrow(/bufferSize must be an integer >= 1, got -4/);
     expect(() => range(3).shuffle(2, { seed: 1.5 })).toThrow('Dataset.shuffle: seed must be an integer, got 1.5');
+  });
+
+  it('without a seed, kiln.setSeed before building the pipeline makes its orders reproducible', async () => {
+    kiln.setSeed(11);
+    const first = range(30).shuffle(30);
+    const orders = [await order(first), await order(first)];
+    kiln.setSeed(11);
+    const second = range(30).shuffle(30);
+    expect([await order(second), await order(second)]).toEqual(orders);
+    expect(orders[1]).not.toEqual(orders[0]);
   });
 
   it('keeps the cardinality', () => {
