@@ -114,9 +114,13 @@ export function zipStage(opens: readonly Open<Element>[], assemble: (parts: Elem
     const its = opens.map((open) => open());
     try {
       for (;;) {
-        const rs = await Promise.all(its.map((it) => it.next()));
-        if (rs.some((r) => r.done)) {
+        const settled = await Promise.allSettled(its.map((it) => it.next()));
+        const rs = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+        const failed = settled.find((s) => s.status === 'rejected');
+        if (failed || rs.some((r) => r.done)) {
+          // the other datasets' elements of this step are nobody's now
           for (const r of rs) if (!r.done) disposeElement(r.value);
+          if (failed) throw failed.reason;
           return;
         }
         yield assemble(rs.map((r) => r.value as Element));

@@ -98,6 +98,17 @@ describe('Dataset transformations', () => {
     expect(range(2).concatenate(range(3).repeat()).cardinality()).toBe(-1);
   });
 
+  it("zip: when one dataset fails, the others' elements of that step are freed and the error passes on", async () => {
+    const failing = Dataset.fromGenerator(function* () {
+      yield kiln.tensor(1);
+      throw new Error('gone');
+    });
+    const before = kiln.memory().numTensors;
+    await expect(collect(Dataset.zip([range(5), failing]))).rejects.toThrow('Dataset.fromGenerator: element 1 failed: gone');
+    // range(5)'s own tensor (made after `before`) stays with it; every row it handed out is freed
+    expect(kiln.memory().numTensors).toBe(before + 1);
+  });
+
   it('cache: the second pass does not run the pipeline above it', async () => {
     let calls = 0;
     const ds = range(4).map((x) => {
