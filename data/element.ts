@@ -15,7 +15,7 @@ type Numeric = number | boolean | readonly Numeric[];
  */
 export type ElementOf<X> = X extends Tensor | Numeric | ArrayBufferView ? Tensor : X extends Element ? X : { -readonly [K in keyof X]: ElementOf<X[K]> };
 
-export function isPlainRecord(x: unknown): x is Record<string, unknown> {
+function isPlainRecord(x: unknown): x is Record<string, unknown> {
   return x !== null && typeof x === 'object' && !Array.isArray(x) && !ArrayBuffer.isView(x) && Object.getPrototypeOf(x) === Object.prototype;
 }
 
@@ -69,13 +69,8 @@ export function viewOf(e: Element): Element {
 export function rowOf(t: Tensor, i: number): Tensor {
   return ENGINE.tidy(() => {
     const rest = t.shape.slice(1);
-    return ENGINE.view(sliceRows(t, i, i + 1), rest);
+    return ENGINE.view(slice(t, [i, ...rest.map(() => 0)], [1, ...rest]), rest);
   });
-}
-
-/** Rows [start, end) of `t`. */
-export function sliceRows(t: Tensor, start: number, end: number): Tensor {
-  return slice(t, [start, ...t.shape.slice(1).map(() => 0)], [end - start, ...t.shape.slice(1)]);
 }
 
 /** The shared length along axis 0 of every tensor of `e`, or an error naming the lengths. */
