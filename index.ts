@@ -33,6 +33,7 @@ export * as constraints from './src/constraints.js';
 export * as activations from './src/activations.js';
 export * as io from './io/index.js';
 export * as datasets from './io/datasets/index.js';
+export * as data from './data/index.js';
 export * as onnx from './onnx/index.js';
 export { Layer, type LayerArgs, type LayerConfig, type CallOptions } from './layers/layer.js';
 export { Input, InputLayer } from './layers/core/input.js';

@@ -221,15 +221,15 @@ export class Model extends Layer {
     return this.compiled?.optimizer ?? null;
   }
 
-  fit(x: InputsLike | AsyncIterable<[InputsLike, TargetsLike]>, y?: TargetsLike, options: FitOptions = {}): Promise<History> {
+  fit(x: InputsLike | AsyncIterable<unknown>, y?: TargetsLike, options: FitOptions = {}): Promise<History> {
     return fit(this, x, y, options);
   }
 
-  evaluate(x: InputsLike | AsyncIterable<[InputsLike, TargetsLike]>, y?: TargetsLike, options: EvaluateOptions = {}): Promise<Record<string, number>> {
+  evaluate(x: InputsLike | AsyncIterable<unknown>, y?: TargetsLike, options: EvaluateOptions = {}): Promise<Record<string, number>> {
     return evaluate(this, x, y, options);
   }
 
-  predict(x: InputsLike, options: PredictOptions = {}): Promise<Tensor | Tensor[]> {
+  predict(x: InputsLike | AsyncIterable<unknown>, options: PredictOptions = {}): Promise<Tensor | Tensor[]> {
     return predict(this, x, options);
   }
 

@@ -8,7 +8,7 @@ import { Callback, CallbackList, type Logs } from './callback.js';
 import { History } from './history.js';
 import { ProgbarLogger } from './progbar.js';
 import { numSamples, splitTail, toList, type InputsLike, type TargetsLike } from './data.js';
-import { arraySource, isAsyncIterable, iterableSource, type BatchSource } from './batches.js';
+import { arraySource, checkEnds, isAsyncIterable, iterableSource, predictBatches, type BatchSource } from './batches.js';
 import { sampleWeightsFromClassWeight } from './class-weight.js';
 import type { Model } from './model.js';
 
@@ -62,7 +62,10 @@ export interface FitOptions {
   batchSize?: number;
   shuffle?: boolean;
   validationSplit?: number;
-  validationData?: [InputsLike, TargetsLike] | [InputsLike, TargetsLike, Tensor];
+  /** Arrays `[x, y]` or `[x, y, sampleWeight]`, or an async iterable of such batches (a kiln.data.Dataset). */
+  validationData?: [InputsLike, TargetsLike] | [InputsLike, TargetsLike, Tensor] | AsyncIterable<unknown>;
+  /** With an iterable validationData: the batches each validation runs (all of a pass by default). */
+  validationSteps?: number;
   validationFreq?: number;
   callbacks?: Callback[];
   /** 0 silent, 1 progress bar (one line per epoch when stdout is not a TTY), 2 one line per epoch. */
@@ -122,7 +125,7 @@ async function runPass(op: string, source: BatchSource, step: (data: StepData) =
   return pending ? readLogs(pending) : logs;
 }
 
-export async function fit(model: Model, x: InputsLike | AsyncIterable<[InputsLike, TargetsLike]>, y: TargetsLike | undefined, options: FitOptions): Promise<History> {
+export async function fit(model: Model, x: InputsLike | AsyncIterable<unknown>, y: TargetsLike | undefined, options: FitOptions): Promise<History> {
   const op = 'fit';
   const c = compiledOf(model, op);
   const { epochs = 1, batchSize = 32, shuffle = true, validationSplit = 0, validationFreq = 1, initialEpoch = 0, verbose = 1 } = options;
@@ -130,15 +133,17 @@ export async function fit(model: Model, x: InputsLike | AsyncIterable<[InputsLik
   checkPositiveInt(op, 'batchSize', batchSize);
   checkPositiveInt(op, 'validationFreq', validationFreq);
   checkPositiveInt(op, 'stepsPerEpoch', options.stepsPerEpoch);
+  checkPositiveInt(op, 'validationSteps', options.validationSteps);
   if (!Number.isInteger(initialEpoch) || initialEpoch < 0) fail(op, `initialEpoch must be a non-negative integer, got ${initialEpoch}`);
   if (!(validationSplit >= 0 && validationSplit < 1)) fail(op, `validationSplit must be in [0, 1), got ${validationSplit}`);
   c.trainable = null;
 
   let train: BatchSource;
-  let val: { x: InputsLike; y: TargetsLike; sw?: Tensor } | null = null;
+  let val: { x: InputsLike | AsyncIterable<unknown>; y?: TargetsLike; sw?: Tensor } | null = null;
   const owned: Tensor[] = [];
   if (isAsyncIterable(x)) {
     if (validationSplit > 0) fail(op, 'validationSplit needs arrays, not an async iterable: pass validationData');
+    checkEnds(op, x, options.stepsPerEpoch, 'stepsPerEpoch');
     train = iterableSource(model, op, x, options.stepsPerEpoch);
   } else {
     if (y === undefined) fail(op, 'expected targets y (or an async iterable of [x, y] batches)');
@@ -166,7 +171,10 @@ export async function fit(model: Model, x: InputsLike | AsyncIterable<[InputsLik
     }
     train = arraySource(op, xs, ys, sw, batchSize, shuffle, options.stepsPerEpoch);
   }
-  if (options.validationData) {
+  if (isAsyncIterable(options.validationData)) {
+    checkEnds(op, options.validationData, options.validationSteps, 'validationSteps');
+    val = { x: options.validationData };
+  } else if (options.validationData) {
     const [vx, vy, vsw] = options.validationData;
     val = { x: vx, y: vy, sw: vsw };
   }
@@ -188,26 +196,29 @@ export async function fit(model: Model, x: InputsLike | AsyncIterable<[InputsLik
       resetMetrics(c);
       const epochLogs = await runPass(op, train, (d) => model.trainStep(d), callbacks, 'Train', () => model.stopTraining);
       if (val && (epoch + 1) % validationFreq === 0) {
-        const valLogs = await evaluate(model, val.x, val.y, { batchSize, verbose: 0, sampleWeight: val.sw, callbacks: options.callbacks });
+        const valLogs = await evaluate(model, val.x, val.y, { batchSize, verbose: 0, sampleWeight: val.sw, steps: options.validationSteps, callbacks: options.callbacks });
         for (const [k, v] of Object.entries(valLogs)) epochLogs[`val_${k}`] = v;
       }
       await callbacks.call('onEpochEnd', epoch, epochLogs);
     }
     await callbacks.call('onTrainEnd', {});
   } finally {
+    await train.close();
     for (const t of owned) t.dispose();
   }
   return history;
 }
 
-export async function evaluate(model: Model, x: InputsLike | AsyncIterable<[InputsLike, TargetsLike]>, y: TargetsLike | undefined, options: EvaluateOptions): Promise<Record<string, number>> {
+export async function evaluate(model: Model, x: InputsLike | AsyncIterable<unknown>, y: TargetsLike | undefined, options: EvaluateOptions): Promise<Record<string, number>> {
   const op = 'evaluate';
   const c = compiledOf(model, op);
   const { batchSize = 32, verbose = 0 } = options;
   checkPositiveInt(op, 'batchSize', batchSize);
   let source: BatchSource;
-  if (isAsyncIterable(x)) source = iterableSource(model, op, x, options.steps);
-  else {
+  if (isAsyncIterable(x)) {
+    checkEnds(op, x, options.steps, 'steps');
+    source = iterableSource(model, op, x, options.steps);
+  } else {
     if (y === undefined) fail(op, 'expected targets y');
     source = arraySource(op, toList(op, x, model.inputNames, 'input'), toList(op, y, model.outputNames, 'target'), options.sampleWeight ?? null, batchSize, false, options.steps);
   }
@@ -216,24 +227,34 @@ export async function evaluate(model: Model, x: InputsLike | AsyncIterable<[Inpu
   callbacks.setParams({ epochs: 1, steps: source.steps, verbose });
   resetMetrics(c);
   await callbacks.call('onTestBegin', {});
-  const logs = await runPass(op, source, (d) => model.testStep(d), callbacks, 'Test', () => false);
+  let logs: Logs;
+  try {
+    logs = await runPass(op, source, (d) => model.testStep(d), callbacks, 'Test', () => false);
+  } finally {
+    await source.close();
+  }
   await callbacks.call('onTestEnd', logs);
   return logs;
 }
 
-export async function predict(model: Model, x: InputsLike, options: PredictOptions): Promise<Tensor | Tensor[]> {
+/** Predicts on arrays, or on an async iterable of batches (`x`, or `[x, y]` whose targets are ignored). */
+export async function predict(model: Model, x: InputsLike | AsyncIterable<unknown>, options: PredictOptions): Promise<Tensor | Tensor[]> {
   const op = 'predict';
   const { batchSize = 32 } = options;
   checkPositiveInt(op, 'batchSize', batchSize);
-  const source = arraySource(op, toList(op, x, model.inputNames, 'input'), [], null, batchSize, false, options.steps);
+  checkPositiveInt(op, 'steps', options.steps);
+  if (isAsyncIterable(x)) checkEnds(op, x, options.steps, 'steps');
+  const batches = isAsyncIterable(x)
+    ? predictBatches(model, op, x, options.steps)
+    : arrayInputs(arraySource(op, toList(op, x as InputsLike, model.inputNames, 'input'), [], null, batchSize, false, options.steps));
   const callbacks = new CallbackList(options.callbacks ?? []);
   callbacks.setModel(model);
   await callbacks.call('onPredictBegin', {});
   const chunks: Tensor[][] = [];
   let step = 0;
-  for await (const makeBatch of source.epochBatches()) {
+  for await (const makeBatch of batches) {
     await callbacks.call('onPredictBatchBegin', step, {});
-    chunks.push(ENGINE.tidy(() => [...outputsOf(predictOnBatchTensors(model, makeBatch()[0]))]));
+    chunks.push(ENGINE.tidy(() => [...outputsOf(predictOnBatchTensors(model, makeBatch()))]));
     await callbacks.call('onPredictBatchEnd', step++, {});
   }
   await callbacks.call('onPredictEnd', {});
@@ -241,6 +262,10 @@ export async function predict(model: Model, x: InputsLike, options: PredictOptio
   const outs = chunks[0].map((_, i) => (chunks.length === 1 ? chunks[0][i] : ENGINE.tidy(() => concatenate(chunks.map((ch) => ch[i]), 0))));
   if (chunks.length > 1) for (const ch of chunks) for (const t of ch) t.dispose();
   return model.multiOutput ? outs : outs[0];
+}
+
+async function* arrayInputs(source: BatchSource): AsyncGenerator<() => Tensor[]> {
+  for await (const makeBatch of source.epochBatches()) yield () => makeBatch()[0];
 }
 
 function predictOnBatchTensors(model: Model, x: Tensor[]): Tensor | Tensor[] {

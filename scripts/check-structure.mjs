@@ -31,6 +31,7 @@ export const FLOORS = {
   callbacks: ['saving', ...MODELS_AND_BELOW],
   onnx: ['saving', ...MODELS_AND_BELOW],
   io: ['saving', ...MODELS_AND_BELOW],
+  data: ['io', 'saving', ...MODELS_AND_BELOW],
   cli: '*',
   'index.ts': '*',
 };

@@ -12,7 +12,7 @@ import { take } from './ops/indexing.js';
  * Random numbers are drawn in JavaScript (xoshiro128**, float64 math) and uploaded, so one seed
  * gives the same values on every backend.
  */
-class Generator {
+export class Generator {
   private s = new Uint32Array(4);
 
   constructor(seed: number) {

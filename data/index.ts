@@ -1,0 +1,5 @@
+/** kiln.data: input pipelines with tf.data's semantics. */
+export { Dataset } from './dataset.js';
+export type { Element, ElementOf } from './element.js';
+export type { ShuffleOptions } from './reorder.js';
+export type { GeneratorFn, IdxOptions } from './sources.js';
