@@ -1,6 +1,6 @@
 import type { Backend, DType, TensorInfo, TypedArray } from '../backends/contract.js';
-import { sizeOf } from '../backends/contract.js';
 import { fail } from './errors.js';
+import { checkAllocation, checkRank } from './limits.js';
 import type { Shape } from './shape.js';
 import { DataHandle, lifecycle, Tensor } from './tensor.js';
 import { currentBackend } from './backends.js';
@@ -76,17 +76,17 @@ class Engine {
     return t;
   }
 
-  allocate(backend: Backend, shape: readonly number[], dtype: DType): Tensor {
+  allocate(backend: Backend, shape: readonly number[], dtype: DType, op = 'allocate'): Tensor {
     if (!backend.dtypes.includes(dtype)) {
-      fail('allocate', `backend '${backend.name}' does not support dtype ${dtype} (it supports ${backend.dtypes.join(', ')})`);
+      fail(op, `backend '${backend.name}' does not support dtype ${dtype} (it supports ${backend.dtypes.join(', ')})`);
     }
-    const size = sizeOf(shape);
+    const size = checkAllocation(op, shape, dtype);
     return this.track(new Tensor(new DataHandle(backend, backend.alloc(dtype, size), dtype, size), shape, dtype));
   }
 
   /** A tensor holding a copy of `data` on the current backend. */
-  upload(data: TypedArray, shape: readonly number[], dtype: DType): Tensor {
-    const t = this.allocate(currentBackend(), shape, dtype);
+  upload(data: TypedArray, shape: readonly number[], dtype: DType, op = 'upload'): Tensor {
+    const t = this.allocate(currentBackend(), shape, dtype, op);
     if (t.size > 0) t.dataHandle().backend.write(t.dataHandle().id, data);
     return t;
   }
@@ -118,6 +118,7 @@ class Engine {
       return x as Spec;
     });
     const spec = prim.infer(specs, attrs);
+    checkRank(prim.name, spec.shape.length);
     if (inputs.some((x) => x instanceof SymbolicTensor)) {
       return new SymbolicTensor(spec.shape, spec.dtype, { prim, inputs, attrs }) as unknown as Tensor;
     }
@@ -130,7 +131,7 @@ class Engine {
     }
     let out: Tensor;
     if (prim.run) {
-      out = this.allocate(backend, spec.shape as number[], spec.dtype);
+      out = this.allocate(backend, spec.shape as number[], spec.dtype, prim.name);
       if (out.size > 0) prim.run(backend, (inputs as Tensor[]).map(info), info(out), attrs);
     } else {
       out = this.view(inputs[0] as Tensor, spec.shape as number[]);
@@ -157,7 +158,7 @@ class Engine {
         fail(prim.name, `input ${i} lives on backend '${inputs[i].dataHandle().backend.name}' but the current backend is '${backend.name}'`);
       }
     }
-    const outs = prim.infer(inputs, attrs).map((s) => this.allocate(backend, s.shape as number[], s.dtype));
+    const outs = prim.infer(inputs, attrs).map((s) => this.allocate(backend, s.shape as number[], s.dtype, prim.name));
     if (outs.some((t) => t.size > 0)) prim.run(backend, inputs.map(info), outs.map(info), attrs);
     return outs;
   }
