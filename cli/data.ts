@@ -34,13 +34,23 @@ export async function writableOutput(path: string, field: string): Promise<void>
   const cannot = (err: NodeJS.ErrnoException): never => fail(field, `cannot write ${shownPath(path)}: ${err.code ?? err.message}`);
   const missing: string[] = [];
   let dir = dirname(path);
-  for (; !statSync(dir, { throwIfNoEntry: false }); dir = dirname(dir)) missing.unshift(dir);
-  if (!statSync(dir)?.isDirectory()) fail(field, `cannot write ${shownPath(path)}: ${shownPath(dir)} is not a folder`);
+  for (; !found(dir); dir = dirname(dir)) missing.unshift(dir);
+  if (!statSync(dir).isDirectory()) fail(field, `cannot write ${shownPath(path)}: ${shownPath(dir)} is not a folder`);
   for (const d of missing) await mkdir(d).catch(cannot);
   const probe = `${path}.${process.pid}.probe`;
   const handle = await open(probe, 'wx').catch(cannot);
   await handle.close();
   await unlink(probe);
+}
+
+/** Whether `path` exists; a file standing where a folder should be makes its children missing, not an error. */
+function found(path: string): boolean {
+  try {
+    return statSync(path, { throwIfNoEntry: false }) !== undefined;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') return false;
+    throw err;
+  }
 }
 
 // a config often reads x and y from one CSV file, and train and test from one MNIST load
