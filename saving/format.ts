@@ -59,19 +59,46 @@ export async function encodeTensors(vars: readonly Variable[]): Promise<{ manife
 }
 
 /**
- * Checks a manifest against its blob (known dtypes, lengths that match the shapes, ranges inside
- * the blob) and returns one tensor per entry; `where` names the file and entry in errors.
+ * Checks a whole manifest against its blob before anything is built from it: known dtypes,
+ * lengths that match the shapes, ranges inside the blob, aligned, and not overlapping (else a
+ * bias could silently read a kernel's bytes); `where` names the file and entry in errors.
  */
-export function decodeTensors(manifest: unknown, blob: Uint8Array, op: string, where: string): { entry: ManifestEntry; tensor: Tensor }[] {
+export function checkManifest(manifest: unknown, blobLength: number, op: string, where: string): ManifestEntry[] {
   if (!Array.isArray(manifest)) fail(op, `${where}: the manifest must be a list of tensors, got ${JSON.stringify(manifest)?.slice(0, 60)}`);
-  const entries = manifest.map((raw, i) => checkEntry(raw, i, blob.length, op, where));
-  return entries.map((entry) => {
-    const values = typedArrayFor(entry.dtype, sizeOf(entry.shape));
-    const bytes = new Uint8Array(values.buffer);
+  const entries = manifest.map((raw, i) => checkEntry(raw, i, blobLength, op, where));
+  const byOffset = entries.filter((e) => e.byteLength > 0).sort((a, b) => a.byteOffset - b.byteOffset);
+  for (let i = 1; i < byOffset.length; i++) {
+    const [a, b] = [byOffset[i - 1], byOffset[i]];
+    if (a.byteOffset + a.byteLength > b.byteOffset) {
+      fail(op, `${where}: tensors '${a.name}' (bytes ${a.byteOffset}..${a.byteOffset + a.byteLength}) and '${b.name}' (from byte ${b.byteOffset}) overlap: the file is corrupt`);
+    }
+  }
+  return entries;
+}
+
+/** Options for reading tensors back. */
+export interface DecodeOptions {
+  /** Accept NaN and ±Infinity in float tensors (refused by default: a diverged model saved by mistake). */
+  allowNonFinite?: boolean;
+}
+
+/**
+ * One tensor per checked manifest entry. All values are read and checked before any tensor is
+ * made, so a refused file leaves kiln.memory() as it was.
+ */
+export function decodeTensors(entries: readonly ManifestEntry[], blob: Uint8Array, op: string, where: string, options: DecodeOptions = {}): { entry: ManifestEntry; tensor: Tensor }[] {
+  const values = entries.map((entry) => {
+    const out = typedArrayFor(entry.dtype, sizeOf(entry.shape));
+    const bytes = new Uint8Array(out.buffer);
     bytes.set(blob.subarray(entry.byteOffset, entry.byteOffset + entry.byteLength));
     if (SWAP) swapBytes(bytes, BYTES_PER_ELEMENT[entry.dtype]);
-    return { entry, tensor: ENGINE.upload(values, entry.shape, entry.dtype) };
+    if (!options.allowNonFinite && (entry.dtype === 'float32' || entry.dtype === 'float64')) {
+      const at = out.findIndex((v) => !Number.isFinite(v));
+      if (at >= 0) fail(op, `${where}: tensor '${entry.name}' holds ${out[at]} at element ${at}; load with { allowNonFinite: true } to accept non-finite weights`);
+    }
+    return out;
   });
+  return entries.map((entry, i) => ({ entry, tensor: ENGINE.upload(values[i], entry.shape, entry.dtype) }));
 }
 
 function checkEntry(raw: unknown, i: number, blobLength: number, op: string, where: string): ManifestEntry {
@@ -87,6 +114,7 @@ function checkEntry(raw: unknown, i: number, blobLength: number, op: string, whe
   if (!Number.isSafeInteger(e.byteOffset) || e.byteOffset! < 0 || e.byteOffset! + expected > blobLength) {
     bad(`lies outside the data (bytes ${e.byteOffset}..${Number(e.byteOffset) + expected} of ${blobLength}): the file is truncated or corrupt`);
   }
+  if (e.byteOffset! % ALIGN !== 0) bad(`starts at byte ${e.byteOffset}, not a multiple of ${ALIGN} as the format requires: the file is corrupt`);
   return { name, dtype, shape, byteOffset: e.byteOffset!, byteLength: expected };
 }
 

@@ -62,6 +62,8 @@ type Scope = Set<Tensor>;
 
 class Engine {
   private scopes: Scope[] = [];
+  /** What each undoOnFailure call has seen made, kept tensors (a Variable's) included. */
+  private made: Scope[] = [];
   private tapes: TapeSink[] = [];
   private live = new Map<Backend, number>();
 
@@ -73,6 +75,7 @@ class Engine {
   track(t: Tensor): Tensor {
     this.live.set(t.dataHandle().backend, (this.live.get(t.dataHandle().backend) ?? 0) + 1);
     this.scopes.at(-1)?.add(t);
+    for (const m of this.made) m.add(t);
     return t;
   }
 
@@ -108,6 +111,7 @@ class Engine {
     const h = t.dataHandle();
     this.live.set(h.backend, (this.live.get(h.backend) ?? 1) - 1);
     for (const s of this.scopes) s.delete(t);
+    for (const m of this.made) m.delete(t);
     if (--h.refs === 0) h.backend.free(h.id);
   }
 
@@ -185,6 +189,23 @@ class Engine {
 
   get recording(): boolean {
     return this.tapes.length > 0;
+  }
+
+  /**
+   * Runs `fn`; if it throws, frees every tensor it made that is still alive, the ones it kept
+   * too, so that a failed build (a model from a bad config) leaves memory as it was.
+   */
+  undoOnFailure<T>(fn: () => T): T {
+    const made: Scope = new Set();
+    this.made.push(made);
+    try {
+      return fn();
+    } catch (err) {
+      for (const t of made) t.dispose();
+      throw err;
+    } finally {
+      this.made.splice(this.made.lastIndexOf(made), 1);
+    }
   }
 
   tidy<T>(fn: () => T): T {

@@ -49,3 +49,30 @@ export function checkAllocation(op: string, shape: readonly number[], dtype: DTy
   }
   return size;
 }
+
+let weightBudget: { left: number; why: string } | null = null;
+
+/**
+ * Runs `build` with at most `bytes` of weights allowed to be created in it (Layer.addWeight
+ * charges each): a loader rebuilding a model from a file's config stops at the first weight
+ * the file cannot hold, instead of initializing gigabytes and then finding them missing.
+ */
+export function withWeightBudget<T>(bytes: number, why: string, build: () => T): T {
+  const outer = weightBudget;
+  weightBudget = { left: bytes, why };
+  try {
+    return build();
+  } finally {
+    weightBudget = outer;
+  }
+}
+
+/** Charges a new weight to the budget withWeightBudget set, if any. */
+export function chargeWeight(op: string, shape: readonly number[], dtype: DType): void {
+  if (!weightBudget) return;
+  const bytes = checkAllocation(op, shape, dtype) * BYTES_PER_ELEMENT[dtype];
+  if (bytes > weightBudget.left) {
+    fail(op, `shape [${shape.join(', ')}] of ${dtype} needs ${bytes.toLocaleString('en-US')} bytes, but only ${weightBudget.left.toLocaleString('en-US')} are left of ${weightBudget.why}`);
+  }
+  weightBudget.left -= bytes;
+}

@@ -1,0 +1,130 @@
+/** `.kiln` files that lie: every claim is checked against the file before anything is built from it. */
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as kiln from '../../index.js';
+import { loadWeights } from '../../saving/load.js';
+import { saveModel } from '../../saving/save.js';
+import { writeFileAtomic } from '../../saving/atomic.js';
+import { unzip, zip } from '../../saving/zip.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'kiln-reliability-load-'));
+let good: Map<string, Uint8Array>;
+
+const build = () => {
+  const m = new kiln.Sequential([kiln.Input({ shape: [4] }), new kiln.layers.Dense(3), new kiln.layers.Dense(2)]);
+  m.compile({ optimizer: 'adam', loss: 'mse' });
+  return m;
+};
+type Json = Record<string, any>;
+
+/** A copy of the good file with its JSON entries edited and its binary entries replaced. */
+function forged(name: string, edit: { config?: (c: Json) => void; weights?: (w: Json) => void; bin?: (b: Buffer) => Buffer }): string {
+  const entries = new Map(good);
+  const json = (entry: string, f?: (j: Json) => void) => {
+    if (!f) return;
+    const j = JSON.parse(Buffer.from(entries.get(entry)!).toString('utf8'));
+    f(j);
+    entries.set(entry, Buffer.from(JSON.stringify(j)));
+  };
+  json('config.json', edit.config);
+  json('weights.json', edit.weights);
+  if (edit.bin) entries.set('weights.bin', edit.bin(Buffer.from(entries.get('weights.bin')!)));
+  const path = join(dir, name);
+  writeFileSync(path, zip([...entries].map(([n, data]) => ({ name: n, data }))));
+  return path;
+}
+
+beforeAll(async () => {
+  kiln.setSeed(1);
+  const m = build();
+  await m.fit(kiln.ones([8, 4]), kiln.ones([8, 2]), { epochs: 1, verbose: 0 });
+  await saveModel(m, join(dir, 'good.kiln'));
+  good = unzip(await readFile(join(dir, 'good.kiln')), 'test', 'good.kiln');
+  m.dispose();
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Expects `load` to fail with `message` and to leave kiln.memory() as it was. */
+async function refused(load: () => Promise<unknown>, message: RegExp): Promise<void> {
+  const before = kiln.memory().numTensors;
+  await expect(load()).rejects.toThrow(message);
+  expect(kiln.memory().numTensors).toBe(before);
+}
+
+describe('loadModel', () => {
+  it('loads the good file', async () => {
+    const m = await kiln.loadModel(join(dir, 'good.kiln'));
+    expect(m.getWeightVariables()).toHaveLength(4);
+    m.compiled?.optimizer.dispose();
+    m.dispose();
+  });
+
+  it('refuses a config far larger than its weights before initializing it', async () => {
+    const path = forged('huge.kiln', { config: (c) => { c.config.layers[1].config.units = 1e8; } });
+    await refused(() => kiln.loadModel(path), /^loadModel: .*huge.kiln: cannot rebuild the model from config.json: Dense 'dense.*': weight 'kernel': shape \[4, 100000000\] of float32 needs 1,600,000,000 bytes, but only \d+ are left of the \d+ bytes of weights the file holds/);
+  });
+
+  it('refuses overlapping ranges (a bias reading kernel bytes)', async () => {
+    const path = forged('overlap.kiln', { weights: (w) => { w.weights[1].byteOffset = 8; } });
+    await refused(() => kiln.loadModel(path), /weights.json: tensors '.*' \(bytes 0\.\.48\) and '.*' \(from byte 8\) overlap: the file is corrupt/);
+  });
+
+  it('refuses a misaligned range', async () => {
+    const path = forged('misaligned.kiln', { weights: (w) => { w.weights[1].byteOffset += 4; } });
+    await refused(() => kiln.loadModel(path), /weights.json: tensor '.*bias' starts at byte 52, not a multiple of 8 as the format requires/);
+  });
+
+  it('refuses non-finite weights unless asked, naming the tensor and element', async () => {
+    const path = forged('nan.kiln', { bin: (b) => { b.writeFloatLE(NaN, 4); return b; } });
+    await refused(() => kiln.loadModel(path), /weights.json: tensor '.*kernel' holds NaN at element 1; load with \{ allowNonFinite: true \}/);
+    const m = await kiln.loadModel(path, { allowNonFinite: true });
+    expect(Number.isNaN((await m.getWeightVariables()[0].value.data())[1])).toBe(true);
+    m.compiled?.optimizer.dispose();
+    m.dispose();
+  });
+
+  it.each([
+    ['a weight count mismatch', { weights: (w: Json) => { w.weights.pop(); } }],
+    ['an unknown layer', { config: (c: Json) => { c.config.layers[2].className = 'NoSuchLayer'; } }],
+    ['a shape mismatch', { config: (c: Json) => { c.config.layers[2].config.units = 1; } }],
+  ])('leaves memory as it was after %s, 50 times over', async (_, edit) => {
+    const path = forged('bad.kiln', edit);
+    const before = kiln.memory().numTensors;
+    for (let i = 0; i < 50; i++) await expect(kiln.loadModel(path)).rejects.toThrow(/^loadModel: /);
+    expect(kiln.memory().numTensors).toBe(before);
+  });
+});
+
+describe('loadWeights', () => {
+  it('refuses overlap and non-finite values, leaving the model and memory as they were', async () => {
+    const m = build();
+    const kernel = await m.getWeightVariables()[0].value.data();
+    await refused(() => loadWeights(m, forged('o2.kiln', { weights: (w) => { w.weights[3].byteOffset = 48; } })), /overlap/);
+    await refused(() => m.loadWeights(forged('inf.kiln', { bin: (b) => { b.writeFloatLE(Infinity, 0); return b; } })), /holds Infinity at element 0/);
+    expect(await m.getWeightVariables()[0].value.data()).toEqual(kernel);
+    m.dispose();
+  });
+});
+
+describe('atomic saves', () => {
+  it('removes the temporary file a killed save left, on the next save of that file', async () => {
+    const sub = mkdtempSync(join(dir, 'atomic-'));
+    // no process has pid 2^22 + 1 (above Linux's pid_max default and most configured ones)
+    const stale = `.m.kiln.${2 ** 22 + 1}.0123456789ab.tmp`;
+    const live = `.m.kiln.${process.pid}.0123456789ab.tmp`;
+    const other = `.n.kiln.${2 ** 22 + 1}.0123456789ab.tmp`;
+    for (const f of [stale, live, other]) writeFileSync(join(sub, f), 'partial');
+    await writeFileAtomic(join(sub, 'm.kiln'), 'new');
+    expect(readdirSync(sub).sort()).toEqual([live, other, 'm.kiln'].sort());
+  });
+  it('removes its own temporary file when the write fails', async () => {
+    const sub = mkdtempSync(join(dir, 'atomic-'));
+    // a folder where the file should go: the temporary file is written, the rename fails
+    mkdirSync(join(sub, 'm.kiln'));
+    await expect(writeFileAtomic(join(sub, 'm.kiln'), 'new')).rejects.toThrow(/^writeFileAtomic: cannot write .*m.kiln \(the previous file, if any, is unchanged\)/);
+    expect(readdirSync(sub)).toEqual(['m.kiln']);
+  });
+});
