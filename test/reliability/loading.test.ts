@@ -98,6 +98,18 @@ describe('loadModel', () => {
   });
 });
 
+describe('deeply nested configs', () => {
+  it('a model nested 5,000 deep fails naming the file, not with a stack overflow', async () => {
+    // written as text: JSON.stringify itself recurses, and would overflow on this object
+    const deep = `${'{"className":"Sequential","config":{"layers":['.repeat(5000)}{"className":"Dense","config":{"units":2}}${']}}'.repeat(5000)}`;
+    const path = forged('deep.kiln', { config: (c) => { c.config.layers = [c.config.layers[0], 'DEEP']; } });
+    const entries = unzip(await readFile(path), 'test', path);
+    entries.set('config.json', Buffer.from(Buffer.from(entries.get('config.json')!).toString('utf8').replace('"DEEP"', deep)));
+    writeFileSync(path, zip([...entries].map(([name, data]) => ({ name, data }))));
+    await refused(() => kiln.loadModel(path), /^loadModel: .*deep.kiln: cannot rebuild the model from config.json: modelFromConfig: models are nested more than 100 deep/);
+  });
+});
+
 describe('loadWeights', () => {
   it('refuses overlap and non-finite values, leaving the model and memory as they were', async () => {
     const m = build();
