@@ -2,6 +2,7 @@
  * The pieces of the `.kiln` format that saving and loading share: metadata, the tensor manifest
  * and its binary blob. docs/format.md is the specification; this file follows it.
  */
+import { createHash } from 'node:crypto';
 import { endianness } from 'node:os';
 import { BYTES_PER_ELEMENT, sizeOf, typedArrayFor } from '../backends/contract.js';
 import { DTYPES, type DType } from '../src/dtype.js';
@@ -11,8 +12,11 @@ import type { Tensor } from '../src/tensor.js';
 import type { Variable } from '../src/variable.js';
 
 export const FORMAT = 'kiln';
-/** Bumped when a reader of the previous version could misread a new file; see docs/format.md. */
-export const FORMAT_VERSION = 1;
+/**
+ * Bumped when a reader of the previous version could misread a new file; see docs/format.md.
+ * 2: metadata.json holds every other entry's SHA-256, which the loader verifies.
+ */
+export const FORMAT_VERSION = 2;
 /** Offsets in a blob are multiples of this, so any dtype's values can be viewed in place. */
 const ALIGN = 8;
 /** The format is little-endian; a big-endian host swaps bytes on the way in and out. */
@@ -28,6 +32,31 @@ export interface Metadata {
   savedAt: string;
   modelName: string;
   modelClass: string;
+  /** Every other entry's SHA-256, lowercase hex, by name (from version 2). */
+  sha256?: Record<string, string>;
+}
+
+export function sha256(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * Checks each entry against the SHA-256 metadata.json gives it (version 2 on): the CRC-32
+ * catches a damaged file, the hash also one edited and re-zipped. Every entry but metadata.json
+ * must be listed, so a hash cannot be dodged by adding an entry or dropping its line.
+ */
+export function checkHashes(meta: Metadata, entries: Map<string, Uint8Array>, op: string, path: string): void {
+  if (meta.formatVersion < 2) return;
+  const hashes = meta.sha256;
+  if (hashes === null || typeof hashes !== 'object' || Array.isArray(hashes)) fail(op, `${path}: metadata.json of format version ${meta.formatVersion} needs a sha256 object, got ${JSON.stringify(hashes)}`);
+  for (const [name, data] of entries) {
+    if (name === 'metadata.json') continue;
+    const want = Object.hasOwn(hashes, name) ? hashes[name] : undefined;
+    if (typeof want !== 'string') fail(op, `${path}: metadata.json gives no SHA-256 for entry '${name}'`);
+    const got = sha256(data);
+    if (got !== want) fail(op, `${path}: entry '${name}' fails its SHA-256 check (metadata.json says ${want.slice(0, 16)}…, computed ${got.slice(0, 16)}…): the file was altered`);
+  }
+  for (const name of Object.keys(hashes)) if (!entries.has(name)) fail(op, `${path}: metadata.json lists entry '${name}', which the file does not hold`);
 }
 
 /** One tensor of a blob (`weights.bin`, `optimizer.bin`). */

@@ -11,7 +11,7 @@ import type { Model } from '../models/model.js';
 import { modelFromConfig, type CustomObjects } from '../models/serialize.js';
 import { ENGINE } from '../src/engine.js';
 import { withWeightBudget } from '../src/limits.js';
-import { assignChecked, checkManifest, checkMetadata, decodeTensors, readJson, type DecodeOptions, type FileKind, type ManifestEntry } from './format.js';
+import { assignChecked, checkHashes, checkManifest, checkMetadata, decodeTensors, readJson, type DecodeOptions, type FileKind, type ManifestEntry } from './format.js';
 import type { CompileConfig, ConfigFile, OptimizerFile, SavedMetric, WeightsFile } from './save.js';
 import { unzip } from './zip.js';
 
@@ -92,7 +92,7 @@ async function readArchive(op: string, path: string, kinds: readonly FileKind[])
   const bytes = await readFile(path).catch((err: NodeJS.ErrnoException) =>
     fail(op, err.code === 'ENOENT' ? `${path} does not exist` : `cannot read ${path}: ${err.message}`));
   const entries = unzip(bytes, op, path);
-  checkMetadata(readJson(entries, 'metadata.json', op, path), kinds, op, path);
+  checkHashes(checkMetadata(readJson(entries, 'metadata.json', op, path), kinds, op, path), entries, op, path);
   return entries;
 }
 

@@ -9,6 +9,7 @@ import { loadWeights } from '../../saving/load.js';
 import { saveModel } from '../../saving/save.js';
 import { writeFileAtomic } from '../../saving/atomic.js';
 import { unzip, zip } from '../../saving/zip.js';
+import { sha256 } from '../../saving/format.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-reliability-load-'));
 let good: Map<string, Uint8Array>;
@@ -21,7 +22,7 @@ const build = () => {
 type Json = Record<string, any>;
 
 /** A copy of the good file with its JSON entries edited and its binary entries replaced. */
-function forged(name: string, edit: { config?: (c: Json) => void; weights?: (w: Json) => void; bin?: (b: Buffer) => Buffer }): string {
+function forged(name: string, edit: { config?: (c: Json) => void; weights?: (w: Json) => void; bin?: (b: Buffer) => Buffer; meta?: (m: Json) => void; keepHashes?: boolean }): string {
   const entries = new Map(good);
   const json = (entry: string, f?: (j: Json) => void) => {
     if (!f) return;
@@ -31,11 +32,16 @@ function forged(name: string, edit: { config?: (c: Json) => void; weights?: (w: 
   };
   json('config.json', edit.config);
   json('weights.json', edit.weights);
+  json('metadata.json', edit.meta);
   if (edit.bin) entries.set('weights.bin', edit.bin(Buffer.from(entries.get('weights.bin')!)));
+  // fresh SHA-256s unless asked: the forger knows the format, and each check below must hold without the hash
+  if (!edit.keepHashes) json('metadata.json', (m) => { m.sha256 = hashes(entries); });
   const path = join(dir, name);
   writeFileSync(path, zip([...entries].map(([n, data]) => ({ name: n, data }))));
   return path;
 }
+
+const hashes = (entries: Map<string, Uint8Array>) => Object.fromEntries([...entries].filter(([n]) => n !== 'metadata.json').map(([n, data]) => [n, sha256(data)]));
 
 beforeAll(async () => {
   kiln.setSeed(1);
@@ -98,6 +104,33 @@ describe('loadModel', () => {
   });
 });
 
+describe('SHA-256 per entry (format version 2)', () => {
+  it('saves a hash for every entry but metadata.json', () => {
+    const meta = JSON.parse(Buffer.from(good.get('metadata.json')!).toString('utf8'));
+    expect(meta.formatVersion).toBe(2);
+    expect(meta.sha256).toEqual(hashes(good));
+  });
+  it('refuses an entry edited without its hash, naming it', async () => {
+    const path = forged('edited.kiln', { config: (c) => { c.config.layers[1].config.activation = 'relu'; }, keepHashes: true });
+    await refused(() => kiln.loadModel(path), /^loadModel: .*edited.kiln: entry 'config.json' fails its SHA-256 check \(metadata.json says [0-9a-f]{16}…, computed [0-9a-f]{16}…\): the file was altered/);
+  });
+  it.each([
+    ['a hash dropped', (m: Json) => { delete m.sha256['weights.bin']; }, /metadata.json gives no SHA-256 for entry 'weights.bin'/],
+    ['no hashes at all', (m: Json) => { delete m.sha256; }, /metadata.json of format version 2 needs a sha256 object, got undefined/],
+    ['a listed entry missing', (m: Json) => { m.sha256['extra.bin'] = '00'; }, /metadata.json lists entry 'extra.bin', which the file does not hold/],
+  ])('refuses %s', async (_, meta, message) => {
+    const path = forged('hashes.kiln', { meta, keepHashes: true });
+    await refused(() => kiln.loadModel(path), message);
+  });
+  it('still loads a version 1 file, which has no hashes', async () => {
+    const path = forged('v1.kiln', { meta: (m) => { m.formatVersion = 1; delete m.sha256; }, keepHashes: true });
+    const m = await kiln.loadModel(path);
+    expect(m.getWeightVariables()).toHaveLength(4);
+    m.compiled?.optimizer.dispose();
+    m.dispose();
+  });
+});
+
 describe('deeply nested configs', () => {
   it('a model nested 5,000 deep fails naming the file, not with a stack overflow', async () => {
     // written as text: JSON.stringify itself recurses, and would overflow on this object
@@ -105,6 +138,8 @@ describe('deeply nested configs', () => {
     const path = forged('deep.kiln', { config: (c) => { c.config.layers = [c.config.layers[0], 'DEEP']; } });
     const entries = unzip(await readFile(path), 'test', path);
     entries.set('config.json', Buffer.from(Buffer.from(entries.get('config.json')!).toString('utf8').replace('"DEEP"', deep)));
+    const meta = JSON.parse(Buffer.from(entries.get('metadata.json')!).toString('utf8'));
+    entries.set('metadata.json', Buffer.from(JSON.stringify({ ...meta, sha256: hashes(entries) })));
     writeFileSync(path, zip([...entries].map(([name, data]) => ({ name, data }))));
     await refused(() => kiln.loadModel(path), /^loadModel: .*deep.kiln: cannot rebuild the model from config.json: modelFromConfig: models are nested more than 100 deep/);
   });
