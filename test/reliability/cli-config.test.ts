@@ -67,6 +67,18 @@ describe('fit numbers', () => {
   });
 });
 
+describe('compile settings', () => {
+  it('lossWeights must be numbers, named by index', () => {
+    expect(() => parseTrainConfig(config({ compile: { optimizer: 'sgd', loss: 'mse', lossWeights: ['str'] } }), join(dir, 'c.json'))).toThrow('compile.lossWeights[0]: expected a number, got "str"');
+  });
+  it("a loss named 'toString' fails at compile in the CLI, naming the file and section", () => {
+    writeFileSync(join(dir, 'proto.json'), JSON.stringify(config({ compile: { optimizer: 'sgd', loss: 'toString' } })));
+    const r = cli('train', 'proto.json');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^kiln: proto.json: compile: getLoss: unknown loss 'toString'; known ids: mse/);
+  });
+});
+
 describe('layer sizes', () => {
   it('units: 1e9 fails naming the layer and the weight, before allocating 12 GB', () => {
     const before = kiln.memory().numTensors;
