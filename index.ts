@@ -9,6 +9,7 @@ export * as ops from './src/ops/index.js';
 export * as random from './src/random.js';
 export * as optimizers from './optimizers/index.js';
 export { setSeed } from './src/random.js';
+export { setMaxTensorBytes, maxTensorBytes, MAX_RANK } from './src/limits.js';
 export { setFusedKernels, fusedKernelsEnabled } from './src/fused/switch.js';
 export { tensor, zeros, ones, fill, range, eye, zerosLike, onesLike, fullLike } from './src/creation.js';
 export { Tensor, type NestedArray } from './src/tensor.js';

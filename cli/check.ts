@@ -40,8 +40,11 @@ export function boolean(v: unknown, field: string): boolean {
   return typeof v === 'boolean' ? v : expected(field, 'true or false', v);
 }
 
-export function integer(v: unknown, field: string, min: number): number {
-  if (typeof v === 'number' && Number.isInteger(v) && v >= min) return v;
+/** An integer in [min, max]; the default max keeps it exact (1e20 passes Number.isInteger). */
+export function integer(v: unknown, field: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof v === 'number' && Number.isInteger(v) && v >= min) {
+    return v <= max ? v : expected(field, `an integer <= ${max.toLocaleString('en-US')}`, v);
+  }
   return expected(field, min === 1 ? 'a positive integer' : `an integer >= ${min}`, v);
 }
 

@@ -1,6 +1,7 @@
 /** Arrays for the CLI: from .npy files, .csv columns, or kiln's MNIST. */
 import { statSync } from 'node:fs';
-import { extname, isAbsolute, relative } from 'node:path';
+import { mkdir, open, unlink } from 'node:fs/promises';
+import { dirname, extname, isAbsolute, relative } from 'node:path';
 import { KilnError, fail } from '../src/errors.js';
 import type { Tensor } from '../src/tensor.js';
 import { readNpy } from '../io/npy.js';
@@ -22,6 +23,34 @@ export function existingFile(path: string, field: string, extensions: readonly s
   if (!stat) fail(field, `file not found: ${shownPath(path)}`);
   if (!stat.isFile()) fail(field, `${shownPath(path)} is not a file`);
   return path;
+}
+
+/**
+ * Makes `path`'s folder and proves a file can be created in it, before any training, so a path
+ * that cannot be written fails in a second with `field` named. Folders are made one level at a
+ * time: a recursive mkdir under a file system that refuses folders (/proc) retries forever.
+ */
+export async function writableOutput(path: string, field: string): Promise<void> {
+  const cannot = (err: NodeJS.ErrnoException): never => fail(field, `cannot write ${shownPath(path)}: ${err.code ?? err.message}`);
+  const missing: string[] = [];
+  let dir = dirname(path);
+  for (; !found(dir); dir = dirname(dir)) missing.unshift(dir);
+  if (!statSync(dir).isDirectory()) fail(field, `cannot write ${shownPath(path)}: ${shownPath(dir)} is not a folder`);
+  for (const d of missing) await mkdir(d).catch(cannot);
+  const probe = `${path}.${process.pid}.probe`;
+  const handle = await open(probe, 'wx').catch(cannot);
+  await handle.close();
+  await unlink(probe);
+}
+
+/** Whether `path` exists; a file standing where a folder should be makes its children missing, not an error. */
+function found(path: string): boolean {
+  try {
+    return statSync(path, { throwIfNoEntry: false }) !== undefined;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') return false;
+    throw err;
+  }
 }
 
 // a config often reads x and y from one CSV file, and train and test from one MNIST load

@@ -11,6 +11,7 @@ import type { CompileArgs } from '../models/compile.js';
 import type { FitOptions } from '../models/training.js';
 import { boolean, expected, integer, isObject, number, object, oneOrMany, string, strings, type Json } from './check.js';
 import { existingFile } from './data.js';
+import { MAX_SEED } from '../src/random.js';
 
 /** One array: a .npy file, or columns of a .csv file (one column named by a string gives shape [n]). */
 export interface FileSpec {
@@ -78,7 +79,7 @@ export function parseTrainConfig(json: unknown, file: string): TrainConfig {
     compile: compileArgs(top.compile),
     fit,
     output: top.output === undefined ? join(base, `${basename(file, extname(file))}.kiln`) : resolve(base, string(top.output, 'output')),
-    ...(top.seed === undefined ? {} : { seed: integer(top.seed, 'seed', 0) }),
+    ...(top.seed === undefined ? {} : { seed: integer(top.seed, 'seed', 0, MAX_SEED) }),
   };
 }
 
@@ -132,12 +133,18 @@ function csvFile(v: unknown, field: string, base: string): string {
   return existingFile(resolve(base, string(v, field)), field, ['.csv']);
 }
 
+/** Far above any real run, far below a loop that never ends (docs/reliability.md). */
+export const MAX_EPOCHS = 1_000_000;
+export const MAX_STEPS = 1_000_000_000;
+/** A batch is one tensor: its rows are bounded by the int32 sizes the native kernels take. */
+export const MAX_BATCH = 2 ** 31 - 1;
+
 const FIT_CHECKS: Record<keyof FitSettings, (v: unknown, field: string) => unknown> = {
-  epochs: (v, f) => integer(v, f, 1),
-  batchSize: (v, f) => integer(v, f, 1),
-  stepsPerEpoch: (v, f) => integer(v, f, 1),
-  validationFreq: (v, f) => integer(v, f, 1),
-  initialEpoch: (v, f) => integer(v, f, 0),
+  epochs: (v, f) => integer(v, f, 1, MAX_EPOCHS),
+  batchSize: (v, f) => integer(v, f, 1, MAX_BATCH),
+  stepsPerEpoch: (v, f) => integer(v, f, 1, MAX_STEPS),
+  validationFreq: (v, f) => integer(v, f, 1, MAX_EPOCHS),
+  initialEpoch: (v, f) => integer(v, f, 0, MAX_EPOCHS),
   shuffle: boolean,
   validationSplit: (v, f) => (number(v, f) >= 0 && (v as number) < 1 ? v : expected(f, 'a fraction in [0, 1)', v)),
   verbose: (v, f) => (v === 0 || v === 1 || v === 2 ? v : expected(f, '0 (silent), 1 (progress) or 2 (a line per epoch)', v)),

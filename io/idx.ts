@@ -5,9 +5,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
+import * as buffer from 'node:buffer';
 import type { DType } from '../backends/contract.js';
 import { ENGINE } from '../src/engine.js';
 import { fail } from '../src/errors.js';
+import { checkRank, MAX_RANK, maxTensorBytes } from '../src/limits.js';
 import type { Tensor } from '../src/tensor.js';
 
 export type IdxType = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
@@ -38,6 +40,7 @@ export function parseIdx(bytes: Uint8Array, source = 'the IDX data'): IdxArray {
   const spec = TYPES[raw[2]];
   if (!spec) fail(op, `${source}: unknown IDX type code 0x${raw[2].toString(16).padStart(2, '0')} (known: 0x08 ubyte, 0x09 byte, 0x0b short, 0x0c int, 0x0d float, 0x0e double)`);
   const rank = raw[3];
+  checkRank(op, rank, source);
   const dataAt = 4 + 4 * rank;
   if (raw.length < dataAt) fail(op, `${source} is truncated: its ${rank} dimension sizes need ${dataAt} header bytes, it has ${raw.length}`);
   const shape = Array.from({ length: rank }, (_, k) => view.getUint32(4 + 4 * k));
@@ -70,13 +73,18 @@ export function idxToTensor(idx: IdxArray, options: { dtype?: DType; scale?: num
   if (dtype === 'bool' || (dtype === 'int32' && scale !== 1)) fail('idxToTensor', `cannot make ${dtype} values${scale !== 1 ? ` scaled by ${scale}` : ''}; use float32 or float64`);
   const values = dtype === 'float32' ? new Float32Array(idx.data.length) : dtype === 'float64' ? new Float64Array(idx.data.length) : new Int32Array(idx.data.length);
   for (let k = 0; k < values.length; k++) values[k] = idx.data[k] * scale;
-  return ENGINE.upload(values, idx.shape, dtype);
+  return ENGINE.upload(values, idx.shape, dtype, 'idxToTensor');
 }
 
 function gunzip(bytes: Uint8Array, op: string, source: string): Uint8Array {
+  // a few MB of gzip can inflate to any size: stop at the largest header and tensor kiln could load
+  const cap = Math.min(4 + 4 * MAX_RANK + maxTensorBytes(), buffer.kMaxLength);
   try {
-    return gunzipSync(bytes);
+    return gunzipSync(bytes, { maxOutputLength: cap });
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      fail(op, `${source} inflates to more than ${cap.toLocaleString('en-US')} bytes (the largest tensor allowed, kiln.setMaxTensorBytes, plus the header, at most a Buffer's size)`);
+    }
     return fail(op, `${source} looks gzipped but cannot be inflated (${(err as Error).message}): it is truncated or corrupt`);
   }
 }

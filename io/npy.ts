@@ -13,9 +13,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
-import { sizeOf, typedArrayFor, type DType, type TypedArray } from '../backends/contract.js';
+import { typedArrayFor, type DType, type TypedArray } from '../backends/contract.js';
 import { ENGINE } from '../src/engine.js';
 import { fail } from '../src/errors.js';
+import { checkAllocation, checkRank } from '../src/limits.js';
 import type { Tensor } from '../src/tensor.js';
 import { writeFileAtomic } from '../saving/atomic.js';
 
@@ -73,7 +74,7 @@ export function parseNpy(bytes: Uint8Array, source = 'the .npy data'): Tensor {
   if (!reader || header.descr.length !== 3 || !'<>|='.includes(header.descr[0])) fail(op, `${source}: unsupported dtype '${header.descr}' (kiln reads ${Object.keys(READERS).map((k) => `'<${k}'`).join(', ')})`);
   const order = header.descr[0];
   if (order !== '<' && order !== '|' && !(order === '=' && LITTLE_HOST) && reader.size > 1) fail(op, `${source}: big-endian data ('${header.descr}') is not supported; convert it with arr.astype(arr.dtype.newbyteorder('<'))`);
-  const n = sizeOf(header.shape);
+  const n = checkAllocation(op, header.shape, reader.dtype);
   const expected = n * reader.size;
   const available = bytes.length - dataAt;
   if (available !== expected) {
@@ -81,7 +82,7 @@ export function parseNpy(bytes: Uint8Array, source = 'the .npy data'): Tensor {
   }
   let values = decode(bytes.subarray(dataAt), reader, n, op, source);
   if (header.fortranOrder && header.shape.length > 1) values = fortranToC(values, header.shape, reader.dtype);
-  return ENGINE.upload(values, header.shape, reader.dtype);
+  return ENGINE.upload(values, header.shape, reader.dtype, op);
 }
 
 /** The bytes of a `.npy` file (version 1.0, or 2.0 for a header over 64 KiB) holding `tensor`. */
@@ -132,7 +133,9 @@ function parseDict(text: string, op: string, source: string): NpyHeader {
   let i = 0;
   const space = () => { while (i < text.length && /\s/.test(text[i])) i++; };
   const expect = (c: string) => { space(); if (text[i] !== c) bad(`expected '${c}' at ${i}`); i++; };
-  const value = (): unknown => {
+  // a header is at most a structured dtype's list of tuples of tuples: deeper nesting is an attack on the stack
+  const value = (depth = 0): unknown => {
+    if (depth > 4) bad(`nested more than 4 deep at ${i}`);
     space();
     const c = text[i];
     if (c === "'" || c === '"') {
@@ -147,7 +150,7 @@ function parseDict(text: string, op: string, source: string): NpyHeader {
       i++;
       const items: unknown[] = [];
       for (space(); text[i] !== close; space()) {
-        items.push(value());
+        items.push(value(depth + 1));
         space();
         if (text[i] === ',') i++;
         else if (text[i] !== close) bad(`expected ',' or '${close}' at ${i}`);
@@ -176,6 +179,7 @@ function parseDict(text: string, op: string, source: string): NpyHeader {
   if (typeof descr !== 'string') bad("'descr' must be a dtype string");
   if (typeof fortranOrder !== 'boolean') bad("'fortran_order' must be True or False");
   if (!Array.isArray(shape) || shape.some((d) => typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0)) bad("'shape' must be a tuple of non-negative integers");
+  checkRank(op, (shape as number[]).length, source);
   return { descr: descr as string, fortranOrder: fortranOrder as boolean, shape: shape as number[] };
 }
 

@@ -1,6 +1,7 @@
 import type { DType } from '../backends/contract.js';
 import { ENGINE } from '../src/engine.js';
 import { fail, fmtShape } from '../src/errors.js';
+import { chargeWeight, checkAllocation } from '../src/limits.js';
 import type { Dim, Shape } from '../src/shape.js';
 import { SymbolicTensor } from '../src/symbolic.js';
 import { Tensor } from '../src/tensor.js';
@@ -259,6 +260,10 @@ export abstract class Layer {
   /** Creates a weight; call from build(). */
   addWeight(name: string, shape: readonly number[], options: WeightOptions = {}): Variable {
     const dtype = options.dtype ?? this.dtype;
+    // named here, before the initializer runs: a config's `units: 1e9` then names the layer and weight
+    const op = `${this.toString()}: weight '${name}'`;
+    checkAllocation(op, shape, dtype);
+    chargeWeight(op, shape, dtype);
     const init = getInitializer(options.initializer ?? 'glorot_uniform');
     const value = ENGINE.tidy(() => init(shape, dtype));
     const trainable = options.trainable ?? true;

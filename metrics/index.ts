@@ -36,7 +36,7 @@ export { Precision, Recall, type ThresholdOptions } from './confusion.js';
 export { AUC, type AUCOptions, type AUCCurve, type AUCSummation } from './auc.js';
 export { FBetaScore, F1Score, type FScoreOptions, type FScoreAverage } from './fscore.js';
 
-type MetricClass = new (config?: any) => Metric;
+export type MetricClass = new (config?: any) => Metric;
 
 /**
  * Metrics that score labels against predictions, by class name and Keras's string ids, matched
@@ -137,9 +137,17 @@ export function getMetric(id: MetricIdentifier | unknown, context: MetricContext
     const Cls = kind === 'binary' ? BinaryAccuracy : kind === 'sparse' ? SparseCategoricalAccuracy : CategoricalAccuracy;
     return new Cls({ name: id });
   }
+  return new (checkMetricId(id, 'getMetric'))({ name: id });
+}
+
+/**
+ * The class a string metric id other than 'accuracy' names; compile calls it so that a typo fails
+ * there, not at the first batch, where the shapes that resolve 'accuracy' become known.
+ */
+export function checkMetricId(id: string, op: string): MetricClass {
   const Cls = METRICS.get(id);
-  if (!Cls) fail('getMetric', `unknown metric '${id}'; known ids: accuracy, acc, ${METRICS.ids().join(', ')}`);
-  return new Cls({ name: id });
+  if (!Cls) fail(op, `unknown metric '${id}'; known ids: accuracy, acc, ${METRICS.ids().join(', ')}`);
+  return Cls;
 }
 
 /** The class name and config of a metric: plain JSON that getMetric turns back into it. */

@@ -10,7 +10,7 @@ import { add, multiply } from '../src/ops/binary.js';
 import { getOptimizer, type Optimizer } from '../optimizers/index.js';
 import { getLoss, type Loss } from '../losses/index.js';
 import { applyMask } from '../losses/loss.js';
-import { getMetric, Mean, MeanMetricWrapper, type Metric } from '../metrics/index.js';
+import { checkMetricId, getMetric, Mean, MeanMetricWrapper, type Metric } from '../metrics/index.js';
 import { maskOf } from '../layers/mask.js';
 import type { Model } from './model.js';
 
@@ -65,14 +65,25 @@ export function compile(model: Model, args: CompileArgs): void {
     return names.map((n) => rec[n]);
   };
   const losses = perOutput(args.loss, 'loss').map((id) => (id === undefined || id === null ? null : getLoss(id)));
-  const lossWeights = perOutput(args.lossWeights as PerOutput<number> | undefined, 'lossWeights').map((w) => w ?? 1);
+  const lossWeights = perOutput(args.lossWeights as PerOutput<number> | undefined, 'lossWeights').map((w, i) => {
+    // checked here: a bad weight would otherwise surface only at the first training step
+    if (w !== undefined && (typeof w !== 'number' || !Number.isFinite(w))) {
+      fail('compile', `lossWeights for output '${names[i]}' must be a finite number, got ${JSON.stringify(w) ?? String(w)}`);
+    }
+    return w ?? 1;
+  });
+  const metricIds = perOutput(args.metrics as PerOutput<unknown[]>, 'metrics', true).map((m) => (m ?? []) as unknown[]);
+  const weightedMetricIds = perOutput(args.weightedMetrics as PerOutput<unknown[]>, 'weightedMetrics', true).map((m) => (m ?? []) as unknown[]);
+  for (const id of [...metricIds, ...weightedMetricIds].flat()) {
+    if (typeof id === 'string' && !['accuracy', 'acc'].includes(id.toLowerCase())) checkMetricId(id, 'compile');
+  }
   model.compiled = {
     args,
     optimizer: getOptimizer(args.optimizer ?? 'rmsprop'),
     losses,
     lossWeights,
-    metricIds: perOutput(args.metrics as PerOutput<unknown[]>, 'metrics', true).map((m) => (m ?? []) as unknown[]),
-    weightedMetricIds: perOutput(args.weightedMetrics as PerOutput<unknown[]>, 'weightedMetrics', true).map((m) => (m ?? []) as unknown[]),
+    metricIds,
+    weightedMetricIds,
     metrics: null,
     lossTracker: new Mean({ name: 'loss' }),
     outputLossTrackers: outputLossTrackers(names, losses),

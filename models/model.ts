@@ -270,10 +270,10 @@ export class Model extends Layer {
   }
 
   /** Loads weights saved by saveWeights (or save) into this model; names and shapes must match. */
-  async loadWeights(path: string): Promise<void> {
+  async loadWeights(path: string, options: { allowNonFinite?: boolean } = {}): Promise<void> {
     // the documented facade to saving/, a floor above models/ (docs/structure.md)
     const { loadWeights } = await import('../saving/load.js');
-    return loadWeights(this, path);
+    return loadWeights(this, path, options);
   }
 
   /**

@@ -126,14 +126,22 @@ function inboundRefs(node: LayerNode, ref: (t: SymbolicTensor) => TensorRef): In
  * and a Functional graph is replayed by applying each layer to symbolic tensors, node by node.
  */
 export function modelFromConfig(serialized: { className: string; config: unknown }, customObjects: CustomObjects = {}): Model {
+  return modelAt(serialized, customObjects, 0);
+}
+
+/** Models nested in models, at most: far beyond real architectures, far below the stack's depth. */
+export const MAX_MODEL_NESTING = 100;
+
+function modelAt(serialized: { className: string; config: unknown }, customObjects: CustomObjects, depth: number): Model {
+  if (depth > MAX_MODEL_NESTING) fail(OP_LOAD, `models are nested more than ${MAX_MODEL_NESTING} deep`);
   if (serialized === null || typeof serialized !== 'object' || typeof serialized.className !== 'string') {
     fail(OP_LOAD, `expected {className, config}, got ${JSON.stringify(serialized)?.slice(0, 80)}`);
   }
   const { className, config } = serialized;
   if (config === null || typeof config !== 'object') fail(OP_LOAD, `${className}: expected a config object, got ${JSON.stringify(config)}`);
   let model: Model;
-  if (className === 'Sequential') model = sequentialFromConfig(config as SequentialConfig, customObjects);
-  else if (className === 'Functional' || className === 'Model') model = functionalFromConfig(config as FunctionalConfig, customObjects);
+  if (className === 'Sequential') model = sequentialFromConfig(config as SequentialConfig, customObjects, depth);
+  else if (className === 'Functional' || className === 'Model') model = functionalFromConfig(config as FunctionalConfig, customObjects, depth);
   else return fail(OP_LOAD, `'${className}' is not a model class kiln can rebuild (expected Sequential or Functional)`);
   // the layers' own configs hold their flags: setting the model's would overwrite them
   if (typeof (config as { trainable?: unknown }).trainable === 'boolean') model.setOwnTrainable((config as { trainable: boolean }).trainable);
@@ -144,11 +152,11 @@ function isModelClassName(name: string): boolean {
   return name === 'Sequential' || name === 'Functional' || name === 'Model';
 }
 
-function layerFrom(entry: { className: string; config: LayerConfig }, customObjects: CustomObjects): Layer {
+function layerFrom(entry: { className: string; config: LayerConfig }, customObjects: CustomObjects, depth: number): Layer {
   if (entry === null || typeof entry !== 'object' || typeof entry.className !== 'string') {
     fail(OP_LOAD, `expected a layer {className, config}, got ${JSON.stringify(entry)?.slice(0, 80)}`);
   }
-  if (isModelClassName(entry.className)) return modelFromConfig(entry, customObjects);
+  if (isModelClassName(entry.className)) return modelAt(entry, customObjects, depth + 1);
   const custom = Object.hasOwn(customObjects, entry.className) ? customObjects[entry.className] : undefined;
   if (custom !== undefined) {
     if (typeof (custom as Partial<LayerClass>).fromConfig !== 'function') fail(OP_LOAD, `customObjects['${entry.className}'] needs a static fromConfig(config)`);
@@ -157,16 +165,16 @@ function layerFrom(entry: { className: string; config: LayerConfig }, customObje
   return layerFromConfig(entry);
 }
 
-function sequentialFromConfig(config: SequentialConfig, customObjects: CustomObjects): Sequential {
+function sequentialFromConfig(config: SequentialConfig, customObjects: CustomObjects, depth: number): Sequential {
   if (!Array.isArray(config.layers)) fail(OP_LOAD, `Sequential '${config.name}': config.layers must be an array`);
   const cls = getLayerClass('Sequential') as unknown as (new (layers: Layer[], args: { name?: string }) => Sequential) | undefined;
   if (!cls) fail(OP_LOAD, 'the Sequential class is not registered with the layer registry (registerLayer(Sequential))');
   const model = new cls([], { name: config.name });
-  for (const entry of config.layers) model.add(layerFrom(entry, customObjects));
+  for (const entry of config.layers) model.add(layerFrom(entry, customObjects, depth));
   return model;
 }
 
-function functionalFromConfig(config: FunctionalConfig, customObjects: CustomObjects): Model {
+function functionalFromConfig(config: FunctionalConfig, customObjects: CustomObjects, depth: number): Model {
   const where = `Functional '${config.name}'`;
   if (!Array.isArray(config.layers) || !Array.isArray(config.inputLayers) || config.outputLayers === undefined) {
     fail(OP_LOAD, `${where}: the config needs layers, inputLayers and outputLayers`);
@@ -175,7 +183,7 @@ function functionalFromConfig(config: FunctionalConfig, customObjects: CustomObj
   for (const entry of config.layers) {
     const name = entry?.name ?? entry?.config?.name;
     if (layers.has(name)) fail(OP_LOAD, `${where}: two layers are named '${name}'`);
-    const layer = layerFrom(entry, customObjects);
+    const layer = layerFrom(entry, customObjects, depth);
     if (!Array.isArray(entry.inboundNodes)) fail(OP_LOAD, `${where}: layer '${name}' has no inboundNodes list`);
     const made = layer instanceof InputLayer ? [[layer.output]] : [];
     layers.set(name, { layer, nodes: entry.inboundNodes, made });

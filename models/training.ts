@@ -92,7 +92,7 @@ export interface PredictOptions {
 }
 
 function checkPositiveInt(op: string, name: string, v: number | undefined): void {
-  if (v !== undefined && (!Number.isInteger(v) || v <= 0)) fail(op, `${name} must be a positive integer, got ${v}`);
+  if (v !== undefined && (!Number.isSafeInteger(v) || v <= 0)) fail(op, `${name} must be a positive integer, got ${v}`);
 }
 
 /**
@@ -134,7 +134,7 @@ export async function fit(model: Model, x: InputsLike | AsyncIterable<unknown>, 
   checkPositiveInt(op, 'validationFreq', validationFreq);
   checkPositiveInt(op, 'stepsPerEpoch', options.stepsPerEpoch);
   checkPositiveInt(op, 'validationSteps', options.validationSteps);
-  if (!Number.isInteger(initialEpoch) || initialEpoch < 0) fail(op, `initialEpoch must be a non-negative integer, got ${initialEpoch}`);
+  if (!Number.isSafeInteger(initialEpoch) || initialEpoch < 0) fail(op, `initialEpoch must be a non-negative integer, got ${initialEpoch}`);
   if (!(validationSplit >= 0 && validationSplit < 1)) fail(op, `validationSplit must be in [0, 1), got ${validationSplit}`);
   c.trainable = null;
 

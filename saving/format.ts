@@ -2,6 +2,7 @@
  * The pieces of the `.kiln` format that saving and loading share: metadata, the tensor manifest
  * and its binary blob. docs/format.md is the specification; this file follows it.
  */
+import { createHash } from 'node:crypto';
 import { endianness } from 'node:os';
 import { BYTES_PER_ELEMENT, sizeOf, typedArrayFor } from '../backends/contract.js';
 import { DTYPES, type DType } from '../src/dtype.js';
@@ -11,8 +12,11 @@ import type { Tensor } from '../src/tensor.js';
 import type { Variable } from '../src/variable.js';
 
 export const FORMAT = 'kiln';
-/** Bumped when a reader of the previous version could misread a new file; see docs/format.md. */
-export const FORMAT_VERSION = 1;
+/**
+ * Bumped when a reader of the previous version could misread a new file; see docs/format.md.
+ * 2: metadata.json holds every other entry's SHA-256, which the loader verifies.
+ */
+export const FORMAT_VERSION = 2;
 /** Offsets in a blob are multiples of this, so any dtype's values can be viewed in place. */
 const ALIGN = 8;
 /** The format is little-endian; a big-endian host swaps bytes on the way in and out. */
@@ -28,6 +32,31 @@ export interface Metadata {
   savedAt: string;
   modelName: string;
   modelClass: string;
+  /** Every other entry's SHA-256, lowercase hex, by name (from version 2). */
+  sha256?: Record<string, string>;
+}
+
+export function sha256(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * Checks each entry against the SHA-256 metadata.json gives it (version 2 on): the CRC-32
+ * catches a damaged file, the hash also one edited and re-zipped. Every entry but metadata.json
+ * must be listed, so a hash cannot be dodged by adding an entry or dropping its line.
+ */
+export function checkHashes(meta: Metadata, entries: Map<string, Uint8Array>, op: string, path: string): void {
+  if (meta.formatVersion < 2) return;
+  const hashes = meta.sha256;
+  if (hashes === null || typeof hashes !== 'object' || Array.isArray(hashes)) fail(op, `${path}: metadata.json of format version ${meta.formatVersion} needs a sha256 object, got ${JSON.stringify(hashes)}`);
+  for (const [name, data] of entries) {
+    if (name === 'metadata.json') continue;
+    const want = Object.hasOwn(hashes, name) ? hashes[name] : undefined;
+    if (typeof want !== 'string') fail(op, `${path}: metadata.json gives no SHA-256 for entry '${name}'`);
+    const got = sha256(data);
+    if (got !== want) fail(op, `${path}: entry '${name}' fails its SHA-256 check (metadata.json says ${want.slice(0, 16)}…, computed ${got.slice(0, 16)}…): the file was altered`);
+  }
+  for (const name of Object.keys(hashes)) if (!entries.has(name)) fail(op, `${path}: metadata.json lists entry '${name}', which the file does not hold`);
 }
 
 /** One tensor of a blob (`weights.bin`, `optimizer.bin`). */
@@ -59,19 +88,46 @@ export async function encodeTensors(vars: readonly Variable[]): Promise<{ manife
 }
 
 /**
- * Checks a manifest against its blob (known dtypes, lengths that match the shapes, ranges inside
- * the blob) and returns one tensor per entry; `where` names the file and entry in errors.
+ * Checks a whole manifest against its blob before anything is built from it: known dtypes,
+ * lengths that match the shapes, ranges inside the blob, aligned, and not overlapping (else a
+ * bias could silently read a kernel's bytes); `where` names the file and entry in errors.
  */
-export function decodeTensors(manifest: unknown, blob: Uint8Array, op: string, where: string): { entry: ManifestEntry; tensor: Tensor }[] {
+export function checkManifest(manifest: unknown, blobLength: number, op: string, where: string): ManifestEntry[] {
   if (!Array.isArray(manifest)) fail(op, `${where}: the manifest must be a list of tensors, got ${JSON.stringify(manifest)?.slice(0, 60)}`);
-  const entries = manifest.map((raw, i) => checkEntry(raw, i, blob.length, op, where));
-  return entries.map((entry) => {
-    const values = typedArrayFor(entry.dtype, sizeOf(entry.shape));
-    const bytes = new Uint8Array(values.buffer);
+  const entries = manifest.map((raw, i) => checkEntry(raw, i, blobLength, op, where));
+  const byOffset = entries.filter((e) => e.byteLength > 0).sort((a, b) => a.byteOffset - b.byteOffset);
+  for (let i = 1; i < byOffset.length; i++) {
+    const [a, b] = [byOffset[i - 1], byOffset[i]];
+    if (a.byteOffset + a.byteLength > b.byteOffset) {
+      fail(op, `${where}: tensors '${a.name}' (bytes ${a.byteOffset}..${a.byteOffset + a.byteLength}) and '${b.name}' (from byte ${b.byteOffset}) overlap: the file is corrupt`);
+    }
+  }
+  return entries;
+}
+
+/** Options for reading tensors back. */
+export interface DecodeOptions {
+  /** Accept NaN and ±Infinity in float tensors (refused by default: a diverged model saved by mistake). */
+  allowNonFinite?: boolean;
+}
+
+/**
+ * One tensor per checked manifest entry. All values are read and checked before any tensor is
+ * made, so a refused file leaves kiln.memory() as it was.
+ */
+export function decodeTensors(entries: readonly ManifestEntry[], blob: Uint8Array, op: string, where: string, options: DecodeOptions = {}): { entry: ManifestEntry; tensor: Tensor }[] {
+  const values = entries.map((entry) => {
+    const out = typedArrayFor(entry.dtype, sizeOf(entry.shape));
+    const bytes = new Uint8Array(out.buffer);
     bytes.set(blob.subarray(entry.byteOffset, entry.byteOffset + entry.byteLength));
     if (SWAP) swapBytes(bytes, BYTES_PER_ELEMENT[entry.dtype]);
-    return { entry, tensor: ENGINE.upload(values, entry.shape, entry.dtype) };
+    if (!options.allowNonFinite && (entry.dtype === 'float32' || entry.dtype === 'float64')) {
+      const at = out.findIndex((v) => !Number.isFinite(v));
+      if (at >= 0) fail(op, `${where}: tensor '${entry.name}' holds ${out[at]} at element ${at}; load with { allowNonFinite: true } to accept non-finite weights`);
+    }
+    return out;
   });
+  return entries.map((entry, i) => ({ entry, tensor: ENGINE.upload(values[i], entry.shape, entry.dtype) }));
 }
 
 function checkEntry(raw: unknown, i: number, blobLength: number, op: string, where: string): ManifestEntry {
@@ -87,6 +143,7 @@ function checkEntry(raw: unknown, i: number, blobLength: number, op: string, whe
   if (!Number.isSafeInteger(e.byteOffset) || e.byteOffset! < 0 || e.byteOffset! + expected > blobLength) {
     bad(`lies outside the data (bytes ${e.byteOffset}..${Number(e.byteOffset) + expected} of ${blobLength}): the file is truncated or corrupt`);
   }
+  if (e.byteOffset! % ALIGN !== 0) bad(`starts at byte ${e.byteOffset}, not a multiple of ${ALIGN} as the format requires: the file is corrupt`);
   return { name, dtype, shape, byteOffset: e.byteOffset!, byteLength: expected };
 }
 

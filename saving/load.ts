@@ -9,11 +9,13 @@ import { Loss, getLoss, type LossClass } from '../losses/index.js';
 import { Optimizer, getOptimizer } from '../optimizers/index.js';
 import type { Model } from '../models/model.js';
 import { modelFromConfig, type CustomObjects } from '../models/serialize.js';
-import { assignChecked, checkMetadata, decodeTensors, readJson, type FileKind } from './format.js';
+import { ENGINE } from '../src/engine.js';
+import { withWeightBudget } from '../src/limits.js';
+import { assignChecked, checkHashes, checkManifest, checkMetadata, decodeTensors, readJson, type DecodeOptions, type FileKind, type ManifestEntry } from './format.js';
 import type { CompileConfig, ConfigFile, OptimizerFile, SavedMetric, WeightsFile } from './save.js';
 import { unzip } from './zip.js';
 
-export interface LoadOptions {
+export interface LoadOptions extends DecodeOptions {
   /** Compile the model as it was saved, optimizer state included (default true). */
   compile?: boolean;
   /** Classes and functions configs may name besides kiln's: custom layers, losses, metrics, optimizers. */
@@ -31,19 +33,21 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
   const entries = await readArchive(op, path, ['model']);
   const config = readJson(entries, 'config.json', op, path) as ConfigFile;
   const customObjects = options.customObjects ?? {};
+  // the whole file is checked before anything is built: a config can claim any size
+  const [manifest, blob] = weightsOf(entries, op, path);
+  const optimizerState = config.compileConfig && (options.compile ?? true) ? optimizerOf(entries, op, path) : null;
+  const declared = manifest.reduce((sum, e) => sum + e.byteLength, 0);
   let model: Model;
   try {
-    model = modelFromConfig(config, customObjects);
+    model = ENGINE.undoOnFailure(() => withWeightBudget(declared, `the ${declared.toLocaleString('en-US')} bytes of weights the file holds`, () => modelFromConfig(config, customObjects)));
   } catch (err) {
     return fail(op, `${path}: cannot rebuild the model from config.json: ${(err as Error).message}`);
   }
   try {
-    const weights = readJson(entries, 'weights.json', op, path) as Partial<WeightsFile>;
-    const loaded = decodeTensors(weights?.weights, entries.get('weights.bin') ?? missing(op, path, 'weights.bin'), op, `${path} weights.json`);
-    assignChecked(model.getWeightVariables(), loaded, 'full', op, path);
+    assignChecked(model.getWeightVariables(), decodeTensors(manifest, blob, op, `${path} weights.json`, options), 'full', op, path);
     if ((options.compile ?? true) && config.compileConfig) {
       compileFromConfig(model, config.compileConfig, customObjects, op, path);
-      await restoreOptimizer(model, entries, op, path);
+      if (optimizerState) await restoreOptimizer(model, optimizerState, op, path, 'full', options);
     }
   } catch (err) {
     // the half-loaded model is unreachable to the caller: free its weights before reporting
@@ -59,14 +63,28 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
  * getWeightVariables(); each must have the model's shape and dtype and the same weight name
  * ('kernel', 'bias', …: layer names may differ between two builds of a model).
  */
-export async function loadWeights(model: Model, path: string): Promise<void> {
+export async function loadWeights(model: Model, path: string, options: DecodeOptions = {}): Promise<void> {
   const op = 'loadWeights';
   const entries = await readArchive(op, path, ['weights', 'model']);
-  const weights = readJson(entries, 'weights.json', op, path) as Partial<WeightsFile>;
-  const loaded = decodeTensors(weights?.weights, entries.get('weights.bin') ?? missing(op, path, 'weights.bin'), op, `${path} weights.json`);
-  assignChecked(model.getWeightVariables(), loaded, 'last', op, path);
+  const [manifest, blob] = weightsOf(entries, op, path);
   // a full model file also holds the optimizer's state: a compiled model resumes with it, as Keras's load_weights does
-  if (model.compiled && entries.has('optimizer.json')) await restoreOptimizer(model, entries, op, path, 'last');
+  const optimizerState = model.compiled && entries.has('optimizer.json') ? optimizerOf(entries, op, path) : null;
+  assignChecked(model.getWeightVariables(), decodeTensors(manifest, blob, op, `${path} weights.json`, options), 'last', op, path);
+  if (optimizerState) await restoreOptimizer(model, optimizerState, op, path, 'last', options);
+}
+
+/** The weights' checked manifest and their bytes. */
+function weightsOf(entries: Map<string, Uint8Array>, op: string, path: string): [ManifestEntry[], Uint8Array] {
+  const weights = readJson(entries, 'weights.json', op, path) as Partial<WeightsFile>;
+  const blob = entries.get('weights.bin') ?? missing(op, path, 'weights.bin');
+  return [checkManifest(weights?.weights, blob.length, op, `${path} weights.json`), blob];
+}
+
+/** The optimizer state's checked manifest and its bytes. */
+function optimizerOf(entries: Map<string, Uint8Array>, op: string, path: string): [ManifestEntry[], Uint8Array] {
+  const file = readJson(entries, 'optimizer.json', op, path) as Partial<OptimizerFile>;
+  const blob = entries.get('optimizer.bin') ?? missing(op, path, 'optimizer.bin');
+  return [checkManifest(file?.variables, blob.length, op, `${path} optimizer.json`), blob];
 }
 
 async function readArchive(op: string, path: string, kinds: readonly FileKind[]): Promise<Map<string, Uint8Array>> {
@@ -74,7 +92,7 @@ async function readArchive(op: string, path: string, kinds: readonly FileKind[])
   const bytes = await readFile(path).catch((err: NodeJS.ErrnoException) =>
     fail(op, err.code === 'ENOENT' ? `${path} does not exist` : `cannot read ${path}: ${err.message}`));
   const entries = unzip(bytes, op, path);
-  checkMetadata(readJson(entries, 'metadata.json', op, path), kinds, op, path);
+  checkHashes(checkMetadata(readJson(entries, 'metadata.json', op, path), kinds, op, path), entries, op, path);
   return entries;
 }
 
@@ -115,10 +133,8 @@ function metricFrom(id: SavedMetric, customObjects: CustomObjects): unknown {
 }
 
 /** Rebuilds the optimizer's state for the model's trainable weights and sets the saved values. */
-async function restoreOptimizer(model: Model, entries: Map<string, Uint8Array>, op: string, path: string, names: 'full' | 'last' = 'full'): Promise<void> {
-  const file = readJson(entries, 'optimizer.json', op, path) as Partial<OptimizerFile>;
-  const blob = entries.get('optimizer.bin') ?? missing(op, path, 'optimizer.bin');
-  const loaded = decodeTensors(file?.variables, blob, op, `${path} optimizer.json`);
+async function restoreOptimizer(model: Model, [manifest, blob]: [ManifestEntry[], Uint8Array], op: string, path: string, names: 'full' | 'last', options: DecodeOptions): Promise<void> {
+  const loaded = decodeTensors(manifest, blob, op, `${path} optimizer.json`, options);
   if (loaded.length === 0) return;
   const optimizer = model.compiled!.optimizer;
   try {

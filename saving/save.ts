@@ -12,7 +12,7 @@ import type { Model } from '../models/model.js';
 import { modelToConfig, type SerializedModel } from '../models/serialize.js';
 import type { Compiled } from '../models/compile.js';
 import { writeFileAtomic } from './atomic.js';
-import { FORMAT, FORMAT_VERSION, encodeTensors, type FileKind, type ManifestEntry, type Metadata } from './format.js';
+import { FORMAT, FORMAT_VERSION, encodeTensors, sha256, type FileKind, type ManifestEntry, type Metadata } from './format.js';
 import { zipChunks, type ZipEntry } from './zip.js';
 
 /** A metric as compile received it: a Keras id string stays a string (it resolves by shapes again). */
@@ -52,14 +52,13 @@ export async function saveModel(model: Model, path: string, options: SaveOptions
   const weights = await encodeTensors(model.getWeightVariables());
   const optimizer = await encodeTensors(model.compiled?.optimizer.variables ?? []);
   const entries: ZipEntry[] = [
-    json('metadata.json', await metadata(model, 'model')),
     json('config.json', config),
     json('weights.json', { weights: weights.manifest } satisfies WeightsFile),
     { name: 'weights.bin', data: weights.blob },
     json('optimizer.json', { variables: optimizer.manifest } satisfies OptimizerFile),
     { name: 'optimizer.bin', data: optimizer.blob },
   ];
-  await writeFileAtomic(path, zipChunks(entries), op);
+  await writeFileAtomic(path, zipChunks([json('metadata.json', metadata(model, 'model', entries)), ...entries]), op);
 }
 
 /**
@@ -71,11 +70,10 @@ export async function saveWeights(model: Model, path: string, options: SaveOptio
   await checkOverwrite(op, path, options.overwrite ?? true);
   const weights = await encodeTensors(model.getWeightVariables());
   const entries: ZipEntry[] = [
-    json('metadata.json', await metadata(model, 'weights')),
     json('weights.json', { weights: weights.manifest } satisfies WeightsFile),
     { name: 'weights.bin', data: weights.blob },
   ];
-  await writeFileAtomic(path, zipChunks(entries), op);
+  await writeFileAtomic(path, zipChunks([json('metadata.json', metadata(model, 'weights', entries)), ...entries]), op);
 }
 
 export interface WeightsFile {
@@ -92,10 +90,11 @@ async function checkOverwrite(op: string, path: string, overwrite: boolean): Pro
   if (!overwrite && (await stat(path).catch(() => null))) fail(op, `${path} already exists; pass { overwrite: true } to replace it`);
 }
 
-async function metadata(model: Model, kind: FileKind): Promise<Metadata> {
+function metadata(model: Model, kind: FileKind, entries: readonly ZipEntry[]): Metadata {
   return {
     format: FORMAT, formatVersion: FORMAT_VERSION, kind, kilnVersion: version, savedAt: new Date().toISOString(),
     modelName: model.name, modelClass: model.className,
+    sha256: Object.fromEntries(entries.map((e) => [e.name, sha256(e.data)])),
   };
 }
 

@@ -55,7 +55,7 @@ export function tensorFrom(values: unknown, shape?: readonly number[], dtype?: D
     if (typeof v !== 'number' && typeof v !== 'boolean') fail(op, `element ${i} is ${describe(v)}; expected numbers or booleans`);
     data[i] = outDtype === 'bool' ? (v ? 1 : 0) : Number(v);
   }
-  return ENGINE.upload(data, outShape, outDtype);
+  return ENGINE.upload(data, outShape, outDtype, op);
 }
 
 function nestedShape(values: readonly unknown[], op: string): number[] {

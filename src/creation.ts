@@ -1,5 +1,6 @@
 import type { DType } from '../backends/contract.js';
-import { typedArrayFor, sizeOf } from '../backends/contract.js';
+import { typedArrayFor } from '../backends/contract.js';
+import { checkAllocation } from './limits.js';
 import { ENGINE } from './engine.js';
 import { fail } from './errors.js';
 import { checkDType } from './dtype.js';
@@ -22,9 +23,9 @@ export function fill(shape: readonly number[], value: number | boolean, dtype?: 
   const s = checkShape(op, shape) as number[];
   const dt = dtype === undefined ? (typeof value === 'boolean' ? 'bool' : 'float32') : checkDType(op, dtype);
   if (typeof value !== 'number' && typeof value !== 'boolean') fail(op, `expected a number or boolean value, got ${typeof value}`);
-  const data = typedArrayFor(dt, sizeOf(s));
+  const data = typedArrayFor(dt, checkAllocation(op, s, dt));
   data.fill(Number(value));
-  return ENGINE.upload(data, s, dt);
+  return ENGINE.upload(data, s, dt, op);
 }
 
 export function zeros(shape: readonly number[], dtype: DType = 'float32'): Tensor {
@@ -59,7 +60,7 @@ export function range(start: number, stop?: number, step = 1, dtype?: DType): Te
   if (step === 0) fail('range', 'step must not be 0');
   const n = Math.max(0, Math.ceil((stop - start) / step));
   const dt = dtype ?? ([start, stop, step].every(Number.isInteger) ? 'int32' : 'float32');
-  const data = typedArrayFor(checkDType('range', dt), n);
+  const data = typedArrayFor(checkDType('range', dt), checkAllocation('range', [n], dt));
   for (let i = 0; i < n; i++) data[i] = start + i * step;
   return ENGINE.upload(data, [n], dt);
 }
@@ -68,7 +69,7 @@ export function range(start: number, stop?: number, step = 1, dtype?: DType): Te
 export function eye(n: number, m = n, k = 0, dtype: DType = 'float32'): Tensor {
   checkShape('eye', [n, m]);
   if (!Number.isInteger(k)) fail('eye', `k must be an integer, got ${k}`);
-  const data = typedArrayFor(checkDType('eye', dtype), n * m);
+  const data = typedArrayFor(checkDType('eye', dtype), checkAllocation('eye', [n, m], dtype));
   for (let i = 0; i < n; i++) {
     const j = i + k;
     if (j >= 0 && j < m) data[i * m + j] = 1;

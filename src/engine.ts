@@ -1,6 +1,6 @@
 import type { Backend, DType, TensorInfo, TypedArray } from '../backends/contract.js';
-import { sizeOf } from '../backends/contract.js';
 import { fail } from './errors.js';
+import { checkAllocation, checkRank } from './limits.js';
 import type { Shape } from './shape.js';
 import { DataHandle, lifecycle, Tensor } from './tensor.js';
 import { currentBackend } from './backends.js';
@@ -62,6 +62,8 @@ type Scope = Set<Tensor>;
 
 class Engine {
   private scopes: Scope[] = [];
+  /** What each undoOnFailure call has seen made, kept tensors (a Variable's) included. */
+  private made: Scope[] = [];
   private tapes: TapeSink[] = [];
   private live = new Map<Backend, number>();
 
@@ -73,20 +75,21 @@ class Engine {
   track(t: Tensor): Tensor {
     this.live.set(t.dataHandle().backend, (this.live.get(t.dataHandle().backend) ?? 0) + 1);
     this.scopes.at(-1)?.add(t);
+    for (const m of this.made) m.add(t);
     return t;
   }
 
-  allocate(backend: Backend, shape: readonly number[], dtype: DType): Tensor {
+  allocate(backend: Backend, shape: readonly number[], dtype: DType, op = 'allocate'): Tensor {
     if (!backend.dtypes.includes(dtype)) {
-      fail('allocate', `backend '${backend.name}' does not support dtype ${dtype} (it supports ${backend.dtypes.join(', ')})`);
+      fail(op, `backend '${backend.name}' does not support dtype ${dtype} (it supports ${backend.dtypes.join(', ')})`);
     }
-    const size = sizeOf(shape);
+    const size = checkAllocation(op, shape, dtype);
     return this.track(new Tensor(new DataHandle(backend, backend.alloc(dtype, size), dtype, size), shape, dtype));
   }
 
   /** A tensor holding a copy of `data` on the current backend. */
-  upload(data: TypedArray, shape: readonly number[], dtype: DType): Tensor {
-    const t = this.allocate(currentBackend(), shape, dtype);
+  upload(data: TypedArray, shape: readonly number[], dtype: DType, op = 'upload'): Tensor {
+    const t = this.allocate(currentBackend(), shape, dtype, op);
     if (t.size > 0) t.dataHandle().backend.write(t.dataHandle().id, data);
     return t;
   }
@@ -108,6 +111,7 @@ class Engine {
     const h = t.dataHandle();
     this.live.set(h.backend, (this.live.get(h.backend) ?? 1) - 1);
     for (const s of this.scopes) s.delete(t);
+    for (const m of this.made) m.delete(t);
     if (--h.refs === 0) h.backend.free(h.id);
   }
 
@@ -118,6 +122,7 @@ class Engine {
       return x as Spec;
     });
     const spec = prim.infer(specs, attrs);
+    checkRank(prim.name, spec.shape.length);
     if (inputs.some((x) => x instanceof SymbolicTensor)) {
       return new SymbolicTensor(spec.shape, spec.dtype, { prim, inputs, attrs }) as unknown as Tensor;
     }
@@ -130,7 +135,7 @@ class Engine {
     }
     let out: Tensor;
     if (prim.run) {
-      out = this.allocate(backend, spec.shape as number[], spec.dtype);
+      out = this.allocate(backend, spec.shape as number[], spec.dtype, prim.name);
       if (out.size > 0) prim.run(backend, (inputs as Tensor[]).map(info), info(out), attrs);
     } else {
       out = this.view(inputs[0] as Tensor, spec.shape as number[]);
@@ -157,7 +162,7 @@ class Engine {
         fail(prim.name, `input ${i} lives on backend '${inputs[i].dataHandle().backend.name}' but the current backend is '${backend.name}'`);
       }
     }
-    const outs = prim.infer(inputs, attrs).map((s) => this.allocate(backend, s.shape as number[], s.dtype));
+    const outs = prim.infer(inputs, attrs).map((s) => this.allocate(backend, s.shape as number[], s.dtype, prim.name));
     if (outs.some((t) => t.size > 0)) prim.run(backend, inputs.map(info), outs.map(info), attrs);
     return outs;
   }
@@ -184,6 +189,23 @@ class Engine {
 
   get recording(): boolean {
     return this.tapes.length > 0;
+  }
+
+  /**
+   * Runs `fn`; if it throws, frees every tensor it made that is still alive, the ones it kept
+   * too, so that a failed build (a model from a bad config) leaves memory as it was.
+   */
+  undoOnFailure<T>(fn: () => T): T {
+    const made: Scope = new Set();
+    this.made.push(made);
+    try {
+      return fn();
+    } catch (err) {
+      for (const t of made) t.dispose();
+      throw err;
+    } finally {
+      this.made.splice(this.made.lastIndexOf(made), 1);
+    }
   }
 
   tidy<T>(fn: () => T): T {

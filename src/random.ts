@@ -1,5 +1,6 @@
 import type { DType } from '../backends/contract.js';
-import { typedArrayFor, sizeOf } from '../backends/contract.js';
+import { typedArrayFor } from '../backends/contract.js';
+import { checkAllocation } from './limits.js';
 import { ENGINE } from './engine.js';
 import { fail } from './errors.js';
 import { checkDType, isFloat } from './dtype.js';
@@ -61,8 +62,7 @@ let global = new Generator((Math.random() * 2 ** 32) >>> 0);
 
 /** Makes every later random draw in kiln (ops, initializers, dropout, shuffling) reproducible. */
 export function setSeed(seed: number): void {
-  if (!Number.isInteger(seed)) fail('setSeed', `expected an integer seed, got ${seed}`);
-  global = new Generator(seed);
+  global = new Generator(checkSeed('setSeed', seed));
 }
 
 /** A fresh integer seed from the global stream (for layers that keep their own generator). */
@@ -70,19 +70,29 @@ export function nextSeed(): number {
   return Math.floor(global.next() * 2 ** 32);
 }
 
+/** The largest seed: the generator is seeded from 32 bits, so a larger one would repeat a smaller one's stream. */
+export const MAX_SEED = 2 ** 32 - 1;
+
+/** `seed` if it is an integer in [0, MAX_SEED]. */
+export function checkSeed(op: string, seed: unknown): number {
+  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) {
+    fail(op, `expected an integer seed, got ${typeof seed === 'number' ? seed : JSON.stringify(seed)} (a seed is an integer in [0, ${MAX_SEED}])`);
+  }
+  return seed;
+}
+
 function generator(seed: number | undefined): Generator {
   if (seed === undefined) return global;
-  if (!Number.isInteger(seed)) fail('random', `seed must be an integer, got ${seed}`);
-  return new Generator(seed);
+  return new Generator(checkSeed('random', seed));
 }
 
 function draw(op: string, shape: readonly number[], dtype: DType | undefined, sample: () => number): Tensor {
   const s = checkShape(op, shape) as number[];
   const dt = checkDType(op, dtype ?? 'float32');
   if (!isFloat(dt) && op !== 'randint') fail(op, `dtype must be float32 or float64, got ${dt}`);
-  const data = typedArrayFor(dt, sizeOf(s));
+  const data = typedArrayFor(dt, checkAllocation(op, s, dt));
   for (let i = 0; i < data.length; i++) data[i] = sample();
-  return ENGINE.upload(data, s, dt);
+  return ENGINE.upload(data, s, dt, op);
 }
 
 export interface NormalOptions {

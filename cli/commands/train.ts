@@ -1,12 +1,11 @@
-import { mkdir } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import * as kiln from '../../index.js';
 import { KilnError, fail } from '../../src/errors.js';
 import { modelFromConfig } from '../../models/serialize.js';
 import { formatLogs, type GlobalArgs } from '../common.js';
-import { loadSource, shownPath } from '../data.js';
-import { readTrainConfig } from '../train-config.js';
+import { loadSource, shownPath, writableOutput } from '../data.js';
+import { MAX_BATCH, MAX_EPOCHS, MAX_STEPS, readTrainConfig } from '../train-config.js';
 
 interface Args extends GlobalArgs {
   config: string;
@@ -28,15 +27,14 @@ export const train: CommandModule<GlobalArgs, Args> = {
   handler: async (argv) => {
     const cfg = await readTrainConfig(argv.config);
     const fit = { ...cfg.fit, verbose: cfg.fit.verbose ?? 1 };
-    for (const [flag, key] of [['epochs', 'epochs'], ['batch-size', 'batchSize'], ['steps-per-epoch', 'stepsPerEpoch']] as const) {
+    for (const [flag, key, max] of [['epochs', 'epochs', MAX_EPOCHS], ['batch-size', 'batchSize', MAX_BATCH], ['steps-per-epoch', 'stepsPerEpoch', MAX_STEPS]] as const) {
       const v = argv[key];
       if (v === undefined) continue;
-      if (!Number.isInteger(v) || v < 1) fail(`--${flag}`, `expected a positive integer, got ${v}`);
+      if (!Number.isInteger(v) || v < 1 || v > max) fail(`--${flag}`, `expected an integer in [1, ${max}], got ${v}`);
       fit[key] = v;
     }
-    const output = argv.output ?? cfg.output;
-    // made before training, so that a path that cannot be written fails now rather than after it
-    await mkdir(dirname(resolve(output)), { recursive: true });
+    const output = resolve(argv.output ?? cfg.output);
+    await writableOutput(output, argv.output === undefined ? `${argv.config}: output` : '--output');
     // --seed (applied in main.ts) wins over the config's
     if (argv.seed === undefined && cfg.seed !== undefined) kiln.setSeed(cfg.seed);
 

@@ -1,6 +1,7 @@
 import { fail } from '../../src/errors.js';
 import type { Dim, Shape } from '../../src/shape.js';
-import type { Tensor } from '../../src/tensor.js';
+import { Tensor } from '../../src/tensor.js';
+import { SymbolicTensor } from '../../src/symbolic.js';
 import { Layer, type LayerArgs, type LayerConfig, type Shapes, type Tensors } from '../layer.js';
 import { optionsFromConfig } from '../config.js';
 
@@ -56,7 +57,12 @@ export class Lambda extends Layer {
   }
 
   call(inputs: Tensors): Tensor {
-    return this.fn(inputs as Tensor);
+    const out: unknown = this.fn(inputs as Tensor);
+    // anything else reaches shape inference as "shape is not iterable", far from the function at fault
+    if (!(out instanceof Tensor) && !(out instanceof SymbolicTensor)) {
+      fail(this.toString(), `its function must return a tensor, got ${out === null ? 'null' : Array.isArray(out) ? 'an array' : typeof out}`);
+    }
+    return out as Tensor;
   }
 
   override getConfig(): LayerConfig {

@@ -115,6 +115,8 @@ export class Normalization extends Layer {
       if (!this.built) this.maybeBuild(x.shape);
       else this.checkAdaptShape(x.shape);
       const reduce = x.shape.map((_, i) => i).filter((i) => !this.keep.includes(i));
+      // the mean of nothing is NaN, which would then normalize every input to NaN without a word
+      if (reduce.some((i) => x.shape[i] === 0)) fail(`${this.toString()}.adapt`, `expected data with at least one sample on the reduced axes ${JSON.stringify(reduce)}, got shape ${fmtShape(x.shape)}`);
       const t = ops.cast(x, this.dtype);
       this.adapted!.mean.assign(ops.mean(t, reduce));
       this.adapted!.variance.assign(ops.variance(t, reduce));

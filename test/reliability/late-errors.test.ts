@@ -1,0 +1,49 @@
+/** Mistakes that used to surface late (at the first training step) or not at all. */
+import { afterEach, describe, expect, it } from 'vitest';
+import * as kiln from '../../index.js';
+
+const model = () => new kiln.Sequential([kiln.Input({ shape: [2] }), new kiln.layers.Dense(1)]);
+
+describe('compile lossWeights', () => {
+  it.each([['a string', ['str'], /"str"/], ['NaN', [NaN], /NaN|null/], ['a keyed string', { OUT: 'x' }, /"x"/]] as const)('refuses %s, naming the field and the output', (_, given, got) => {
+    const m = model();
+    const lossWeights = 'OUT' in given ? { [m.outputNames[0]]: given.OUT } : given;
+    expect(() => m.compile({ optimizer: 'sgd', loss: 'mse', lossWeights: lossWeights as never })).toThrow(/^compile: lossWeights for output '.*' must be a finite number, got /);
+    expect(() => m.compile({ optimizer: 'sgd', loss: 'mse', lossWeights: lossWeights as never })).toThrow(got);
+  });
+  it('still takes numbers', () => {
+    expect(() => model().compile({ optimizer: 'sgd', loss: 'mse', lossWeights: [0.5] })).not.toThrow();
+  });
+});
+
+describe('setSeed', () => {
+  afterEach(() => kiln.setSeed(0));
+  it.each([2 ** 32, 1e308, -1, 2 ** 53])('refuses %d: seeds are integers in [0, 2^32 - 1]', (seed) => {
+    expect(() => kiln.setSeed(seed)).toThrow(/^setSeed: expected an integer seed, got .* \(a seed is an integer in \[0, 4294967295\]\)/);
+  });
+  it('takes both ends of the range, and they give different streams', async () => {
+    kiln.setSeed(0);
+    const a = await kiln.random.uniform([4]).data();
+    kiln.setSeed(2 ** 32 - 1);
+    const b = await kiln.random.uniform([4]).data();
+    expect([...a]).not.toEqual([...b]);
+  });
+  it('checks a seed given to one draw too', () => {
+    expect(() => kiln.random.uniform([2], { seed: 2 ** 40 })).toThrow(/^random: expected an integer seed, got 1099511627776/);
+  });
+});
+
+describe('Normalization.adapt', () => {
+  it('refuses data with no samples instead of storing NaN statistics', async () => {
+    const norm = new kiln.layers.Normalization();
+    await expect(norm.adapt(kiln.zeros([0, 3]))).rejects.toThrow(/^Normalization '.*'\.adapt: expected data with at least one sample on the reduced axes \[0\], got shape \[0,3\]/);
+  });
+});
+
+describe('Lambda', () => {
+  it.each([['a number', () => 3, 'number'], ['nothing', () => undefined, 'undefined'], ['an array', (x: kiln.Tensor) => [x], 'an array']] as const)('names itself when its function returns %s', (_, fn, got) => {
+    const layer = new kiln.layers.Lambda(fn as never);
+    expect(() => new kiln.Sequential([kiln.Input({ shape: [2] }), layer])).toThrow(new RegExp(`^Lambda '${layer.name}': its function must return a tensor, got ${got}`));
+    expect(() => layer.apply(kiln.zeros([1, 2]))).toThrow(/its function must return a tensor/);
+  });
+});
