@@ -10,12 +10,13 @@
  * --from I (first case index, with --cases: rerun one case with --from I --cases 1), --batch B
  * (cases per child, default 100), --timeout SECONDS per case (default 10), --heap MB (each
  * child's --max-old-space-size, default 512), --rss MB (the cap on a child's resident memory,
- * default 1536), --max-tensor-bytes (kiln's limit in the children, default 64 MiB), --json FILE.
+ * default 1536), --max-tensor-bytes (kiln's limit in the children, default 64 MiB), --json FILE
+ * (the summary), --log FILE (one JSON line per case, with the error message of a clean error).
  * One child runs at a time. Exits 1 when any case crashed, hung or was silently different, and
  * prints the command that reruns each.
  */
 import { fork } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -39,6 +40,7 @@ const { values: opts } = parseArgs({
     rss: { type: 'string', default: '1536' },
     'max-tensor-bytes': { type: 'string', default: String(64 * 2 ** 20) },
     json: { type: 'string' },
+    log: { type: 'string' },
   },
 });
 const int = (name, min) => {
@@ -106,7 +108,7 @@ function runChild(target, start, end, report) {
     }
   });
   return new Promise((done) => {
-    child.on('exit', (code, signal) => {
+    child.on('close', (code, signal) => {
       clearTimeout(watchdog);
       clearInterval(poll);
       rmSync(scratch, { recursive: true, force: true });
@@ -125,6 +127,7 @@ function runChild(target, start, end, report) {
 }
 
 function record(report, target, index, kind, what, detail) {
+  if (opts.log) appendFileSync(opts.log, `${JSON.stringify({ target, index, outcome: kind, what, detail })}\n`);
   const t = report.targets[target];
   t[kind]++;
   t.cases++;

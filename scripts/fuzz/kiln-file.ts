@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import * as kiln from '../../index.js';
 import { sha256 } from '../../saving/format.js';
 import { unzip, zip } from '../../saving/zip.js';
-import { jsonPaths, mutateBytes, mutateJson, type Rng } from './mutate.js';
+import { jsonPaths, mutateBytes, mutateJson, stringify, type Rng } from './mutate.js';
 import { ACCEPTED, type Target } from './target.js';
 
 interface Base {
@@ -41,15 +41,18 @@ function forge(rng: Rng, base: Base): { bytes: Uint8Array; what: string } {
     edits.push(`duplicate ${entries[k].name}`);
     entries.push(entries[k]);
   } else {
+    // each entry is parsed once and written once: a deeply nested edit exists only as text (stringify)
+    const parsed = new Map<(typeof entries)[number], unknown>();
     for (let n = 1 + rng.int(2); n > 0; n--) {
       const entry = rng.pick(entries.filter((e) => JSON_ENTRIES.includes(e.name) && e.name !== 'metadata.json'));
-      const json = JSON.parse(Buffer.from(entry.data).toString('utf8'));
+      if (!parsed.has(entry)) parsed.set(entry, JSON.parse(Buffer.from(entry.data).toString('utf8')));
+      const json = parsed.get(entry);
       // most edits aim at the fields the issue names: layer units and shapes, manifest ranges
       const aimed = jsonPaths(json).filter((p) => ['units', 'shape', 'batchShape', 'offset', 'byteLength', 'dtype', 'kernelSize', 'filters'].includes(String(p[p.length - 1])) || typeof p[p.length - 1] === 'number');
       const what = mutateJson(rng, json, aimed.length && rng.chance(0.7) ? aimed : undefined);
       edits.push(`${entry.name}: ${what}`);
-      entry.data = Buffer.from(JSON.stringify(json));
     }
+    for (const [entry, json] of parsed) entry.data = Buffer.from(stringify(json));
   }
   const stale = rng.chance(0.15);
   if (!stale) {

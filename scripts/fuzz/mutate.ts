@@ -44,6 +44,16 @@ export function deep(depth: number, inArrays: boolean): unknown {
   return v;
 }
 
+const DEEP = '\u0000deep';
+
+/** JSON text for a mutated value, with its placeholders for very deep nesting written out. */
+export function stringify(v: unknown): string {
+  return JSON.stringify(v).replace(/"\\u0000deep:(\d+):(true|false)"/g, (_, n, arrays) => {
+    const [open, close] = arrays === 'true' ? ['[', ']'] : ['{"a":', '}'];
+    return `${open.repeat(Number(n))}1${close.repeat(Number(n))}`;
+  });
+}
+
 /** A mutated copy of `bytes`: flipped bits, overwritten or inserted bytes, cut ends, repeated slices. */
 export function mutateBytes(rng: Rng, bytes: Uint8Array, within?: [number, number]): { bytes: Uint8Array; what: string } {
   const [lo, hi] = within ?? [0, bytes.length];
@@ -102,8 +112,9 @@ export function jsonPaths(v: unknown, prefix: (string | number)[] = []): (string
  * Edits one field of a JSON value in place (chosen among `paths`, or any): sets an odd value,
  * deletes it, nests it deeply, duplicates an array's element. Returns what it did.
  */
-export function mutateJson(rng: Rng, root: unknown, paths = jsonPaths(root)): string {
-  const path = rng.pick(paths);
+export function mutateJson(rng: Rng, root: unknown, paths?: (string | number)[][]): string {
+  const path = rng.pick(paths?.length ? paths : jsonPaths(root));
+  if (!path) return 'no field left to edit';
   const parent = path.slice(0, -1).reduce<any>((o, k) => o[k], root) as any;
   const key = path[path.length - 1];
   const name = path.join('.');
@@ -113,9 +124,13 @@ export function mutateJson(rng: Rng, root: unknown, paths = jsonPaths(root)): st
       if (Array.isArray(parent)) parent.splice(key as number, 1);
       else delete parent[key];
       return `delete ${name}`;
-    case 1:
-      parent[key] = deep(rng.pick([64, 2000, 20000]), rng.chance(0.5));
-      return `${name} = deeply nested`;
+    case 1: {
+      const depth = rng.pick([64, 1000, 20000]);
+      const arrays = rng.chance(0.5);
+      // JSON.stringify itself overflows the stack near 5,000 levels: deeper values go in as text (stringify)
+      parent[key] = depth > 1000 ? `${DEEP}:${depth}:${arrays}` : deep(depth, arrays);
+      return `${name} = nested ${depth} deep`;
+    }
     case 2:
       if (Array.isArray(parent)) {
         parent.splice(key as number, 0, structuredClone(parent[key as number]));

@@ -17,6 +17,13 @@ import type { Target } from './target.js';
 
 const TARGETS: Record<string, Target<any>> = { kiln: kilnFile, npy: npyFile, idx: idxFile, cli: cliConfig, onnx: onnxExport };
 
+/** The error and the first frames in kiln's own files, which say where the check is missing. */
+function crashDetail(err: unknown): string {
+  if (!(err instanceof Error)) return `threw ${String(err)}`;
+  const frames = (err.stack ?? '').split('\n').filter((l) => l.includes('/') && !l.includes('node_modules') && !l.includes('node:') && !l.includes('/scripts/fuzz/')).slice(0, 3);
+  return `threw ${err.name}: ${err.message.slice(0, 300)}${frames.map((f) => `\n    ${f.trim()}`).join('')}`;
+}
+
 const [name, seed, from, to, scratch, maxBytes] = process.argv.slice(2);
 const send = (message: object) => new Promise<void>((done) => process.send!(message, () => done()));
 const target = TARGETS[name];
@@ -37,7 +44,7 @@ for (let i = Number(from); i < Number(to); i++) {
   try {
     outcome = await c.run();
   } catch (err) {
-    outcome = err instanceof KilnError ? { kind: 'clean' } : { kind: 'crash', detail: `threw ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`.slice(0, 600) };
+    outcome = err instanceof KilnError ? { kind: 'clean', detail: err.message.slice(0, 300) } : { kind: 'crash', detail: crashDetail(err) };
   }
   rmSync(dir, { recursive: true, force: true });
   await send({ type: 'end', index: i, ...outcome });

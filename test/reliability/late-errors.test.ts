@@ -1,6 +1,7 @@
 /** Mistakes that used to surface late (at the first training step) or not at all. */
 import { afterEach, describe, expect, it } from 'vitest';
 import * as kiln from '../../index.js';
+import { modelFromConfig } from '../../models/serialize.js';
 
 const model = () => new kiln.Sequential([kiln.Input({ shape: [2] }), new kiln.layers.Dense(1)]);
 
@@ -45,5 +46,20 @@ describe('Lambda', () => {
     const layer = new kiln.layers.Lambda(fn as never);
     expect(() => new kiln.Sequential([kiln.Input({ shape: [2] }), layer])).toThrow(new RegExp(`^Lambda '${layer.name}': its function must return a tensor, got ${got}`));
     expect(() => layer.apply(kiln.zeros([1, 2]))).toThrow(/its function must return a tensor/);
+  });
+});
+
+// found by npm run fuzz: each passed modelFromConfig and failed later with a TypeError or an addon error
+describe('layer configs from files', () => {
+  const dense = (config: unknown) => ({ className: 'Sequential', config: { layers: [{ className: 'InputLayer', config: { batchShape: [null, 2] } }, { className: 'Dense', config }] } });
+  it.each([[{ a: 1 }], [7], [''], ['a\0b']])('a layer name %j is refused when the layer is made', (name) => {
+    expect(() => modelFromConfig(dense({ units: 1, name }))).toThrow(/^Dense: name must be a non-empty string without NUL characters, got /);
+  });
+  it('a layer without a config names its class', () => {
+    expect(() => modelFromConfig(dense(undefined))).toThrow(/^modelFromConfig: layer Dense: expected a config object, got nothing/);
+  });
+  it("a dilation of 2^53 with 'same' padding (a valid shape) is refused in core, before the native addon wraps it to int32", () => {
+    expect(() => new kiln.Sequential([kiln.Input({ shape: [5, 1] }), new kiln.layers.Conv1D(1, 3, { padding: 'same', dilationRate: 2 ** 53 })]))
+      .toThrow(/^conv: strides, dilations and pads must be integers in \[0, 2147483647\]/);
   });
 });
