@@ -57,6 +57,8 @@ const rssCap = int('rss', 64) * 2 ** 20;
 const targets = opts.targets.split(',');
 for (const t of targets) if (!ALL.includes(t)) throw new Error(`fuzz: unknown target '${t}'; known: ${ALL.join(', ')}`);
 const tsx = createRequire(import.meta.url).resolve('tsx');
+// a rerun needs the limits the case failed under
+const limits = ['timeout', 'heap', 'rss', 'max-tensor-bytes'].filter((k) => process.argv.some((a) => a.startsWith(`--${k}`))).map((k) => ` --${k} ${opts[k]}`).join('');
 
 /** Resident and peak resident bytes of a live process, from /proc (0 where there is no /proc). */
 function memoryOf(pid) {
@@ -112,9 +114,10 @@ function runChild(target, start, end, report) {
       clearTimeout(watchdog);
       clearInterval(poll);
       rmSync(scratch, { recursive: true, force: true });
+      // outside a case (setup, or making the next case) the fault is the harness's, not kiln's
       if (current === null) {
-        if (code !== 0 && killedFor === null) throw new Error(`fuzz: a ${target} child failed outside any case (exit ${code ?? signal}):\n${stderr}`);
-        if (killedFor === 'hang') throw new Error(`fuzz: a ${target} child stalled outside any case:\n${stderr}`);
+        const why = killedFor === 'hang' ? 'stalled' : killedFor === 'memory' ? `went over ${rssCap / 2 ** 20} MiB` : code !== 0 ? `failed (exit ${code ?? signal})` : null;
+        if (why) throw new Error(`fuzz: a ${target} child ${why} outside any case:\n${stderr}`);
         return done(end);
       }
       const why = killedFor === 'hang' ? `no answer within ${timeoutMs / 1000} s`
@@ -133,7 +136,7 @@ function record(report, target, index, kind, what, detail) {
   t.cases++;
   if (BAD.has(kind)) {
     report.findings.push({ target, index, outcome: kind, what, detail,
-      rerun: `npm run fuzz -- --targets ${target} --seed ${seed} --from ${index} --cases 1` });
+      rerun: `npm run fuzz -- --targets ${target} --seed ${seed} --from ${index} --cases 1${limits}` });
   }
 }
 

@@ -25,6 +25,7 @@ const BASE = {
 
 /** Paths a config may name that are not plain files in plain folders (relative ones are in the folder setup fills). */
 const DATA_PATHS = ['zero.npy', 'fifo.npy', 'folder.npy', 'empty.npy', 'huge.npy', 'short.npy', 'x.npy', '/proc/self/status.npy', '/dev/zero', 'x.csv', '', '.', 'x.npy/y.npy', 'a'.repeat(5000) + '.npy', 'nul\0.npy'];
+/** Outputs are taken from the config's own folder, where train.json is: `train.json/m.kiln` uses a file as a folder. */
 const OUTPUT_PATHS = ['/proc/self/m.kiln', '/proc/1/m.kiln', '/sys/m.kiln', '/dev/null/m.kiln', 'train.json/m.kiln', '', '.', 'a'.repeat(300) + '.kiln', `${'d/'.repeat(60)}m.kiln`, 'nul\0.kiln', 123];
 
 /** The valid config, its data paths absolute (the config sits in each case's own folder). */

@@ -18,7 +18,8 @@ interface Base {
   predictions: Float32Array;
 }
 
-const JSON_ENTRIES = ['config.json', 'weights.json', 'optimizer.json', 'metadata.json'];
+/** The JSON entries a forger edits; metadata.json is rewritten with their new hashes. */
+const JSON_ENTRIES = ['config.json', 'weights.json', 'optimizer.json'];
 
 async function predict(model: kiln.Model, x: kiln.Tensor): Promise<Float32Array> {
   const y = (await model.predict(x)) as kiln.Tensor;
@@ -44,7 +45,7 @@ function forge(rng: Rng, base: Base): { bytes: Uint8Array; what: string } {
     // each entry is parsed once and written once: a deeply nested edit exists only as text (stringify)
     const parsed = new Map<(typeof entries)[number], unknown>();
     for (let n = 1 + rng.int(2); n > 0; n--) {
-      const entry = rng.pick(entries.filter((e) => JSON_ENTRIES.includes(e.name) && e.name !== 'metadata.json'));
+      const entry = rng.pick(entries.filter((e) => JSON_ENTRIES.includes(e.name)));
       if (!parsed.has(entry)) parsed.set(entry, JSON.parse(Buffer.from(entry.data).toString('utf8')));
       const json = parsed.get(entry);
       // most edits aim at the fields the issue names: layer units and shapes, manifest ranges

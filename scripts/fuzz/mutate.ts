@@ -27,7 +27,7 @@ export function caseRng(seed: number, target: string, index: number): Rng {
 }
 
 /** Numbers a checker meets least often: bounds, huge, negative, fractional, not finite. */
-export const ODD_NUMBERS: readonly unknown[] = [
+const ODD_NUMBERS: readonly unknown[] = [
   0, -1, 1, 2, 0.5, -0.5, 2 ** 31, 2 ** 31 - 1, 2 ** 32, 2 ** 53, 2 ** 53 + 2, 1e9, 1e20, 1e308, -1e308, 5e-324,
   Number.MAX_SAFE_INTEGER, 'NaN', 'Infinity', '-Infinity', '1e3', null, true, [], {}, [1], '', '__proto__',
 ];
@@ -38,7 +38,7 @@ export const ODD_VALUES: readonly unknown[] = [
 ];
 
 /** A value nested `depth` deep in arrays or objects: a recursive reader meets its stack's end. */
-export function deep(depth: number, inArrays: boolean): unknown {
+function deep(depth: number, inArrays: boolean): unknown {
   let v: unknown = 1;
   for (let i = 0; i < depth; i++) v = inArrays ? [v] : { a: v };
   return v;

@@ -2,11 +2,12 @@
 import type { Rng } from './mutate.js';
 
 /**
- * How a case ended, beside the two the parent sees from outside (crash: the child died or threw
- * something other than a KilnError; hang: the watchdog fired). 'silent' means kiln accepted the
- * input and did something other than the original would: a wrong answer with no error.
+ * How a case that returned ended; one that threw a KilnError is a clean error. Beside these, the
+ * parent sees two from outside (crash: the child died or threw something other than a KilnError;
+ * hang: the watchdog fired). 'silent' means kiln accepted the input and did something other than
+ * the original would: a wrong answer with no error.
  */
-export type Outcome = { kind: 'clean' | 'accepted' } | { kind: 'silent'; detail: string };
+export type Outcome = { kind: 'accepted' } | { kind: 'silent'; detail: string };
 
 export interface Case {
   /** The mutation, in words, printed with a failing case. */
@@ -22,5 +23,4 @@ export interface Target<Base = unknown> {
   make(base: Base, rng: Rng, dir: string): Case;
 }
 
-export const CLEAN: Outcome = { kind: 'clean' };
 export const ACCEPTED: Outcome = { kind: 'accepted' };
