@@ -1,5 +1,5 @@
 /** Arrays for the CLI: from .npy files, .csv columns, or kiln's MNIST. */
-import { statSync } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { mkdir, open, unlink } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, relative } from 'node:path';
 import { KilnError, fail } from '../src/errors.js';
@@ -18,8 +18,9 @@ export function shownPath(path: string): string {
 
 /** `path` when it is an existing file with one of `extensions`; otherwise an error naming `field`. */
 export function existingFile(path: string, field: string, extensions: readonly string[]): string {
+  noNul(path, field);
   if (!extensions.includes(extname(path).toLowerCase())) fail(field, `expected a ${extensions.join(' or ')} file, got ${shownPath(path)}`);
-  const stat = statSync(path, { throwIfNoEntry: false });
+  const stat = fileStat(path, field);
   if (!stat) fail(field, `file not found: ${shownPath(path)}`);
   if (!stat.isFile()) fail(field, `${shownPath(path)} is not a file`);
   return path;
@@ -31,6 +32,7 @@ export function existingFile(path: string, field: string, extensions: readonly s
  * time: a recursive mkdir under a file system that refuses folders (/proc) retries forever.
  */
 export async function writableOutput(path: string, field: string): Promise<void> {
+  noNul(path, field);
   const cannot = (err: NodeJS.ErrnoException): never => fail(field, `cannot write ${shownPath(path)}: ${err.code ?? err.message}`);
   const missing: string[] = [];
   let dir = dirname(path);
@@ -41,6 +43,20 @@ export async function writableOutput(path: string, field: string): Promise<void>
   const handle = await open(probe, 'wx').catch(cannot);
   await handle.close();
   await unlink(probe);
+}
+
+/** The file's status, or undefined if there is none; a path too long, or through a file or a folder not ours, names `field`. */
+function fileStat(path: string, field: string): Stats | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch (err) {
+    return fail(field, `cannot read ${shownPath(path)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/** Node's file calls throw a TypeError, not an error kiln can name the field in, for a path holding NUL. */
+function noNul(path: string, field: string): void {
+  if (path.includes('\0')) fail(field, `a path cannot contain a NUL character, got ${JSON.stringify(path)}`);
 }
 
 /** Whether `path` exists; a file standing where a folder should be makes its children missing, not an error. */

@@ -12,6 +12,7 @@ import type { FitOptions } from '../models/training.js';
 import { boolean, expected, integer, isObject, number, object, oneOrMany, string, strings, type Json } from './check.js';
 import { existingFile } from './data.js';
 import { MAX_SEED } from '../src/random.js';
+import { checkJsonDepth } from '../src/limits.js';
 
 /** One array: a .npy file, or columns of a .csv file (one column named by a string gives shape [n]). */
 export interface FileSpec {
@@ -52,6 +53,7 @@ export async function readTrainConfig(path: string): Promise<TrainConfig> {
   } catch (err) {
     return fail(path, `not valid JSON: ${(err as Error).message}`);
   }
+  checkJsonDepth(path, json, 'the config');
   try {
     return parseTrainConfig(json, path);
   } catch (err) {

@@ -94,6 +94,8 @@ export abstract class Layer {
   supportsMasking: boolean;
 
   constructor(args: LayerArgs = {}) {
+    // a name from a config file reaches ONNX node names, which onnxruntime reads as C strings (cut at a NUL)
+    if (args.name !== undefined && (typeof args.name !== 'string' || args.name === '' || args.name.includes('\0'))) fail(this.className, `name must be a non-empty string without NUL characters, got ${JSON.stringify(args.name)?.slice(0, 80)}`);
     this.name = args.name ?? uniqueName(snake(this.constructor.name));
     // the flag alone: a layer holds no other layers yet, and a subclass's fields do not exist yet
     this._trainable = args.trainable ?? true;

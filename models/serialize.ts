@@ -157,6 +157,10 @@ function layerFrom(entry: { className: string; config: LayerConfig }, customObje
     fail(OP_LOAD, `expected a layer {className, config}, got ${JSON.stringify(entry)?.slice(0, 80)}`);
   }
   if (isModelClassName(entry.className)) return modelAt(entry, customObjects, depth + 1);
+  // every layer's fromConfig reads its fields from the config: a missing one is a TypeError there
+  if (entry.config === null || typeof entry.config !== 'object' || Array.isArray(entry.config)) {
+    fail(OP_LOAD, `layer ${entry.className}: expected a config object, got ${JSON.stringify(entry.config)?.slice(0, 80) ?? 'nothing'}`);
+  }
   const custom = Object.hasOwn(customObjects, entry.className) ? customObjects[entry.className] : undefined;
   if (custom !== undefined) {
     if (typeof (custom as Partial<LayerClass>).fromConfig !== 'function') fail(OP_LOAD, `customObjects['${entry.className}'] needs a static fromConfig(config)`);

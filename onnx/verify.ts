@@ -123,12 +123,13 @@ export async function verify(model: Model, onnxFile: string | Uint8Array, option
   const report: VerifyReport = { ok: true, atol, rtol, cases: [] };
   try {
     for (const c of cases) {
-      const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {};
+      const feeds: [string, InstanceType<typeof ort.Tensor>][] = [];
       for (const [i, x] of c.xs.entries()) {
         if (x.dtype !== model.inputs[i].dtype) fail('verify', `input '${model.inputNames[i]}' must be ${model.inputs[i].dtype}, got ${x.dtype}`);
-        feeds[session.inputNames[i]] = new ort.Tensor(ORT_TYPE[x.dtype], (await x.data()) as never, [...x.shape]);
+        feeds.push([session.inputNames[i], new ort.Tensor(ORT_TYPE[x.dtype], (await x.data()) as never, [...x.shape])]);
       }
-      const results = await session.run(feeds);
+      // fromEntries defines own keys: assigning to feeds['__proto__'] (an input layer may have that name) would set the prototype
+      const results = await session.run(Object.fromEntries(feeds));
       const predicted = await model.predict(model.multiInput ? c.xs : c.xs[0], { batchSize: Math.max(1, c.xs[0]?.shape[0] ?? 1) });
       const outs = Array.isArray(predicted) ? predicted : [predicted];
       const checks: OutputCheck[] = [];

@@ -8,6 +8,7 @@ import { BYTES_PER_ELEMENT, sizeOf, typedArrayFor } from '../backends/contract.j
 import { DTYPES, type DType } from '../src/dtype.js';
 import { ENGINE } from '../src/engine.js';
 import { fail, fmtShape } from '../src/errors.js';
+import { checkJsonDepth } from '../src/limits.js';
 import type { Tensor } from '../src/tensor.js';
 import type { Variable } from '../src/variable.js';
 
@@ -179,11 +180,14 @@ function listNames(model: string[], file: string[]): string {
 export function readJson(entries: Map<string, Uint8Array>, name: string, op: string, path: string): unknown {
   const bytes = entries.get(name);
   if (!bytes) fail(op, `${path} is not a complete kiln file: it has no ${name} (entries: ${[...entries.keys()].join(', ') || 'none'})`);
+  let json: unknown;
   try {
-    return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+    json = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
   } catch (err) {
     return fail(op, `${path}: ${name} is not valid JSON (${(err as Error).message})`);
   }
+  checkJsonDepth(op, json, `${path}: ${name}`);
+  return json;
 }
 
 /** Checks metadata.json: the format name, a version this reader knows, and the kind of file. */

@@ -76,3 +76,22 @@ export function chargeWeight(op: string, shape: readonly number[], dtype: DType)
   }
   weightBudget.left -= bytes;
 }
+
+/**
+ * How deeply JSON read from a file may nest. `JSON.parse` takes any depth, but `JSON.stringify`
+ * (in an error message that shows the value), `structuredClone` and recursive readers overflow
+ * the stack near 5,000 levels; a kiln config nests a few levels per model, and models nest at
+ * most MAX_MODEL_NESTING (100) deep.
+ */
+export const MAX_JSON_DEPTH = 1000;
+
+/** Fails when `value` (parsed JSON) nests deeper than MAX_JSON_DEPTH; walks without recursing. */
+export function checkJsonDepth(op: string, value: unknown, what: string): void {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > MAX_JSON_DEPTH) fail(op, `${what} nests deeper than ${MAX_JSON_DEPTH} levels`);
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+}

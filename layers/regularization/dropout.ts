@@ -35,6 +35,8 @@ export class Dropout extends Layer {
     super(args);
     if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) fail(this.toString(), `rate must be a number in [0, 1], got ${String(rate)}`);
     this.rate = rate;
+    const sizes = (s: unknown) => Array.isArray(s) && s.every((d) => d === null || (Number.isSafeInteger(d) && d > 0));
+    if (noiseShape !== null && !sizes(noiseShape)) fail(this.toString(), `noiseShape must be a list of positive integers or nulls, got ${JSON.stringify(noiseShape)?.slice(0, 80)}`);
     this.noiseShape = noiseShape && [...noiseShape];
     this.seeds = new SeedStream(this.toString(), seed);
   }

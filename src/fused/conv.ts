@@ -36,12 +36,18 @@ export function convOutputSize(size: number, kernel: number, stride: number, dil
  * out's shape and dtype from x [N, ...S, C], w [...K, C / groups, F], bias [F] or absent and the
  * plan, checked: what the kernel computes, and what the composition gives.
  */
+const MAX_INT32 = 2 ** 31 - 1;
+
 function convSpec([x, w, bias]: readonly Spec[], { plan }: ConvAttrs): Spec {
   const d = x.shape.length - 2;
   const shapes = () => `x ${fmtShape(x.shape)}, w ${fmtShape(w.shape)}${bias ? `, bias ${fmtShape(bias.shape)}` : ''}`;
   if (d < 1 || d > 3 || w.shape.length !== d + 2) fail('conv', `expected x [N, ...S, C] and w [...K, C / groups, F] with 1 to 3 spatial axes, got ${shapes()}`);
   if ([plan.strides, plan.dilations, plan.padsBefore, plan.padsAfter].some((list) => list.length !== d)) {
     fail('conv', `expected strides, dilations and pads for ${d} spatial axes, got ${JSON.stringify(plan)}`);
+  }
+  // the native addon takes these as int32: a dilation of 2^53 with 'same' padding has a valid shape but would wrap to 0
+  if ([plan.strides, plan.dilations, plan.padsBefore, plan.padsAfter].some((list) => list.some((v) => !Number.isInteger(v) || v < 0 || v > MAX_INT32))) {
+    fail('conv', `strides, dilations and pads must be integers in [0, ${MAX_INT32}], got ${JSON.stringify(plan)}`);
   }
   if (w.dtype !== x.dtype || (bias && bias.dtype !== x.dtype)) fail('conv', `inputs must share a dtype, got ${[x, w, bias].filter(Boolean).map((s) => s!.dtype).join(', ')}`);
   const [C, cg, F] = [x.shape[d + 1], w.shape[d] as number, w.shape[d + 1] as number];

@@ -37,12 +37,16 @@ export interface Resolved {
   channelsFirst: boolean;
 }
 
-/** `value` as `d` integers, each >= `min`. */
+/** The native addon takes window sizes, strides and dilations as int32: 2^32 would wrap to 0. */
+const MAX_INT32 = 2 ** 31 - 1;
+
+/** `value` as `d` integers, each >= `min` and at most 2^31 - 1. */
 export function spatialInts(op: string, name: string, value: SpatialInts, d: number, min: number): number[] {
   const list = typeof value === 'number' ? new Array<number>(d).fill(value) : Array.isArray(value) ? [...value] : null;
   if (list === null || list.length !== d || !list.every((v) => Number.isInteger(v) && v >= min)) {
     fail(op, `${name} must be an integer >= ${min} or a list of ${d} of them (one per spatial axis), got ${JSON.stringify(value)}`);
   }
+  if (list.some((v) => v > MAX_INT32)) fail(op, `${name} must be at most ${MAX_INT32}, got ${JSON.stringify(value)}`);
   return list;
 }
 

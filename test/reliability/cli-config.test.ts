@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as kiln from '../../index.js';
-import { parseTrainConfig } from '../../cli/train-config.js';
+import { parseTrainConfig, readTrainConfig } from '../../cli/train-config.js';
 import { writableOutput } from '../../cli/data.js';
 import { modelFromConfig } from '../../models/serialize.js';
 
@@ -107,5 +107,24 @@ describe('output paths', () => {
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/^kiln: .*proc.json: output: cannot write \/proc\/kiln-out\/model.kiln: E[A-Z]+/);
+  });
+});
+
+// found by npm run fuzz: these reached Node's file calls, whose TypeError or ENAMETOOLONG named no field
+describe('paths Node refuses', () => {
+  it.each([
+    ['a NUL character', 'x\0.npy', /^data.train.x: a path cannot contain a NUL character/],
+    ['a name too long for the file system', `${'a'.repeat(5000)}.npy`, /^data.train.x: cannot read .*a{20}.*: ENAMETOOLONG$/],
+    ['a file standing as a folder', 'x.npy/y.npy', /^data.train.x: cannot read .*x.npy\/y.npy: ENOTDIR$/],
+  ])('a data path with %s fails naming the field', (_, path, message) => {
+    expect(() => parseTrainConfig(config({ data: { train: { x: path, y: 'y.npy' } } }), join(dir, 'c.json'))).toThrow(message);
+  });
+  it('an output with a NUL character fails naming the field', async () => {
+    await expect(writableOutput(join(dir, 'm\0.kiln'), 'output')).rejects.toThrow(/^output: a path cannot contain a NUL character/);
+  });
+  it('a config nested 20,000 deep fails naming the file, not with a stack overflow', async () => {
+    const path = join(dir, 'deep.json');
+    writeFileSync(path, JSON.stringify(config({ fit: 'DEEP' })).replace('"DEEP"', `${'['.repeat(20000)}1${']'.repeat(20000)}`));
+    await expect(readTrainConfig(path)).rejects.toThrow(/deep.json: the config nests deeper than 1000 levels$/);
   });
 });

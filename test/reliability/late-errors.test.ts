@@ -1,6 +1,10 @@
 /** Mistakes that used to surface late (at the first training step) or not at all. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as kiln from '../../index.js';
+import { modelFromConfig } from '../../models/serialize.js';
 
 const model = () => new kiln.Sequential([kiln.Input({ shape: [2] }), new kiln.layers.Dense(1)]);
 
@@ -45,5 +49,36 @@ describe('Lambda', () => {
     const layer = new kiln.layers.Lambda(fn as never);
     expect(() => new kiln.Sequential([kiln.Input({ shape: [2] }), layer])).toThrow(new RegExp(`^Lambda '${layer.name}': its function must return a tensor, got ${got}`));
     expect(() => layer.apply(kiln.zeros([1, 2]))).toThrow(/its function must return a tensor/);
+  });
+});
+
+// found by npm run fuzz: each passed modelFromConfig and failed later with a TypeError or an addon error
+describe('layer configs from files', () => {
+  const dense = (config: unknown) => ({ className: 'Sequential', config: { layers: [{ className: 'InputLayer', config: { batchShape: [null, 2] } }, { className: 'Dense', config }] } });
+  it.each([[{ a: 1 }], [7], [''], ['a\0b']])('a layer name %j is refused when the layer is made', (name) => {
+    expect(() => modelFromConfig(dense({ units: 1, name }))).toThrow(/^Dense: name must be a non-empty string without NUL characters, got /);
+  });
+  it('a layer without a config names its class', () => {
+    expect(() => modelFromConfig(dense(undefined))).toThrow(/^modelFromConfig: layer Dense: expected a config object, got nothing/);
+  });
+  // the native addon takes these as int32, where 2^32 is 0
+  it("a dilation of 2^53 with 'same' padding (a valid shape) or a pool stride of 2^32 is refused in core", () => {
+    expect(() => new kiln.Sequential([kiln.Input({ shape: [5, 1] }), new kiln.layers.Conv1D(1, 3, { padding: 'same', dilationRate: 2 ** 53 })]))
+      .toThrow(/dilationRate must be at most 2147483647, got 9007199254740992/);
+    expect(() => new kiln.Sequential([kiln.Input({ shape: [5, 1] }), new kiln.layers.MaxPooling1D(2, { strides: 2 ** 32 })]))
+      .toThrow(/strides must be at most 2147483647, got 4294967296/);
+  });
+  it('pads over int32 (a transposed convolution dilated 2^30 times) are refused before the backend', () => {
+    expect(() => new kiln.Sequential([kiln.Input({ shape: [5, 1] }), new kiln.layers.Conv1DTranspose(1, 3, { dilationRate: 2 ** 30 })]))
+      .toThrow(/^conv: strides, dilations and pads must be integers in \[0, 2147483647\]/);
+  });
+  it('a Dropout noiseShape that is not a list of sizes is refused when the layer is made', () => {
+    expect(() => new kiln.layers.Dropout(0.5, { noiseShape: 1e30 as never })).toThrow(/noiseShape must be a list of positive integers or nulls, got 1e\+30/);
+  });
+  it("verification feeds an input named '__proto__' to onnxruntime as an input, not as a prototype", async () => {
+    const m = new kiln.Sequential([kiln.Input({ shape: [2], name: '__proto__' }), new kiln.layers.Dense(1)]);
+    const file = join(mkdtempSync(join(tmpdir(), 'kiln-reliability-proto-')), 'm.onnx');
+    await expect(m.export(file, { format: 'onnx', verify: true })).resolves.toMatchObject({ verification: { ok: true } });
+    rmSync(dirname(file), { recursive: true });
   });
 });

@@ -132,16 +132,28 @@ describe('SHA-256 per entry (format version 2)', () => {
 });
 
 describe('deeply nested configs', () => {
-  it('a model nested 5,000 deep fails naming the file, not with a stack overflow', async () => {
-    // written as text: JSON.stringify itself recurses, and would overflow on this object
-    const deep = `${'{"className":"Sequential","config":{"layers":['.repeat(5000)}{"className":"Dense","config":{"units":2}}${']}}'.repeat(5000)}`;
-    const path = forged('deep.kiln', { config: (c) => { c.config.layers = [c.config.layers[0], 'DEEP']; } });
+  /** The good file with `text` in place of its second layer (config.json) or first dtype (weights.json), written as text: JSON.stringify itself recurses, and overflows near 5,000 levels. */
+  async function withLayerText(name: string, entry: 'config.json' | 'weights.json', text: string): Promise<string> {
+    const path = forged(name, entry === 'config.json' ? { config: (c) => { c.config.layers = [c.config.layers[0], 'DEEP']; } } : { weights: (w) => { w.weights[0].dtype = 'DEEP'; } });
     const entries = unzip(await readFile(path), 'test', path);
-    entries.set('config.json', Buffer.from(Buffer.from(entries.get('config.json')!).toString('utf8').replace('"DEEP"', deep)));
+    entries.set(entry, Buffer.from(Buffer.from(entries.get(entry)!).toString('utf8').replace('"DEEP"', text)));
     const meta = JSON.parse(Buffer.from(entries.get('metadata.json')!).toString('utf8'));
     entries.set('metadata.json', Buffer.from(JSON.stringify({ ...meta, sha256: hashes(entries) })));
-    writeFileSync(path, zip([...entries].map(([name, data]) => ({ name, data }))));
+    writeFileSync(path, zip([...entries].map(([n, data]) => ({ name: n, data }))));
+    return path;
+  }
+  it('a model nested 200 deep fails naming the file, not with a stack overflow', async () => {
+    const deep = `${'{"className":"Sequential","config":{"layers":['.repeat(200)}{"className":"Dense","config":{"units":2}}${']}}'.repeat(200)}`;
+    const path = await withLayerText('deep.kiln', 'config.json', deep);
     await refused(() => kiln.loadModel(path), /^loadModel: .*deep.kiln: cannot rebuild the model from config.json: modelFromConfig: models are nested more than 100 deep/);
+  });
+  it.each([
+    ['config.json', `${'{"className":"Sequential","config":{"layers":['.repeat(5000)}1${']}}'.repeat(5000)}`],
+    // found by npm run fuzz: the manifest's error message printed the dtype with JSON.stringify, which overflowed
+    ['weights.json', `${'['.repeat(20000)}1${']'.repeat(20000)}`],
+  ] as const)('%s nested 5,000 or more levels deep is refused before anything walks it', async (entry, text) => {
+    const path = await withLayerText('deeper.kiln', entry, text);
+    await refused(() => kiln.loadModel(path), new RegExp(`^loadModel: .*deeper.kiln: ${entry} nests deeper than 1000 levels$`));
   });
 });
 
