@@ -50,7 +50,8 @@ export class TensorBoard extends Callback {
   constructor(options: TensorBoardOptions = {}) {
     super();
     const op = 'TensorBoard';
-    // Keras's writeImages, profileBatch, embeddingsFreq, … are not implemented: say so rather than ignore them
+    // an option kiln has no counterpart for (Keras's writeImages, profileBatch, embeddingsFreq) is
+    // refused by name, so a ported call learns it at once instead of losing it silently
     const unknown = Object.keys(options).filter((k) => !OPTIONS.includes(k));
     if (unknown.length) fail(op, `unknown option(s) ${unknown.join(', ')}; options are ${OPTIONS.join(', ')}`);
     const { logDir = 'logs', histogramFreq = 0, writeGraph = true, updateFreq = 'epoch' } = options;

@@ -18,6 +18,15 @@ function channelsLast(x: Tensor, vectors: readonly Tensor[]): boolean {
 }
 
 /**
+ * The mean (size-1 axes kept) and biased variance of x over `axes`, the variance taken around the
+ * mean rather than as E[x²] − E[x]², which cancels badly and can come out below 0.
+ */
+export function composedMoments(x: Tensor, axes: readonly number[], keepdims: boolean): [Tensor, Tensor] {
+  const m = mean(x, axes, true);
+  return [m, mean(square(subtract(x, m)), axes, keepdims)];
+}
+
+/**
  * Per-channel mean and biased variance as one [2, C] tensor, so that one kernel call (and one
  * backward call) serves both; the variance is taken around the mean, as the composition does.
  */
@@ -25,9 +34,8 @@ const MOMENTS = defineFused({
   kernel: 'moments',
   infer: ([x]: readonly Spec[]): Spec => ({ shape: [2, x.shape[x.shape.length - 1]], dtype: x.dtype }),
   compose: ([x]: readonly Tensor[]) => {
-    const axes = leadingAxes(x.rank);
-    const m = mean(x, axes, true);
-    return stack([reshape(m, [-1]), mean(square(subtract(x, m)), axes)]);
+    const [m, v] = composedMoments(x, leadingAxes(x.rank), false);
+    return stack([reshape(m, [-1]), v]);
   },
   applies: ([x]) => channelsLast(x, []),
   run: (moments, [x], out) => moments(x, out),

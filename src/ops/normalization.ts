@@ -10,11 +10,11 @@ import { isFloat } from '../dtype.js';
 import { normalizeAxes, normalizeAxis, type Dim } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { asTensor, type TensorLike } from '../convert.js';
-import { add, multiply, subtract } from './binary.js';
+import { add, multiply } from './binary.js';
 import { neg, rsqrt, square } from './unary.js';
 import { cast } from './select.js';
 import { checkKeepdims, droppedShape, mean, variance, type Axis } from './reduce.js';
-import { channelMoments, foldBatchNormalization, normalizeChannels } from '../fused/normalization.js';
+import { channelMoments, composedMoments, foldBatchNormalization, normalizeChannels } from '../fused/normalization.js';
 import { reshape } from './movement.js';
 
 export interface BatchNormalizationOptions {
@@ -99,8 +99,7 @@ export function moments(x: TensorLike, axes: Axis, options: MomentsOptions = {})
     const kept = t.shape.map((_, i) => (i === t.rank - 1 ? -1 : 1));
     return keepdims ? [reshape(m, kept), reshape(v, kept)] : [m, v];
   }
-  const m = mean(t, reduced, true);
-  const v = mean(square(subtract(t, m)), reduced, keepdims);
+  const [m, v] = composedMoments(t, reduced, keepdims);
   return [keepdims ? m : reshape(m, droppedShape(m.shape, reduced)), v];
 }
 

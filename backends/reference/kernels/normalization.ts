@@ -1,7 +1,5 @@
 import type { TypedArray } from '../../contract.js';
-
-/** Rounds to the precision of `a`'s dtype, as storing into it would. */
-const roundFor = (a: TypedArray): ((v: number) => number) => (a instanceof Float32Array ? Math.fround : (v) => v);
+import { roundFor } from './softmax.js';
 
 /** Σ over rows of f(r, c) for each channel c of a [rows, C] layout. */
 function channelSums(rows: number, C: number, f: (i: number, c: number) => number): number[] {

@@ -48,7 +48,7 @@ interface Row {
 type Round = (v: number) => number;
 
 /** Stores a value in the precision of `a`. */
-const roundFor = (a: TypedArray): Round => (a instanceof Float32Array ? Math.fround : (v) => v);
+export const roundFor = (a: TypedArray): Round => (a instanceof Float32Array ? Math.fround : (v) => v);
 
 /**
  * A row's label and sums. An int32 label outside [0, n) makes the row NaN rather than read

@@ -50,31 +50,25 @@ void weight_grad(const ConvGeometry& g, int64_t grp, const T* dz, const T* x, T*
   const int64_t blocks = row_blocks(rows, limit);
   Scratch scratch(size_t(blocks * size) * sizeof(T));
   T* parts = scratch.as<T>();
-  if (depth <= kDirectDepth) {
-    // parts laid out [depth, fg] here, read back below through the transpose's indices
-    for_row_blocks(rows, limit, [&](int64_t b, int64_t lo, int64_t hi) {
-      T* acc = parts + b * size;
-      std::memset(acc, 0, sizeof(T) * size);
-      for_im2col_rows(g, grp, x, lo, hi, [&](int64_t r, const T* col) { add_outer(acc, col, depth, dz + r * g.filters + grp * fg, fg); });
-    });
-    for (int64_t r = 0; r < depth; r++) {
-      for (int64_t f = 0; f < fg; f++) {
-        T s = parts[r * fg + f];
-        for (int64_t b = 1; b < blocks; b++) s += parts[b * size + r * fg + f];
-        dwg[r * g.filters + f] = s;
-      }
-    }
-    return;
-  }
+  // A shallow im2col sums each block as dw itself, [depth, fg]; the GEMM gives dwᵀ, [fg, depth].
+  const bool direct = depth <= kDirectDepth;
   for_row_blocks(rows, limit, [&](int64_t b, int64_t lo, int64_t hi) {
-    const Im2col<T> im{x + grp * cg, g.channels, cg, g.win, lo};
-    gemm_packed<T>(fg, depth, hi - lo, dz + lo * g.filters + grp * fg, 1, g.filters, PackB<T>{pack_im2col_b<T>, &im},
-                   parts + b * size, depth);
+    T* part = parts + b * size;
+    if (direct) {
+      std::memset(part, 0, sizeof(T) * size);
+      for_im2col_rows(g, grp, x, lo, hi, [&](int64_t r, const T* col) { add_outer(part, col, depth, dz + r * g.filters + grp * fg, fg); });
+    } else {
+      const Im2col<T> im{x + grp * cg, g.channels, cg, g.win, lo};
+      gemm_packed<T>(fg, depth, hi - lo, dz + lo * g.filters + grp * fg, 1, g.filters, PackB<T>{pack_im2col_b<T>, &im}, part,
+                     depth);
+    }
   });
-  for (int64_t f = 0; f < fg; f++) {
-    for (int64_t r = 0; r < depth; r++) {
-      T s = parts[f * depth + r];
-      for (int64_t b = 1; b < blocks; b++) s += parts[b * size + f * depth + r];
+  const int64_t r_step = direct ? fg : 1, f_step = direct ? 1 : depth;
+  for (int64_t r = 0; r < depth; r++) {
+    for (int64_t f = 0; f < fg; f++) {
+      const int64_t at = r * r_step + f * f_step;
+      T s = parts[at];
+      for (int64_t b = 1; b < blocks; b++) s += parts[b * size + at];
       dwg[r * g.filters + f] = s;
     }
   }

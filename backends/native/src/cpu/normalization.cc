@@ -88,12 +88,6 @@ void channel_sums(int64_t rows, int64_t C, int count, double* total, F&& add) {
   }
 }
 
-// Rows [lo, hi) of an elementwise pass over [rows, C], split across threads.
-template <class F>
-void for_rows_of(int64_t rows, int64_t C, F&& body) {
-  parallel_elements(rows, C, [&](int64_t lo, int64_t hi) { body(lo, hi); });
-}
-
 // x's [rows, C] view, every other tensor checked against C.
 struct Layout {
   int64_t rows, C;
@@ -156,7 +150,7 @@ void moments_grad_kernel(const Call& c) {
       }
       const T* x = c.in(2).as<T>();
       T* dx = c.out().as<T>();
-      for_rows_of(l.rows, l.C, [&](int64_t lo, int64_t hi) {
+      parallel_elements(l.rows, l.C, [&](int64_t lo, int64_t hi) {
         affine_centred(x + lo * l.C, y, a.data(), b.data(), hi - lo, l.C, dx + lo * l.C);
       });
     }
@@ -190,7 +184,7 @@ void batch_norm_kernel(const Call& c) {
       }
       const T* x = c.in(0).as<T>();
       T* out = c.out().as<T>();
-      for_rows_of(l.rows, l.C, [&](int64_t lo, int64_t hi) {
+      parallel_elements(l.rows, l.C, [&](int64_t lo, int64_t hi) {
         scale_shift(x + lo * l.C, inv.data(), shift.data(), hi - lo, l.C, out + lo * l.C);
       });
     }
@@ -237,7 +231,7 @@ void batch_norm_grad_kernel(const Call& c) {
       if (T* dx = outs[0]) {
         std::vector<T> inv(static_cast<size_t>(l.C)), zero(static_cast<size_t>(l.C), T(0));
         for (int64_t k = 0; k < l.C; k++) inv[k] = static_cast<T>(r[k] * g(k));
-        for_rows_of(l.rows, l.C, [&](int64_t lo, int64_t hi) {
+        parallel_elements(l.rows, l.C, [&](int64_t lo, int64_t hi) {
           scale_shift(dy + lo * l.C, inv.data(), zero.data(), hi - lo, l.C, dx + lo * l.C);
         });
       }
