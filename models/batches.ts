@@ -12,6 +12,20 @@ export function isAsyncIterable(x: unknown): x is AsyncIterable<unknown> {
 }
 
 /**
+ * The targets and options of fit or evaluate. A dataset (an async iterable) carries its own
+ * targets, so its second argument, a plain object, is the options, as in Keras's
+ * `fit(dataset, epochs=2)`; a tensor or array there (targets that would be ignored) is an error.
+ */
+export function datasetArguments<O extends object>(op: string, x: unknown, y: unknown, options: O): [TargetsLike | undefined, O] {
+  if (!isAsyncIterable(x) || y === undefined) return [y as TargetsLike | undefined, options];
+  const plain = y !== null && typeof y === 'object' && Object.getPrototypeOf(y) === Object.prototype;
+  if (!plain || Object.keys(options).length > 0) {
+    fail(op, `a dataset or async iterable carries its own targets: pass the options second, as ${op}(dataset, { ... }), and no y`);
+  }
+  return [undefined, y as O];
+}
+
+/**
  * Set (to true) on an async iterable whose elements belong to whoever takes them, as
  * kiln.data.Dataset's do: fit, evaluate and predict then free each batch's tensors after its step.
  * A plain iterable keeps its tensors: it may hand out the same ones again.

@@ -221,11 +221,17 @@ export class Model extends Layer {
     return this.compiled?.optimizer ?? null;
   }
 
-  fit(x: InputsLike | AsyncIterable<unknown>, y?: TargetsLike, options: FitOptions = {}): Promise<History> {
+  /** On arrays `fit(x, y, options)`; on a dataset, which carries its targets, `fit(dataset, options)`. */
+  fit(dataset: AsyncIterable<unknown>, options?: FitOptions): Promise<History>;
+  fit(x: InputsLike | AsyncIterable<unknown>, y?: TargetsLike, options?: FitOptions): Promise<History>;
+  fit(x: InputsLike | AsyncIterable<unknown>, y?: TargetsLike | FitOptions, options: FitOptions = {}): Promise<History> {
     return fit(this, x, y, options);
   }
 
-  evaluate(x: InputsLike | AsyncIterable<unknown>, y?: TargetsLike, options: EvaluateOptions = {}): Promise<Record<string, number>> {
+  /** On arrays `evaluate(x, y, options)`; on a dataset `evaluate(dataset, options)`. */
+  evaluate(dataset: AsyncIterable<unknown>, options?: EvaluateOptions): Promise<Record<string, number>>;
+  evaluate(x: InputsLike | AsyncIterable<unknown>, y?: TargetsLike, options?: EvaluateOptions): Promise<Record<string, number>>;
+  evaluate(x: InputsLike | AsyncIterable<unknown>, y?: TargetsLike | EvaluateOptions, options: EvaluateOptions = {}): Promise<Record<string, number>> {
     return evaluate(this, x, y, options);
   }
 

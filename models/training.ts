@@ -8,7 +8,7 @@ import { Callback, CallbackList, type Logs } from './callback.js';
 import { History } from './history.js';
 import { ProgbarLogger } from './progbar.js';
 import { numSamples, splitTail, toList, type InputsLike, type TargetsLike } from './data.js';
-import { arraySource, checkEnds, isAsyncIterable, iterableSource, predictBatches, type BatchSource } from './batches.js';
+import { arraySource, checkEnds, datasetArguments, isAsyncIterable, iterableSource, predictBatches, type BatchSource } from './batches.js';
 import { sampleWeightsFromClassWeight } from './class-weight.js';
 import type { Model } from './model.js';
 
@@ -125,8 +125,9 @@ async function runPass(op: string, source: BatchSource, step: (data: StepData) =
   return pending ? readLogs(pending) : logs;
 }
 
-export async function fit(model: Model, x: InputsLike | AsyncIterable<unknown>, y: TargetsLike | undefined, options: FitOptions): Promise<History> {
+export async function fit(model: Model, x: InputsLike | AsyncIterable<unknown>, yGiven: TargetsLike | FitOptions | undefined, optionsGiven: FitOptions): Promise<History> {
   const op = 'fit';
+  const [y, options] = datasetArguments(op, x, yGiven, optionsGiven);
   const c = compiledOf(model, op);
   const { epochs = 1, batchSize = 32, shuffle = true, validationSplit = 0, validationFreq = 1, initialEpoch = 0, verbose = 1 } = options;
   checkPositiveInt(op, 'epochs', epochs);
@@ -209,8 +210,11 @@ export async function fit(model: Model, x: InputsLike | AsyncIterable<unknown>, 
   return history;
 }
 
-export async function evaluate(model: Model, x: InputsLike | AsyncIterable<unknown>, y: TargetsLike | undefined, options: EvaluateOptions): Promise<Record<string, number>> {
+export async function evaluate(
+  model: Model, x: InputsLike | AsyncIterable<unknown>, yGiven: TargetsLike | EvaluateOptions | undefined, optionsGiven: EvaluateOptions,
+): Promise<Record<string, number>> {
   const op = 'evaluate';
+  const [y, options] = datasetArguments(op, x, yGiven, optionsGiven);
   const c = compiledOf(model, op);
   const { batchSize = 32, verbose = 0 } = options;
   checkPositiveInt(op, 'batchSize', batchSize);

@@ -59,7 +59,7 @@ describe('fit, evaluate and predict on a Dataset', () => {
     const [x, y] = data();
     const fromDataset = linear(0.05);
     const ds = Dataset.fromTensorSlices([x, y]).shuffle(1).batch(2).prefetch(2);
-    const h = await fromDataset.fit(ds, undefined, { epochs: 2, verbose: 0 });
+    const h = await fromDataset.fit(ds, { epochs: 2, verbose: 0 });
     const want = sgdLosses(2, 2, 0.05);
     h.history.loss.forEach((l, e) => expect(l, `epoch ${e}`).toBeCloseTo(want[e], 5));
     const fromArrays = linear(0.05);
@@ -74,10 +74,10 @@ describe('fit, evaluate and predict on a Dataset', () => {
     const ds = Dataset.fromTensorSlices([x, y]).shuffle(4, { seed: 2 }).batch(4).prefetch(2);
     // the model's weights and what compile made exist already: a fit over the pipeline adds nothing
     const start = kiln.memory().numTensors;
-    await model.fit(ds, undefined, { epochs: 1, verbose: 0 });
+    await model.fit(ds, { epochs: 1, verbose: 0 });
     const before = kiln.memory().numTensors;
     expect(before).toBe(start);
-    const h = await model.fit(ds, undefined, { epochs: 2, verbose: 0 });
+    const h = await model.fit(ds, { epochs: 2, verbose: 0 });
     expect(h.history.loss).toHaveLength(2);
     expect(kiln.memory().numTensors).toBe(before);
     await model.evaluate(ds);
@@ -90,14 +90,25 @@ describe('fit, evaluate and predict on a Dataset', () => {
     const [x, y] = data();
     const model = linear(0);
     const train = Dataset.fromTensorSlices([x, y]).batch(3);
-    const h = await model.fit(train, undefined, { epochs: 2, verbose: 0, validationData: train, validationSteps: 1 });
+    const h = await model.fit(train, { epochs: 2, verbose: 0, validationData: train, validationSteps: 1 });
     // learning rate 0: each validation sees the starting model on the first batch, rows 0–2
     expect(h.history.val_loss).toHaveLength(2);
     for (const v of h.history.val_loss) expect(v).toBeCloseTo(mse(0, 3), 5);
-    const all = await model.fit(train, undefined, { epochs: 1, verbose: 0, validationData: train });
+    const all = await model.fit(train, { epochs: 1, verbose: 0, validationData: train });
     expect(all.history.val_loss[0]).toBeCloseTo((mse(0, 3) + mse(3, 6)) / 2, 5);
-    await expect(model.fit(train, undefined, { validationData: train, validationSteps: 0 })).rejects.toThrow(/validationSteps must be a positive integer, got 0/);
+    await expect(model.fit(train, { validationData: train, validationSteps: 0 })).rejects.toThrow(/validationSteps must be a positive integer, got 0/);
     kiln.dispose([x, y]);
+  });
+
+  it('a dataset takes its options second, as keras fit(dataset, epochs=2); targets beside it are an error', async () => {
+    const model = linear(0.1);
+    const ds = Dataset.fromTensorSlices([kiln.tensor([[1, 0], [2, 1]]), kiln.tensor([[2], [4]])]).batch(2);
+    expect((await model.fit(ds, { epochs: 3, verbose: 0 })).history.loss).toHaveLength(3);
+    const y = kiln.tensor([[2], [4]]);
+    await expect(model.fit(ds, y, { epochs: 1 })).rejects.toThrow('fit: a dataset or async iterable carries its own targets: pass the options second, as fit(dataset, { ... }), and no y');
+    await expect(model.evaluate(ds, { steps: 1 }, { steps: 1 } as never)).rejects.toThrow(/evaluate: a dataset or async iterable carries its own targets/);
+    y.dispose();
+    model.dispose();
   });
 
   it('evaluate(dataset) and its steps', async () => {
@@ -105,7 +116,7 @@ describe('fit, evaluate and predict on a Dataset', () => {
     const model = linear(0);
     const ds = Dataset.fromTensorSlices([x, y]).batch(2);
     expect((await model.evaluate(ds)).loss).toBeCloseTo(mse(0, 6), 5);
-    expect((await model.evaluate(ds.repeat(), undefined, { steps: 2 })).loss).toBeCloseTo(mse(0, 4), 5);
+    expect((await model.evaluate(ds.repeat(), { steps: 2 })).loss).toBeCloseTo(mse(0, 4), 5);
     kiln.dispose([x, y]);
   });
 
@@ -134,9 +145,9 @@ describe('fit, evaluate and predict on a Dataset', () => {
       yield [kiln.tensor(X.slice(0, 3)), kiln.tensor(Y.slice(0, 3))];
       yield [kiln.tensor(X.slice(3)), kiln.tensor(Y.slice(3))];
     }).repeat().prefetch(2);
-    await model.fit(ds, undefined, { epochs: 1, stepsPerEpoch: 1, verbose: 0 });
+    await model.fit(ds, { epochs: 1, stepsPerEpoch: 1, verbose: 0 });
     const before = kiln.memory().numTensors;
-    const h = await model.fit(ds, undefined, { epochs: 3, stepsPerEpoch: 1, verbose: 0 });
+    const h = await model.fit(ds, { epochs: 3, stepsPerEpoch: 1, verbose: 0 });
     // steps go on where the last epoch stopped: batches 0, 1, 0
     expect(h.history.loss[0]).toBeCloseTo(mse(0, 3), 5);
     expect(h.history.loss[1]).toBeCloseTo(mse(3, 6), 5);
@@ -155,10 +166,10 @@ describe('fit, evaluate and predict on a Dataset', () => {
       }
     }).batch(1).prefetch(2);
     const [x, y] = data();
-    await model.fit(Dataset.fromTensorSlices([x, y]).batch(6), undefined, { verbose: 0 });
+    await model.fit(Dataset.fromTensorSlices([x, y]).batch(6), { verbose: 0 });
     kiln.dispose([x, y]);
     const before = kiln.memory().numTensors;
-    await expect(model.fit(ds, undefined, { epochs: 2, verbose: 0 })).rejects.toThrow('Dataset.fromGenerator: element 3 failed: corrupt record');
+    await expect(model.fit(ds, { epochs: 2, verbose: 0 })).rejects.toThrow('Dataset.fromGenerator: element 3 failed: corrupt record');
     expect(kiln.memory().numTensors).toBe(before);
   });
 
@@ -173,7 +184,7 @@ describe('fit, evaluate and predict on a Dataset', () => {
       .batch(32)
       .prefetch(2);
     const val = Dataset.fromTensorSlices([xVal, yVal]).batch(64).cache();
-    const h = await model.fit(train, undefined, { epochs: 2, validationData: val, verbose: 0 });
+    const h = await model.fit(train, { epochs: 2, validationData: val, verbose: 0 });
     expect(h.history.val_loss).toHaveLength(2);
     expect((await model.evaluate(val)).loss).toBeCloseTo(h.history.val_loss[1], 5);
     const yPred = (await model.predict(val)) as kiln.Tensor;
@@ -185,9 +196,9 @@ describe('fit, evaluate and predict on a Dataset', () => {
     const [x, y] = data();
     const model = linear(0);
     const endless = Dataset.fromTensorSlices([x, y]).batch(2).repeat();
-    await expect(model.fit(endless, undefined, { verbose: 0 })).rejects.toThrow('fit: the dataset is infinite (cardinality -1): pass stepsPerEpoch');
+    await expect(model.fit(endless, { verbose: 0 })).rejects.toThrow('fit: the dataset is infinite (cardinality -1): pass stepsPerEpoch');
     const finite = Dataset.fromTensorSlices([x, y]).batch(2);
-    await expect(model.fit(finite, undefined, { verbose: 0, validationData: endless })).rejects.toThrow(/pass validationSteps/);
+    await expect(model.fit(finite, { verbose: 0, validationData: endless })).rejects.toThrow(/pass validationSteps/);
     await expect(model.evaluate(endless)).rejects.toThrow('evaluate: the dataset is infinite (cardinality -1): pass steps');
     await expect(model.predict(endless)).rejects.toThrow('predict: the dataset is infinite (cardinality -1): pass steps');
     let steps: unknown;
@@ -196,7 +207,7 @@ describe('fit, evaluate and predict on a Dataset', () => {
         steps = this.params.steps;
       }
     }
-    await model.fit(finite, undefined, { verbose: 0, callbacks: [new SeeSteps()] });
+    await model.fit(finite, { verbose: 0, callbacks: [new SeeSteps()] });
     expect(steps).toBe(3);
     kiln.dispose([x, y]);
   });
