@@ -3,6 +3,9 @@ import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fail } from '../src/errors.js';
 
+/** Bytes per write call: fs.write refuses lengths of 2 GiB and more. */
+const WRITE_PIECE = 2 ** 30;
+
 /**
  * Writes `data` (bytes, text, or a list of byte chunks written in order) to `path` so that
  * readers see either the previous file or the complete new one, never a partial file, even if
@@ -27,8 +30,8 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array | 
     const handle = await open(temp, 'wx');
     try {
       for (const chunk of chunks) {
-        // write() may write less than asked (large buffers), so loop until the chunk is out
-        for (let done = 0; done < chunk.byteLength;) done += (await handle.write(chunk, done, chunk.byteLength - done)).bytesWritten;
+        // write() may write less than asked, and takes at most 2^31 − 1 bytes a call: loop in pieces
+        for (let done = 0; done < chunk.byteLength;) done += (await handle.write(chunk, done, Math.min(chunk.byteLength - done, WRITE_PIECE))).bytesWritten;
       }
       await handle.sync();
     } finally {

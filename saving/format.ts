@@ -37,8 +37,13 @@ export interface Metadata {
   sha256?: Record<string, string>;
 }
 
+/** The most bytes Node's Hash.update takes in one call (2^31 − 1), rounded down to a GiB. */
+const HASH_PIECE = 2 ** 30;
+
 export function sha256(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
+  const hash = createHash('sha256');
+  for (let at = 0; at < data.length; at += HASH_PIECE) hash.update(data.subarray(at, at + HASH_PIECE));
+  return hash.digest('hex');
 }
 
 /**

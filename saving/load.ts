@@ -2,8 +2,8 @@
  * Loading `.kiln` files: every part is checked (zip structure and CRCs, format and version,
  * manifests against their data, weights against the rebuilt model) before anything is used.
  */
-import { readFile } from 'node:fs/promises';
-import { fail } from '../src/errors.js';
+import { open } from 'node:fs/promises';
+import { fail, KilnError } from '../src/errors.js';
 import { MeanMetricWrapper, Metric, type MetricFn, type SerializedMetric } from '../metrics/index.js';
 import { Loss, getLoss, type LossClass } from '../losses/index.js';
 import { Optimizer, getOptimizer } from '../optimizers/index.js';
@@ -89,11 +89,34 @@ function optimizerOf(entries: Map<string, Uint8Array>, op: string, path: string)
 
 async function readArchive(op: string, path: string, kinds: readonly FileKind[]): Promise<Map<string, Uint8Array>> {
   if (typeof path !== 'string' || path === '') fail(op, `expected a file path, got ${JSON.stringify(path)}`);
-  const bytes = await readFile(path).catch((err: NodeJS.ErrnoException) =>
-    fail(op, err.code === 'ENOENT' ? `${path} does not exist` : `cannot read ${path}: ${err.message}`));
+  const bytes = await readWhole(op, path).catch((err: NodeJS.ErrnoException) =>
+    err instanceof KilnError ? Promise.reject(err) : fail(op, err.code === 'ENOENT' ? `${path} does not exist` : `cannot read ${path}: ${err.message}`));
   const entries = unzip(bytes, op, path);
   checkHashes(checkMetadata(readJson(entries, 'metadata.json', op, path), kinds, op, path), entries, op, path);
   return entries;
+}
+
+/** The largest file a kiln archive can be: zip without ZIP64 counts offsets in 32 bits. */
+const MAX_ARCHIVE = 2 ** 32 - 1;
+/** Bytes per read call: fs.read refuses lengths of 2 GiB and more (and readFile whole files of 2 GiB). */
+const READ_PIECE = 2 ** 30;
+
+/** The whole file, up to 4 GiB, read in pieces. */
+async function readWhole(op: string, path: string): Promise<Uint8Array> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    if (size > MAX_ARCHIVE) fail(op, `${path} is ${size} bytes; a kiln file is a zip without ZIP64, at most ${MAX_ARCHIVE} bytes`);
+    const bytes = Buffer.allocUnsafe(size);
+    for (let at = 0; at < size;) {
+      const { bytesRead } = await handle.read(bytes, at, Math.min(size - at, READ_PIECE), at);
+      if (bytesRead === 0) fail(op, `${path} ended at byte ${at} of ${size} while it was read (it shrank)`);
+      at += bytesRead;
+    }
+    return bytes;
+  } finally {
+    await handle.close();
+  }
 }
 
 function missing(op: string, path: string, name: string): never {
