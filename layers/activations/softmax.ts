@@ -13,7 +13,8 @@ const LARGE_NEGATIVE = -1e9;
 
 /**
  * exp(x) / sum(exp(x)) over `axis` (keras.layers.Softmax). A `mask` of the input's shape
- * (true or > 0.5 keeps a position) gives masked positions probability 0.
+ * (true or > 0.5 keeps a position) gives masked positions probability 0, and a row masked
+ * throughout all zeros, as Keras 3.
  * @example
  * const sm = new kiln.layers.Softmax();
  * sm.apply(kiln.tensor([[1, 2, 1]]), { mask: kiln.tensor([[true, false, true]]) });   // [[0.5, 0, 0.5]]
@@ -29,11 +30,10 @@ export class Softmax extends Layer {
   }
 
   call(x: Tensor, { mask }: CallOptions = {}): Tensor {
-    if (mask) {
-      const keep = mask.dtype === 'bool' ? mask : ops.greater(mask, 0.5);
-      x = ops.where(keep, x, LARGE_NEGATIVE);
-    }
-    return ops.softmax(x, this.axis);
+    if (!mask) return ops.softmax(x, this.axis);
+    const keep = mask.dtype === 'bool' ? mask : ops.greater(mask, 0.5);
+    // zeros again after: a row masked throughout would otherwise come out uniform
+    return ops.where(keep, ops.softmax(ops.where(keep, x, LARGE_NEGATIVE), this.axis), 0);
   }
 
   override getConfig(): LayerConfig {

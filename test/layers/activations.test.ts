@@ -96,4 +96,13 @@ describe('Softmax', () => {
     const numeric = values(sm.apply(kiln.tensor([[1, 2, 1]]), { mask: kiln.tensor([[1, 0, 0]]) }));
     expect(numeric).toEqual([1, 0, 0]);
   });
+
+  it('gives a wholly masked row zeros, not a uniform distribution (Keras 3)', () => {
+    const y = new Softmax().apply(kiln.tensor([[1, 2, 1], [3, 0, -1]]), { mask: kiln.tensor([[false, false, false], [true, false, true]]) });
+    const e = Math.exp(4);
+    expect(values(y)[0]).toBe(0);
+    expect(values(y).slice(0, 3)).toEqual([0, 0, 0]);
+    expect(values(y)[3]).toBeCloseTo(e / (e + 1), 6);
+    expect(values(y)[4]).toBe(0);
+  });
 });
