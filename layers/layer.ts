@@ -78,6 +78,11 @@ export abstract class Layer {
   protected _weights: { variable: Variable; trainable: boolean; regularizer: ((w: Tensor) => Tensor) | null; constraint: ((w: Tensor) => Tensor) | null }[] = [];
   /** Layers this one owns (their weights are part of this layer's). */
   protected _sublayers: Layer[] = [];
+  /**
+   * The names of the layers that hold this one, each with a trailing '/': its weights are named
+   * by their path, as Keras 3's variable paths ('multi_head_attention/query/kernel').
+   */
+  private weightScope = '';
   /** Regularization terms added by the last call (activity regularizers). */
   callLosses: Tensor[] = [];
   readonly batchInputShape: Dim[] | null;
@@ -241,7 +246,8 @@ export abstract class Layer {
     const previous = previousMask(this, this.multiInput, inputs, inputMasks, options);
     const args = (this.multiInput ? inputs : inputs[0]) as unknown as Tensors;
     let readsMask = false;
-    const probe = probed(withMask({}, this.multiInput, previous), this.multiInput, () => (readsMask = true));
+    // the call options reach the symbolic call: some decide the outputs (returnAttentionScores)
+    const probe = probed(withMask(options, this.multiInput, previous), this.multiInput, () => (readsMask = true));
     const specs = this.outputSpecs(args as unknown as SymbolicTensor | SymbolicTensor[], probe);
     const outs = specs.map((t) => new SymbolicTensor(t.shape, t.dtype, null, `${this.name}/output`));
     const masks = ENGINE.tidy(() => ENGINE.withoutTapes(() => this.outputMasks(args, previous, outs.length)));
@@ -269,7 +275,7 @@ export abstract class Layer {
     const init = getInitializer(options.initializer ?? 'glorot_uniform');
     const value = ENGINE.tidy(() => init(shape, dtype));
     const trainable = options.trainable ?? true;
-    const variable = new Variable(value, { name: `${this.name}/${name}`, trainable, dtype });
+    const variable = new Variable(value, { name: `${this.weightScope}${this.name}/${name}`, trainable, dtype });
     value.dispose();
     this._weights.push({
       variable,
@@ -282,6 +288,7 @@ export abstract class Layer {
 
   /** Registers a layer this one calls, so its weights count as this layer's. */
   protected track<L extends Layer>(layer: L): L {
+    layer.weightScope = `${this.weightScope}${this.name}/`;
     this._sublayers.push(layer);
     return layer;
   }
