@@ -10,7 +10,7 @@ export interface AttentionCallOptions extends CallOptions {
    * Which keys each query may attend to, true where it may: [batch, T, S] (broadcast; the
    * attention layers with heads add the heads axis). ANDed with the inputs' masks.
    */
-  attentionMask?: Tensor | null;
+  attentionMask?: Tensor | SymbolicTensor | null;
   /** Each query step attends only to key steps at or before it (a decoder's self-attention). */
   useCausalMask?: boolean;
   /** Return [output, scores]: the attention probabilities as well, [batch, heads, T, S] with heads. */
@@ -23,6 +23,8 @@ export interface AttentionCallOptions extends CallOptions {
  * (the scores, when returned, carry no mask).
  */
 export abstract class AttentionLayer extends Layer {
+  /** A symbolic attentionMask becomes an input of the Functional node, as Keras records tensor arguments. */
+  static override readonly tensorCallOptions: readonly string[] = ['attentionMask'];
   override readonly multiInput = true;
   override supportsMasking = true;
 

@@ -94,7 +94,7 @@ export abstract class HeadAttention extends AttentionLayer {
     const masks = options.masks ?? [];
     const mask = attentionMaskFor(this.toString(), {
       query, value, masks: [masks[0], masks[1], inputs.length > 2 ? masks[2] : null],
-      attentionMask: options.attentionMask, useCausalMask: options.useCausalMask, slidingWindow: this.slidingWindow,
+      attentionMask: options.attentionMask as Tensor | null | undefined, useCausalMask: options.useCausalMask, slidingWindow: this.slidingWindow,
     });
     if (query instanceof Tensor) for (const d of Object.values(p)) if (d) d.callLosses = [];
     const gate = p.gate ? p.gate.call(query) : null;
