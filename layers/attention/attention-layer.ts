@@ -29,8 +29,9 @@ export abstract class AttentionLayer extends Layer {
   override supportsMasking = true;
 
   override apply(inputs: Tensor[], options: AttentionCallOptions & { returnAttentionScores: true }): [Tensor, Tensor];
+  override apply(inputs: SymbolicTensor[], options: AttentionCallOptions & { returnAttentionScores: true }): [SymbolicTensor, SymbolicTensor];
   override apply(inputs: Tensor[], options?: AttentionCallOptions): Tensor;
-  override apply(inputs: SymbolicTensor[], options?: AttentionCallOptions): SymbolicTensor | SymbolicTensor[];
+  override apply(inputs: SymbolicTensor[], options?: AttentionCallOptions): SymbolicTensor;
   override apply(inputs: SymbolicTensor, options?: CallOptions): SymbolicTensor;
   override apply(inputs: Tensor, options?: CallOptions): Tensor;
   override apply(inputs: Tensors | Symbolic, options?: AttentionCallOptions): Tensors;
