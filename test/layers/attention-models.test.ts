@@ -76,6 +76,23 @@ describe('attention in Functional models', () => {
     expectClose(values(await model.predict([xv, kiln.tensor(allow, undefined, 'bool')])), want.out.data);
   });
 
+  it('steps unknown when the model is built: one model runs two lengths, causal and with the scores', async () => {
+    const x = Input({ shape: [null, 4] });
+    const mha = new MultiHeadAttention(2, 2);
+    const [y, scores] = mha.apply([x, x], { useCausalMask: true, returnAttentionScores: true });
+    expect([...scores.shape]).toEqual([null, 2, null, null]);
+    const model = new kiln.Model({ inputs: x, outputs: [y, scores, mha.apply([x, x], { useCausalMask: true })] });
+    const w = weightsOf(randomize(mha, 50), 2, 2);
+    for (const steps of [3, 7]) {
+      const xv = kiln.random.normal([2, steps, 4], { seed: steps });
+      const want = headAttentionLoop(flat(xv), flat(xv), flat(xv), w, (_b, t, s) => s <= t);
+      const [out, probs, viaOp] = (await model.predict(xv)) as kiln.Tensor[];
+      expectClose(values(out), want.out.data);
+      expectClose(values(probs), want.probs.data);
+      expectClose(values(viaOp), want.out.data);
+    }
+  });
+
   it('returnAttentionScores gives the model two outputs, which survive a save and load', async () => {
     const x = Input({ shape: [3, 4] });
     const mha = new MultiHeadAttention(2, 2);
