@@ -145,16 +145,20 @@ describe('dotProductAttention gradients (reference, float64, central differences
       causal: true, bias: { values: pseudoRandom(12, 22), shape: [1, 1, 4, 3] },
       mask: { values: [true, true, true, false, false, false, true, false, true, true, true, true], shape: [4, 3] },
     }),
+    // no bias: the fused kernel's gradient where the backend has one
+    make('causal, grouped, a mask [B, 1, 1, S], no bias', d(2, 3, 3, 2, 1, 2), {
+      causal: true, mask: { values: [true, false, true, true, true, false], shape: [2, 1, 1, 3] },
+    }),
   ];
 
   for (const fused of [true, false]) {
     it.each(GRAD_CASES)(`$name (fused ${fused ? 'on' : 'off'})`, (c) => {
       kiln.setFusedKernels(fused);
       const [q, k, v, { bias, mask, scale, isCausal }] = inputsOf(c, 'float64');
-      const xs = [q, k, v, bias!];
+      const xs = bias ? [q, k, v, bias] : [q, k, v];
       const { B, T, N, H } = c.dims;
       const w = kiln.tensor(pseudoRandom(B * T * N * H, 99), [B, T, N, H], 'float64');
-      const loss = (...a: Tensor[]) => ops.sum(ops.multiply(ops.dotProductAttention(a[0], a[1], a[2], { bias: a[3], mask, scale, isCausal }), w));
+      const loss = (...a: Tensor[]) => ops.sum(ops.multiply(ops.dotProductAttention(a[0], a[1], a[2], { bias: a[3] ?? null, mask, scale, isCausal }), w));
       const grads = kiln.grad(loss)(...xs) as Tensor[];
       const lossAt = (args: Tensor[]) => kiln.tidy(() => loss(...args)).dataSync()[0];
       const eps = 1e-6;
