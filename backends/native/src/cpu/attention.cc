@@ -146,10 +146,20 @@ void softmax_row(const Attention& a, int64_t b, int64_t n, int64_t t, T* l) {
   divide_row(l, T(row_sum(l, a.S)), a.S);
 }
 
-// P [rows, S]: the probabilities of query rows [t0, t0 + rows) of head n.
+// A key or value head [S, H] (rows K·H apart) as [H, S]: the GEMM packs a row-major right
+// operand with contiguous copies, where the head as it lies would be gathered column by column.
 template <class T>
-void probabilities(const Attention& a, const T* q, const T* k, int64_t b, int64_t n, int64_t t0, int64_t rows, T* P) {
-  gemm<T>(rows, a.S, a.H, q + a.q_at(b, t0, n), a.N * a.H, 1, k + a.k_at(b, n / a.G), 1, a.K * a.H, P, a.S);
+void transpose_head(const Attention& a, const T* x, T* out) {
+  for (int64_t s = 0; s < a.S; s++) {
+    const T* row = x + s * a.K * a.H;
+    for (int64_t h = 0; h < a.H; h++) out[h * a.S + s] = row[h];
+  }
+}
+
+// P [rows, S]: the probabilities of query rows [t0, t0 + rows) of head n, kT its key head [H, S].
+template <class T>
+void probabilities(const Attention& a, const T* q, const T* kT, int64_t b, int64_t n, int64_t t0, int64_t rows, T* P) {
+  gemm<T>(rows, a.S, a.H, q + a.q_at(b, t0, n), a.N * a.H, 1, kT, a.S, 1, P, a.S);
   for (int64_t r = 0; r < rows; r++) softmax_row(a, b, n, t0 + r, P + r * a.S);
 }
 
@@ -175,8 +185,9 @@ void attention_kernel(const Call& c) {
       each_task(a.B * a.N * a.blocks(), [&](int64_t i) {
         const int64_t b = i / (a.N * a.blocks()), n = i / a.blocks() % a.N, t0 = i % a.blocks() * kRowBlock;
         const int64_t rows = a.T - t0 < kRowBlock ? a.T - t0 : kRowBlock;
-        std::vector<T> P(static_cast<size_t>(rows * a.S));
-        probabilities(a, q, k, b, n, t0, rows, P.data());
+        std::vector<T> P(static_cast<size_t>(rows * a.S)), kT(static_cast<size_t>(a.S * a.H));
+        transpose_head(a, k + a.k_at(b, n / a.G), kT.data());
+        probabilities(a, q, kT.data(), b, n, t0, rows, P.data());
         gemm<T>(rows, a.H, a.S, P.data(), a.S, 1, v + a.k_at(b, n / a.G), a.K * a.H, 1, out + a.q_at(b, t0, n), a.N * a.H);
       });
     }
@@ -210,12 +221,14 @@ void attention_grad_kernel(const Call& c) {
         const T* vb = v + a.k_at(b, kh);
         std::vector<T> P(static_cast<size_t>(kRowBlock * a.S)), dS(P.size());
         std::vector<T> dk_sum(static_cast<size_t>(dk ? SH : 0), T(0)), dv_sum(static_cast<size_t>(dv ? SH : 0), T(0));
-        std::vector<T> part(static_cast<size_t>(dk || dv ? SH : 0));
+        std::vector<T> part(static_cast<size_t>(dk || dv ? SH : 0)), kT(static_cast<size_t>(SH)), vT(static_cast<size_t>(SH));
+        transpose_head(a, kb, kT.data());
+        transpose_head(a, vb, vT.data());
         for (int64_t n = kh * a.G; n < (kh + 1) * a.G; n++) {
           for (int64_t t0 = 0; t0 < a.T; t0 += kRowBlock) {
             const int64_t rows = a.T - t0 < kRowBlock ? a.T - t0 : kRowBlock;
             const int64_t at = a.q_at(b, t0, n);
-            probabilities(a, q, k, b, n, t0, rows, P.data());
+            probabilities(a, q, kT.data(), b, n, t0, rows, P.data());
             if (dv) {
               // dv += Pᵀ · dy
               gemm<T>(a.S, a.H, rows, P.data(), 1, a.S, dy + at, NH, 1, part.data(), a.H);
@@ -223,7 +236,7 @@ void attention_grad_kernel(const Call& c) {
             }
             if (!dq && !dk) continue;
             // dP = dy · vᵀ, then dS = P ∘ (dP - Σ_h dy·y) · scale, 0 where masked
-            gemm<T>(rows, a.S, a.H, dy + at, NH, 1, vb, 1, KH, dS.data(), a.S);
+            gemm<T>(rows, a.S, a.H, dy + at, NH, 1, vT.data(), a.S, 1, dS.data(), a.S);
             for (int64_t r = 0; r < rows; r++) {
               T* row = dS.data() + r * a.S;
               softmax_grad_row(P.data() + r * a.S, T(dot(dy + at + r * NH, y + at + r * NH, a.H)), T(a.scale), row, a.S);
