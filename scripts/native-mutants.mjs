@@ -138,9 +138,16 @@ export const MUTANTS = [
   {
     id: 'attention-causal-diagonal',
     file: 'attention.cc',
-    find: 'for (int64_t s = t + 1; s < S; s++) row[s] = value;',
-    replace: 'for (int64_t s = t + 2; s < S; s++) row[s] = value;',
+    find: 'for (int64_t s = t + 1; s < len; s++) row[s] = value;',
+    replace: 'for (int64_t s = t + 2; s < len; s++) row[s] = value;',
     models: 'the causal mask one key late: query t also sees key t + 1',
+  },
+  {
+    id: 'attention-causal-span',
+    file: 'attention.cc',
+    find: 't0 + rows < S ? t0 + rows : S',
+    replace: 't0 + rows < S ? t0 + rows - 1 : S',
+    models: 'causal attention stops one key short of a row block\'s last query: that query never sees itself',
   },
   {
     id: 'attention-mask-key-head',
@@ -152,8 +159,8 @@ export const MUTANTS = [
   {
     id: 'attention-grad-dk-first-block',
     file: 'attention.cc',
-    find: 'add_into(dk_sum.data(), part.data(), SH);',
-    replace: 'if (t0 == 0) add_into(dk_sum.data(), part.data(), SH);',
+    find: 'add_into(dk_sum.data(), part.data(), span * a.H);',
+    replace: 'if (t0 == 0) add_into(dk_sum.data(), part.data(), span * a.H);',
     models: 'dk keeps only the first block of query rows (T past 32)',
   },
   // --- optimizer updates (update.cc)

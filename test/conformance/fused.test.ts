@@ -958,6 +958,8 @@ const ATTENTION_INPUTS: readonly AttentionInput[] = [
   { name: 'grouped heads, causal, T > S', dims: { B: 1, T: 9, S: 4, N: 4, K: 2, H: 3 }, causal: true },
   { name: 'T 33, S 70 past a row block, mask [1, 1, T, S]', dims: { B: 2, T: 33, S: 70, N: 3, K: 1, H: 17 }, mask: { lead: [1, 1], pTrue: 0.7 } },
   { name: 'T 65, causal, mask [B, N, T, S] with masked rows', dims: { B: 2, T: 65, S: 65, N: 2, K: 2, H: 8 }, causal: true, mask: { lead: [2, 2], pTrue: 0.3 }, scale: 0.3 },
+  { name: 'causal, T = S = 70, no mask: keys past each row block never computed', dims: { B: 1, T: 70, S: 70, N: 2, K: 1, H: 6 }, causal: true },
+  { name: 'causal, T 40 < S 75, no mask', dims: { B: 2, T: 40, S: 75, N: 1, K: 1, H: 4 }, causal: true },
   { name: 'mask [B, 1, T, S], multi-query', dims: { B: 3, T: 5, S: 6, N: 4, K: 1, H: 4 }, mask: { lead: [3, 1], pTrue: 0.5 } },
   { name: 'mask [1, N, T, S], grouped heads', dims: { B: 2, T: 3, S: 4, N: 4, K: 2, H: 3 }, mask: { lead: [1, 4], pTrue: 0.5 } },
   { name: 'mask [1, N, T, S], all false', dims: { B: 2, T: 4, S: 3, N: 2, K: 1, H: 2 }, mask: { lead: [1, 2], pTrue: 0 } },

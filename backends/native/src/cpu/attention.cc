@@ -39,15 +39,19 @@ struct Attention {
   int64_t q_at(int64_t b, int64_t t, int64_t n) const { return ((b * T + t) * N + n) * H; }
   // Offset of key 0's row in key head kh: k, v, dk, dv (rows K·H apart).
   int64_t k_at(int64_t b, int64_t kh) const { return (b * S * K + kh) * H; }
-  // Sets row[s] = value for every key s that query t of head n may not see.
+  // The keys [0, span) that some query of rows [t0, t0 + rows) may see: causal without a mask
+  // hides the rest from all of them (they are never computed); a mask may hide every key of a
+  // row, which then averages all S values, so with a mask the span is S.
+  int64_t span(int64_t t0, int64_t rows) const { return causal && !mask && t0 + rows < S ? t0 + rows : S; }
+  // Sets row[s] = value for every key s < len that query t of head n may not see.
   template <class V>
-  void mask_row(int64_t b, int64_t n, int64_t t, V* row, V value) const {
+  void mask_row(int64_t b, int64_t n, int64_t t, V* row, int64_t len, V value) const {
     if (mask) {
       const uint8_t* m = mask + (((Bm == 1 ? 0 : b) * Nm + (Nm == 1 ? 0 : n)) * T + t) * S;
-      for (int64_t s = 0; s < S; s++) row[s] = m[s] ? row[s] : value;
+      for (int64_t s = 0; s < len; s++) row[s] = m[s] ? row[s] : value;
     }
     if (causal) {
-      for (int64_t s = t + 1; s < S; s++) row[s] = value;
+      for (int64_t s = t + 1; s < len; s++) row[s] = value;
     }
   }
 };
@@ -134,16 +138,16 @@ KILN_SIMD void add_into(T* acc, const T* x, int64_t n) {
   for (int64_t i = 0; i < n; i++) acc[i] += x[i];
 }
 
-// Row t of head n's logits (scaled) made its softmax, in place. A NaN logit is passed over by
-// the max but turns the row NaN through its exp, as in the softmax kernel.
+// Row t of head n's logits (scaled) over keys [0, len) made its softmax, in place. A NaN logit
+// is passed over by the max but turns the row NaN through its exp, as in the softmax kernel.
 template <class T>
-void softmax_row(const Attention& a, int64_t b, int64_t n, int64_t t, T* l) {
-  scale_row(l, T(a.scale), a.S);
-  a.mask_row(b, n, t, l, T(kMaskedLogit));
+void softmax_row(const Attention& a, int64_t b, int64_t n, int64_t t, T* l, int64_t len) {
+  scale_row(l, T(a.scale), len);
+  a.mask_row(b, n, t, l, len, T(kMaskedLogit));
   T m = l[0];
-  for (int64_t s = 1; s < a.S; s++) m = l[s] > m ? l[s] : m;
-  exp_shifted(l, m, a.S);
-  divide_row(l, T(row_sum(l, a.S)), a.S);
+  for (int64_t s = 1; s < len; s++) m = l[s] > m ? l[s] : m;
+  exp_shifted(l, m, len);
+  divide_row(l, T(row_sum(l, len)), len);
 }
 
 // A key or value head [S, H] (rows K·H apart) as [H, S]: the GEMM packs a row-major right
@@ -156,11 +160,12 @@ void transpose_head(const Attention& a, const T* x, T* out) {
   }
 }
 
-// P [rows, S]: the probabilities of query rows [t0, t0 + rows) of head n, kT its key head [H, S].
+// P [rows, span] (row stride S): the probabilities of query rows [t0, t0 + rows) of head n over
+// keys [0, span), kT its key head [H, S].
 template <class T>
-void probabilities(const Attention& a, const T* q, const T* kT, int64_t b, int64_t n, int64_t t0, int64_t rows, T* P) {
-  gemm<T>(rows, a.S, a.H, q + a.q_at(b, t0, n), a.N * a.H, 1, kT, a.S, 1, P, a.S);
-  for (int64_t r = 0; r < rows; r++) softmax_row(a, b, n, t0 + r, P + r * a.S);
+void probabilities(const Attention& a, const T* q, const T* kT, int64_t b, int64_t n, int64_t t0, int64_t rows, int64_t span, T* P) {
+  gemm<T>(rows, span, a.H, q + a.q_at(b, t0, n), a.N * a.H, 1, kT, a.S, 1, P, a.S);
+  for (int64_t r = 0; r < rows; r++) softmax_row(a, b, n, t0 + r, P + r * a.S, span);
 }
 
 // task(i) for i in [0, count) on the pool; one task runs on the caller, so its GEMMs may thread.
@@ -187,8 +192,9 @@ void attention_kernel(const Call& c) {
         const int64_t rows = a.T - t0 < kRowBlock ? a.T - t0 : kRowBlock;
         std::vector<T> P(static_cast<size_t>(rows * a.S)), kT(static_cast<size_t>(a.S * a.H));
         transpose_head(a, k + a.k_at(b, n / a.G), kT.data());
-        probabilities(a, q, kT.data(), b, n, t0, rows, P.data());
-        gemm<T>(rows, a.H, a.S, P.data(), a.S, 1, v + a.k_at(b, n / a.G), a.K * a.H, 1, out + a.q_at(b, t0, n), a.N * a.H);
+        const int64_t span = a.span(t0, rows);
+        probabilities(a, q, kT.data(), b, n, t0, rows, span, P.data());
+        gemm<T>(rows, a.H, span, P.data(), a.S, 1, v + a.k_at(b, n / a.G), a.K * a.H, 1, out + a.q_at(b, t0, n), a.N * a.H);
       });
     }
   });
@@ -228,25 +234,26 @@ void attention_grad_kernel(const Call& c) {
           for (int64_t t0 = 0; t0 < a.T; t0 += kRowBlock) {
             const int64_t rows = a.T - t0 < kRowBlock ? a.T - t0 : kRowBlock;
             const int64_t at = a.q_at(b, t0, n);
-            probabilities(a, q, kT.data(), b, n, t0, rows, P.data());
+            const int64_t span = a.span(t0, rows);
+            probabilities(a, q, kT.data(), b, n, t0, rows, span, P.data());
             if (dv) {
-              // dv += Pᵀ · dy
-              gemm<T>(a.S, a.H, rows, P.data(), 1, a.S, dy + at, NH, 1, part.data(), a.H);
-              add_into(dv_sum.data(), part.data(), SH);
+              // dv += Pᵀ · dy over the keys the block sees
+              gemm<T>(span, a.H, rows, P.data(), 1, a.S, dy + at, NH, 1, part.data(), a.H);
+              add_into(dv_sum.data(), part.data(), span * a.H);
             }
             if (!dq && !dk) continue;
             // dP = dy · vᵀ, then dS = P ∘ (dP - Σ_h dy·y) · scale, 0 where masked
-            gemm<T>(rows, a.S, a.H, dy + at, NH, 1, vT.data(), a.S, 1, dS.data(), a.S);
+            gemm<T>(rows, span, a.H, dy + at, NH, 1, vT.data(), a.S, 1, dS.data(), a.S);
             for (int64_t r = 0; r < rows; r++) {
               T* row = dS.data() + r * a.S;
-              softmax_grad_row(P.data() + r * a.S, T(dot(dy + at + r * NH, y + at + r * NH, a.H)), T(a.scale), row, a.S);
-              a.mask_row(b, n, t0 + r, row, T(0));
+              softmax_grad_row(P.data() + r * a.S, T(dot(dy + at + r * NH, y + at + r * NH, a.H)), T(a.scale), row, span);
+              a.mask_row(b, n, t0 + r, row, span, T(0));
             }
-            if (dq) gemm<T>(rows, a.H, a.S, dS.data(), a.S, 1, kb, KH, 1, dq + at, NH);
+            if (dq) gemm<T>(rows, a.H, span, dS.data(), a.S, 1, kb, KH, 1, dq + at, NH);
             if (dk) {
               // dk += dSᵀ · q
-              gemm<T>(a.S, a.H, rows, dS.data(), 1, a.S, q + at, NH, 1, part.data(), a.H);
-              add_into(dk_sum.data(), part.data(), SH);
+              gemm<T>(span, a.H, rows, dS.data(), 1, a.S, q + at, NH, 1, part.data(), a.H);
+              add_into(dk_sum.data(), part.data(), span * a.H);
             }
           }
         }
