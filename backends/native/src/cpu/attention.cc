@@ -1,9 +1,10 @@
 // The fused attention rows: scaled dot-product attention over q [B, T, N, H], k and v [B, S, K, H]
 // and an optional bool mask [Bm, Nm, T, S], and its gradient. Work is split over batch × heads
-// and blocks of kRowBlock query rows; a block's logits [rows, S] are one GEMM (q rows against the
-// key head, both read in place through their strides), softmaxed in place and multiplied by v in
-// a second GEMM, so no more than a block of the [B, N, T, S] probabilities ever exists. The
-// backward pass recomputes each block's probabilities instead of storing them.
+// and blocks of kRowBlock query rows; a block's logits [rows, S] are one GEMM (q rows read in
+// place through their stride, against the key head transposed once per task), softmaxed in place
+// and multiplied by v in a second GEMM, so no more than a block of the [B, N, T, S]
+// probabilities ever exists. The backward pass recomputes each block's probabilities instead of
+// storing them.
 //
 // Values follow kiln's composition (src/fused/attention.ts): logits rounded to T, then scaled,
 // masked to ATTENTION_MASKED_LOGIT, max-shifted, exponentiated and divided by their sum (taken
