@@ -220,7 +220,32 @@ export interface FusedKernels {
     dy: TensorInfo, x: TensorInfo, mean: TensorInfo, variance: TensorInfo, gamma: TensorInfo | null, epsilon: number,
     dx: TensorInfo | null, dMean: TensorInfo | null, dVariance: TensorInfo | null, dGamma: TensorInfo | null, dBeta: TensorInfo | null,
   ): void;
+  /**
+   * Scaled dot-product attention: q [B, T, N, H], k and v [B, S, K, H] with N a multiple of K
+   * (query head n reads key head floor(n / (N / K))), mask bool [Bm, Nm, T, S] (Bm 1 or B, Nm 1
+   * or N) or null, out [B, T, N, H]. For each batch, head and query t: logits l_s = (q_t · k_s) ·
+   * scale, set to ATTENTION_MASKED_LOGIT where the mask is false or (causal) s > t; p =
+   * softmax(l), max-shifted; out_t = Σ_s p_s · v_s. Every size is at least 1.
+   */
+  attention(q: TensorInfo, k: TensorInfo, v: TensorInfo, mask: TensorInfo | null, scale: number, causal: boolean, out: TensorInfo): void;
+  /**
+   * attention's backward from its output y and y's gradient dy (both [B, T, N, H]), p recomputed
+   * as in attention: dv_s = Σ_t p_s · dy_t, dp_s = dy_t · v_s, dl_s = p_s · (dp_s - Σ_h dy_t · y_t)
+   * (0 where masked, so a fully masked row passes nothing to q and k), dq_t = scale · Σ_s dl_s ·
+   * k_s, dk_s = scale · Σ_t dl_s · q_t; dk and dv sum over the query heads that read them. A null
+   * output is not wanted.
+   */
+  attentionGrad(
+    dy: TensorInfo, y: TensorInfo, q: TensorInfo, k: TensorInfo, v: TensorInfo, mask: TensorInfo | null, scale: number, causal: boolean,
+    dq: TensorInfo | null, dk: TensorInfo | null, dv: TensorInfo | null,
+  ): void;
 }
+
+/**
+ * The logit attention gives a masked position: Keras's -0.7 · 3.38953e38, large and finite, so
+ * that a row whose keys are all masked averages every value uniformly instead of giving NaN.
+ */
+export const ATTENTION_MASKED_LOGIT = -0.7 * 3.38953e38;
 
 /** Where a convolution's kernel reads: per spatial axis, in order. */
 export interface ConvGeometry {
@@ -244,7 +269,7 @@ export interface PoolGeometry {
 
 export const FUSED_KERNELS: readonly (keyof FusedKernels)[] = [
   'dense', 'denseGrad', 'softmax', 'softmaxGrad', 'crossEntropy', 'crossEntropyGrad', 'applyUpdate',
-  'conv', 'convGrad', 'pool', 'poolGrad', 'moments', 'momentsGrad', 'batchNorm', 'batchNormGrad',
+  'conv', 'convGrad', 'pool', 'poolGrad', 'moments', 'momentsGrad', 'batchNorm', 'batchNormGrad', 'attention', 'attentionGrad',
 ];
 
 // ---------------------------------------------------------------------------------------------

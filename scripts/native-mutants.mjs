@@ -134,6 +134,35 @@ export const MUTANTS = [
     replace: 'if (labels.index) return -std::log(x[labels.index[r]] / total);',
     models: 'sparse crossentropy from probabilities forgets the epsilon clip: a zero probability gives Infinity',
   },
+  // --- attention (attention.cc)
+  {
+    id: 'attention-causal-diagonal',
+    file: 'attention.cc',
+    find: 'for (int64_t s = t + 1; s < len; s++) row[s] = value;',
+    replace: 'for (int64_t s = t + 2; s < len; s++) row[s] = value;',
+    models: 'the causal mask one key late: query t also sees key t + 1',
+  },
+  {
+    id: 'attention-causal-span',
+    file: 'attention.cc',
+    find: 't0 + rows < S ? t0 + rows : S',
+    replace: 't0 + rows < S ? t0 + rows - 1 : S',
+    models: 'causal attention stops one key short of a row block\'s last query: that query never sees itself',
+  },
+  {
+    id: 'attention-mask-key-head',
+    file: 'attention.cc',
+    find: '(Nm == 1 ? 0 : n)',
+    replace: '(Nm == 1 ? 0 : n / G)',
+    models: 'a per-head mask read at the key head (grouped-query attention) instead of the query head',
+  },
+  {
+    id: 'attention-grad-dk-first-block',
+    file: 'attention.cc',
+    find: 'add_into(dk_sum.data(), part.data(), span * a.H);',
+    replace: 'if (t0 == 0) add_into(dk_sum.data(), part.data(), span * a.H);',
+    models: 'dk keeps only the first block of query rows (T past 32)',
+  },
   // --- optimizer updates (update.cc)
   {
     id: 'adam-old-m',

@@ -115,17 +115,37 @@ describe.each(available)('dotProductAttention on %s', (backend) => {
     }
   }
 
-  it('one query, two keys, by hand: logits 0 and ln 3 give weights 1/4 and 3/4, so 4·¼ + 8·¾ = 7', () => {
-    const out = ops.dotProductAttention([[[[1]]]], [[[[0]], [[Math.log(3)]]]], [[[[4]], [[8]]]], { scale: 1 });
-    expect(out.dataSync()[0]).toBeCloseTo(7, 5);
-    out.dispose();
-  });
+  for (const fused of [true, false]) {
+    const on = `fused ${fused ? 'on' : 'off'}`;
+    it(`one query, two keys, by hand: logits 0 and ln 3 give weights 1/4 and 3/4, so 4·¼ + 8·¾ = 7 (${on})`, () => {
+      kiln.setFusedKernels(fused);
+      const out = ops.dotProductAttention([[[[1]]]], [[[[0]], [[Math.log(3)]]]], [[[[4]], [[8]]]], { scale: 1 });
+      expect(out.dataSync()[0]).toBeCloseTo(7, 5);
+      out.dispose();
+    });
 
-  it('a fully masked query averages every value, as Keras\'s numpy backend does: (4 + 8) / 2 = 6', () => {
-    const out = ops.dotProductAttention([[[[1]]]], [[[[0]], [[5]]]], [[[[4]], [[8]]]], { mask: [[false, false]] });
-    expect(out.dataSync()[0]).toBeCloseTo(6, 5);
-    out.dispose();
-  });
+    it(`a fully masked query averages every value, as Keras's numpy backend does: (4 + 8) / 2 = 6 (${on})`, () => {
+      kiln.setFusedKernels(fused);
+      const out = ops.dotProductAttention([[[[1]]]], [[[[0]], [[5]]]], [[[[4]], [[8]]]], { mask: [[false, false]] });
+      expect(out.dataSync()[0]).toBeCloseTo(6, 5);
+      out.dispose();
+    });
+
+    it(`NaN in a query turns its row NaN; a NaN key the mask hides changes nothing (${on})`, () => {
+      kiln.setFusedKernels(fused);
+      const out = kiln.tidy(() => {
+        const q = kiln.tensor([[[[Number.NaN]]], [[[1]]]]);
+        const k = kiln.tensor([[[[0]], [[1]]], [[[Number.NaN]], [[Math.log(3)]]]]);
+        const v = kiln.tensor([[[[4]], [[8]]], [[[4]], [[8]]]]);
+        // batch 1 sees key 1 only: its value 8
+        return ops.dotProductAttention(q, k, v, { scale: 1, mask: kiln.tensor([[[[true, true]]], [[[false, true]]]]) });
+      });
+      const [nan, eight] = out.dataSync();
+      expect(nan).toBeNaN();
+      expect(eight).toBeCloseTo(8, 5);
+      out.dispose();
+    });
+  }
 });
 
 describe('dotProductAttention gradients (reference, float64, central differences)', () => {
@@ -145,16 +165,20 @@ describe('dotProductAttention gradients (reference, float64, central differences
       causal: true, bias: { values: pseudoRandom(12, 22), shape: [1, 1, 4, 3] },
       mask: { values: [true, true, true, false, false, false, true, false, true, true, true, true], shape: [4, 3] },
     }),
+    // no bias: the fused kernel's gradient where the backend has one
+    make('causal, grouped, a mask [B, 1, 1, S], no bias', d(2, 3, 3, 2, 1, 2), {
+      causal: true, mask: { values: [true, false, true, true, true, false], shape: [2, 1, 1, 3] },
+    }),
   ];
 
   for (const fused of [true, false]) {
     it.each(GRAD_CASES)(`$name (fused ${fused ? 'on' : 'off'})`, (c) => {
       kiln.setFusedKernels(fused);
       const [q, k, v, { bias, mask, scale, isCausal }] = inputsOf(c, 'float64');
-      const xs = [q, k, v, bias!];
+      const xs = bias ? [q, k, v, bias] : [q, k, v];
       const { B, T, N, H } = c.dims;
       const w = kiln.tensor(pseudoRandom(B * T * N * H, 99), [B, T, N, H], 'float64');
-      const loss = (...a: Tensor[]) => ops.sum(ops.multiply(ops.dotProductAttention(a[0], a[1], a[2], { bias: a[3], mask, scale, isCausal }), w));
+      const loss = (...a: Tensor[]) => ops.sum(ops.multiply(ops.dotProductAttention(a[0], a[1], a[2], { bias: a[3] ?? null, mask, scale, isCausal }), w));
       const grads = kiln.grad(loss)(...xs) as Tensor[];
       const lossAt = (args: Tensor[]) => kiln.tidy(() => loss(...args)).dataSync()[0];
       const eps = 1e-6;
@@ -199,6 +223,7 @@ describe('dotProductAttention shapes and errors', () => {
     expect(() => ops.dotProductAttention(kiln.zeros([3, 4, 5]), kv(), kv())).toThrow(`${op}: query must have rank 4 ([B, T, N, H]), got shape [3,4,5]`);
     expect(() => ops.dotProductAttention(q(), kiln.zeros([2, 6, 10]), kv())).toThrow(`${op}: key must have rank 4 ([B, S, K, H]), got shape [2,6,10]`);
     expect(() => ops.dotProductAttention(q(), kv(), kv(1))).toThrow(`${op}: key and value must have the same shape [B, S, K, H]`);
+    expect(() => ops.dotProductAttention(q(), kiln.zeros([2, 0, 2, 5]), kiln.zeros([2, 0, 2, 5]))).toThrow(`${op}: key and value need at least one position S to attend to, got query [2,3,4,5], key [2,0,2,5], value [2,0,2,5]`);
     expect(() => ops.dotProductAttention(q(), kv(3), kv(3))).toThrow(`${op}: query's heads N must be a multiple of key's heads K (grouped-query attention), got N = 4 and K = 3`);
     expect(() => ops.dotProductAttention(q(), kv(2, 4), kv(2, 4))).toThrow(`${op}: query and key must have the same head size H`);
     expect(() => ops.dotProductAttention(q(), kiln.zeros([1, 6, 2, 5]), kiln.zeros([1, 6, 2, 5]))).toThrow(`${op}: query and key must have the same batch size B`);

@@ -88,6 +88,12 @@ export class NativeBackend implements Backend {
     batchNormGrad: (dy, x, mean, variance, gamma, epsilon, dx, dMean, dVariance, dGamma, dBeta) => {
       this.run('fused:batchNormGrad', [dy, x, mean, variance, gamma, dx, dMean, dVariance, dGamma, dBeta], [], [epsilon]);
     },
+    attention: (q, k, v, mask, scale, causal, out) => {
+      this.run('fused:attention', [q, k, v, mask, out], [causal ? 1 : 0], [scale]);
+    },
+    attentionGrad: (dy, y, q, k, v, mask, scale, causal, dq, dk, dv) => {
+      this.run('fused:attentionGrad', [dy, y, q, k, v, mask, dq, dk, dv], [causal ? 1 : 0], [scale]);
+    },
   };
 
   constructor(readonly addon: NativeAddon) {

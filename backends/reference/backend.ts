@@ -14,6 +14,7 @@ import { softmax, softmaxGrad, crossEntropy, crossEntropyGrad } from './kernels/
 import { applyUpdate } from './kernels/update.js';
 import { batchNorm, batchNormGrad, moments, momentsGrad } from './kernels/normalization.js';
 import { pool, poolGrad } from './kernels/pool.js';
+import { attention, attentionGrad } from './kernels/attention.js';
 
 /**
  * Buffers are typed arrays in a map; each kernel is a plain loop in kernels/, written to be read.
@@ -99,6 +100,13 @@ export class ReferenceBackend implements Backend {
         this.buf(dy.id), this.buf(x.id), x.shape, this.buf(mean.id), this.buf(variance.id), gamma && this.buf(gamma.id), epsilon,
         dx && this.buf(dx.id), dMean && this.buf(dMean.id), dVariance && this.buf(dVariance.id), dGamma && this.buf(dGamma.id),
         dBeta && this.buf(dBeta.id),
+      ),
+    attention: (q, k, v, mask, scale, causal, out) =>
+      attention(this.buf(q.id), q.shape, this.buf(k.id), k.shape, this.buf(v.id), mask && this.buf(mask.id), mask && mask.shape, scale, causal, this.buf(out.id)),
+    attentionGrad: (dy, y, q, k, v, mask, scale, causal, dq, dk, dv) =>
+      attentionGrad(
+        this.buf(dy.id), this.buf(y.id), this.buf(q.id), q.shape, this.buf(k.id), k.shape, this.buf(v.id), mask && this.buf(mask.id),
+        mask && mask.shape, scale, causal, dq && this.buf(dq.id), dk && this.buf(dk.id), dv && this.buf(dv.id),
       ),
   };
 

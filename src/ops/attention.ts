@@ -44,6 +44,8 @@ function checkShapes(q: Tensor, k: Tensor, v: Tensor): void {
   if (k.shape.some((d, i) => differ(d, v.shape[i]))) fail(OP, `key and value must have the same shape [B, S, K, H], got ${shapes}`);
   if (differ(q.shape[0], k.shape[0])) fail(OP, `query and key must have the same batch size B, got ${shapes}`);
   if (differ(q.shape[3], k.shape[3])) fail(OP, `query and key must have the same head size H, got ${shapes}`);
+  // Keras's numpy backend fails here too: a softmax over no keys has no max
+  if (k.shape[1] === 0) fail(OP, `key and value need at least one position S to attend to, got ${shapes}`);
   const [N, K] = [q.shape[2], k.shape[2]];
   if (N !== null && K !== null && (K === 0 || N % K !== 0)) {
     fail(OP, `query's heads N must be a multiple of key's heads K (grouped-query attention), got N = ${N} and K = ${K}: ${shapes}`);

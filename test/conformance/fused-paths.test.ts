@@ -317,6 +317,27 @@ describeBackends('fused paths', (backend) => {
     }
   });
 
+  group('attention', () => {
+    const attend = (q: Tensor, k: Tensor, v: Tensor, options: kiln.ops.DotProductAttentionOptions = {}) => withGrads(() => ops.dotProductAttention(q, k, v, options), [q, k, v], 61);
+    for (const dtype of DTYPES) {
+      const qkv = (T: number, S: number, N: number, K: number, H: number, seed: number) =>
+        [uniform([2, T, N, H], seed, dtype), uniform([2, S, K, H], seed + 1, dtype), uniform([2, S, K, H], seed + 2, dtype)] as const;
+      check(`${dtype} grouped heads, T < S`, () => samePaths(backend, opKernels('attention'), () => attend(...qkv(3, 5, 4, 2, 3, 62)), dtype), { requires: [dtype] });
+      check(`${dtype} causal, T = S = 40 past a row block, a padding mask [B, 1, 1, S] spread over the queries`, () => samePaths(backend, opKernels('attention'), () => {
+        const mask = ops.greater(kiln.random.uniform([2, 1, 1, 40], { seed: 65 }), 0.3);
+        return attend(...qkv(40, 40, 2, 1, 5, 66), { isCausal: true, mask });
+      }, dtype), { requires: [dtype] });
+      check(`${dtype} a mask [T, S] with a fully masked row, T > S`, () => samePaths(backend, opKernels('attention'), () => {
+        const mask = kiln.tensor([[true, false], [false, false], [false, true], [true, true]]);
+        return attend(...qkv(4, 2, 2, 2, 3, 69), { mask, scale: 0.8 });
+      }, dtype), { requires: [dtype] });
+      check(`${dtype} with a bias composes`, () => samePaths(backend, [], () => {
+        const bias = uniform([4, 3, 5], 72, dtype);
+        return attend(...qkv(3, 5, 4, 2, 3, 73), { bias });
+      }, dtype), { requires: [dtype] });
+    }
+  });
+
   group('higher order', () => {
     check('the second derivative through a fused Dense and softmax equals the composition\'s', () => samePaths(backend, ['dense'], () => {
       const layer = new layers.Dense(3, { activation: 'tanh', kernelInitializer: { className: 'RandomUniform', config: { seed: 21 } } });
@@ -381,6 +402,14 @@ describeBackends('fused paths', (backend) => {
       return ops.sum(ops.multiply(ops.batchNormalization(x, m, v, -1, { scale: [0.5, -1.5, 2], offset: [0.1, 0.2, 0.3], epsilon: 1e-3 }), mix()));
     }, centred);
     fd('moments over the rows', (x) => ops.sum(ops.multiply(ops.concatenate(ops.moments(x, [0])), kiln.tensor([1, -2, 0.5, 3, 0.7, -1], [6], 'float64'))), centred);
+    const attentionInput = (shape: number[], seed: number) => () => kiln.tensor(Array.from({ length: shape.reduce((a, d) => a * d) }, (_, i) => Math.sin(seed + 1.7 * i)), shape, 'float64');
+    const [q, kv, w4] = [attentionInput([1, 3, 2, 2], 1), attentionInput([1, 4, 1, 2], 2), attentionInput([1, 3, 2, 2], 3)];
+    // row 1 of the mask sees nothing but is hidden by nothing else than the mask; causal hides the rest
+    const attentionMask = () => kiln.tensor([[true, true, false, true], [false, false, false, false], [true, false, true, true]]);
+    const attend = (a: Tensor, b: Tensor, c: Tensor) => ops.sum(ops.multiply(ops.dotProductAttention(a, b, c, { mask: attentionMask(), isCausal: true }), w4()));
+    fd('dotProductAttention, causal and masked, by query', (x) => attend(x, kv(), attentionInput([1, 4, 1, 2], 4)()), q);
+    fd('dotProductAttention, causal and masked, by key', (x) => attend(q(), x, attentionInput([1, 4, 1, 2], 4)()), kv);
+    fd('dotProductAttention, causal and masked, by value', (x) => attend(q(), kv(), x), kv);
     fd('logSoftmax', (x) => ops.sum(ops.multiply(ops.logSoftmax(x), kiln.tensor([[1, -2, 3], [0.5, 0.1, -1]], [2, 3], 'float64'))),
       () => kiln.tensor([[0.5, -1.2, 0.3], [-0.4, 0.9, 1.5]], [2, 3], 'float64'));
   });

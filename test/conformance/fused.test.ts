@@ -18,6 +18,7 @@ import {
 import { TOLERANCE, check, close, describeBackends, group, stored } from './harness.js';
 import { convGradRef, convRef, outShapeOf, prod, type ConvGeometryRef } from './conv-oracle.js';
 import { kerasGeometry, pooledShape, poolGradRef, poolRef, type PoolGeometryRef } from './pool-oracle.js';
+import { attentionGradOracle, attentionOracle, type AttentionCase, type Broadcast } from './attention-oracle.js';
 
 const { ops } = kiln;
 
@@ -116,7 +117,7 @@ function typed(vs: readonly number[], dtype: DType) {
     case 'float32': return Float32Array.from(vs);
     case 'float64': return Float64Array.from(vs);
     case 'int32': return Int32Array.from(vs);
-    case 'bool': return Uint8Array.from(vs);
+    case 'bool': return Uint8Array.from(vs, (v) => stored(v, 'bool'));
   }
 }
 
@@ -937,6 +938,102 @@ function batchNormGradCases(backend: string): void {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// attention, attentionGrad: past the native kernel's 32-row query blocks (T = 33, 65), with more
+// tasks than threads, H of 5 and 17 (no SIMD width), every mask form [Bm, Nm, T, S], causal with
+// T < S and T > S, and rows with every key masked (Keras averages all values there)
+
+interface AttentionInput {
+  name: string;
+  dims: AttentionCase['dims'];
+  /** The mask's [Bm, Nm] (T and S follow) and the chance of a true, or none. */
+  mask?: { lead: [number, number]; pTrue: number };
+  causal?: boolean;
+  scale?: number;
+}
+
+const ATTENTION_INPUTS: readonly AttentionInput[] = [
+  { name: 'one of everything', dims: { B: 1, T: 1, S: 1, N: 1, K: 1, H: 1 } },
+  { name: 'T < S, H 5', dims: { B: 2, T: 3, S: 7, N: 2, K: 2, H: 5 } },
+  { name: 'grouped heads, causal, T > S', dims: { B: 1, T: 9, S: 4, N: 4, K: 2, H: 3 }, causal: true },
+  { name: 'T 33, S 70 past a row block, mask [1, 1, T, S]', dims: { B: 2, T: 33, S: 70, N: 3, K: 1, H: 17 }, mask: { lead: [1, 1], pTrue: 0.7 } },
+  { name: 'T 65, causal, mask [B, N, T, S] with masked rows', dims: { B: 2, T: 65, S: 65, N: 2, K: 2, H: 8 }, causal: true, mask: { lead: [2, 2], pTrue: 0.3 }, scale: 0.3 },
+  { name: 'causal, T = S = 70, no mask: keys past each row block never computed', dims: { B: 1, T: 70, S: 70, N: 2, K: 1, H: 6 }, causal: true },
+  { name: 'causal, T 40 < S 75, no mask', dims: { B: 2, T: 40, S: 75, N: 1, K: 1, H: 4 }, causal: true },
+  { name: 'mask [B, 1, T, S], multi-query', dims: { B: 3, T: 5, S: 6, N: 4, K: 1, H: 4 }, mask: { lead: [3, 1], pTrue: 0.5 } },
+  { name: 'mask [1, N, T, S], grouped heads', dims: { B: 2, T: 3, S: 4, N: 4, K: 2, H: 3 }, mask: { lead: [1, 4], pTrue: 0.5 } },
+  { name: 'mask [1, N, T, S], all false', dims: { B: 2, T: 4, S: 3, N: 2, K: 1, H: 2 }, mask: { lead: [1, 2], pTrue: 0 } },
+];
+
+/** A case's values in the dtype's precision, and its mask as 0/1 with the mask's shape. */
+function attentionCase(input: AttentionInput, dtype: DType, seed: number): AttentionCase & { maskShape: number[] | null } {
+  const { B, T, S, N, K, H } = input.dims;
+  const maskShape = input.mask ? [...input.mask.lead, T, S] : null;
+  const mask: Broadcast | undefined = input.mask && maskShape
+    ? { values: values(sizeOf(maskShape), seed + 3).map((u) => (u < 2 * input.mask!.pTrue - 1 ? 1 : 0)), shape: maskShape }
+    : undefined;
+  return {
+    dims: input.dims,
+    q: storedAll(values(B * T * N * H, seed, -2, 2), dtype),
+    k: storedAll(values(B * S * K * H, seed + 1, -2, 2), dtype),
+    v: storedAll(values(B * S * K * H, seed + 2, -3, 3), dtype),
+    mask, maskShape, causal: input.causal, scale: input.scale,
+  };
+}
+
+const scaleOf = (c: AttentionCase) => c.scale ?? 1 / Math.sqrt(c.dims.H);
+
+function attentionCases(backend: string): void {
+  for (const dtype of FLOATS) {
+    for (const [i, input] of ATTENTION_INPUTS.entries()) {
+      check(`${dtype} ${input.name}`, () => withBuffers(backend, async (io) => {
+        const c = attentionCase(input, dtype, 120 + 4 * i);
+        const { B, T, S, N, K, H } = c.dims;
+        const out = io.output([B, T, N, H], dtype);
+        fusedOf(backend).attention!(
+          io.input(c.q as number[], [B, T, N, H], dtype), io.input(c.k as number[], [B, S, K, H], dtype), io.input(c.v as number[], [B, S, K, H], dtype),
+          c.mask ? io.input(c.mask.values as number[], c.maskShape!, 'bool') : null, scaleOf(c), c.causal ?? false, out,
+        );
+        expectValues(await io.read(out), Array.from(attentionOracle(c)), dtype, 'reduction', 'attention');
+      }), { requires: [dtype] });
+    }
+  }
+}
+
+const ATTENTION_WANTS: readonly { name: string; dq: boolean; dk: boolean; dv: boolean }[] = [
+  { name: 'all', dq: true, dk: true, dv: true },
+  { name: 'dq', dq: true, dk: false, dv: false },
+  { name: 'dk', dq: false, dk: true, dv: false },
+  { name: 'dv', dq: false, dk: false, dv: true },
+];
+
+function attentionGradCases(backend: string): void {
+  for (const dtype of FLOATS) {
+    for (const [i, input] of ATTENTION_INPUTS.entries()) {
+      for (const wants of i === 4 ? ATTENTION_WANTS : ATTENTION_WANTS.slice(0, 1)) {
+        check(`${dtype} ${input.name} ${wants.name}`, () => withBuffers(backend, async (io) => {
+          const c = attentionCase(input, dtype, 150 + 4 * i);
+          const { B, T, S, N, K, H } = c.dims;
+          const [qShape, kShape] = [[B, T, N, H], [B, S, K, H]];
+          const y = storedAll(Array.from(attentionOracle(c)), dtype);
+          const dy = storedAll(values(B * T * N * H, 170 + i), dtype);
+          const [dq, dk, dv] = [io.output(qShape, dtype, wants.dq), io.output(kShape, dtype, wants.dk), io.output(kShape, dtype, wants.dv)];
+          fusedOf(backend).attentionGrad!(
+            io.input(dy, qShape, dtype), io.input(y, qShape, dtype), io.input(c.q as number[], qShape, dtype),
+            io.input(c.k as number[], kShape, dtype), io.input(c.v as number[], kShape, dtype),
+            c.mask ? io.input(c.mask.values as number[], c.maskShape!, 'bool') : null, scaleOf(c), c.causal ?? false,
+            wants.dq ? dq : null, wants.dk ? dk : null, wants.dv ? dv : null,
+          );
+          const want = attentionGradOracle(c, dy, y);
+          if (wants.dq) expectValues(await io.read(dq), Array.from(want.dq), dtype, 'reduction', 'dq');
+          if (wants.dk) expectValues(await io.read(dk), Array.from(want.dk), dtype, 'reduction', 'dk');
+          if (wants.dv) expectValues(await io.read(dv), Array.from(want.dv), dtype, 'reduction', 'dv');
+        }), { requires: [dtype] });
+      }
+    }
+  }
+}
+
 const CASES: Record<keyof FusedKernels, (backend: string) => void> = {
   dense: denseCases,
   denseGrad: denseGradCases,
@@ -953,6 +1050,8 @@ const CASES: Record<keyof FusedKernels, (backend: string) => void> = {
   momentsGrad: momentsGradCases,
   batchNorm: batchNormCases,
   batchNormGrad: batchNormGradCases,
+  attention: attentionCases,
+  attentionGrad: attentionGradCases,
 };
 
 describeBackends('fused', (backend) => {

@@ -200,6 +200,23 @@ const CASES: Case[] = [
   },
   // d logsumexp = softmax: [0, -∞] → [1, 0]; the shift by the max is not differentiated
   { name: 'logsumexp with a -Infinity logit', f: (x) => ops.logsumexp(x), x: [[0, -INF]], y: [0], dx: [[1, 0]] },
+
+  // ---- dotProductAttention (H = 1, so scale 1), query, key and value as [1, T or S, 1, 1]
+  // every key masked: Keras's equal masked logits give p = [1/2, 1/2], so y = (3 + 5) / 2 = 4 and
+  // dv = [1/2, 1/2]; the mask holds the logits constant, so nothing reaches q or k
+  {
+    name: 'dotProductAttention with every key masked',
+    f: (q, k, v) => ops.dotProductAttention(q, k, v, { mask: kiln.tensor([[false, false]]) }), fused: true,
+    x: [[0.5], [1, -2], [3, 5]], shapes: [[1, 1, 1, 1], [1, 2, 1, 1], [1, 2, 1, 1]], y: [4], dx: [[0], [0, 0], [0.5, 0.5]],
+  },
+  // causal, q = [0.7, 0], k = [1, 3], v = [2, 6]: query 0 sees key 0 alone (y = 2, a softmax of one
+  // logit: no gradient to q0 or k); query 1 has logits [0, 0], p = [1/2, 1/2], y = 4, and
+  // dl = p·(dy·v - dy·y) = [-1, 1], so dq1 = Σ dl·k = 2 and dk = dl·q1 = 0; dv = [1 + 1/2, 1/2]
+  {
+    name: 'dotProductAttention, causal: a query that sees one key',
+    f: (q, k, v) => ops.dotProductAttention(q, k, v, { isCausal: true }), fused: true,
+    x: [[0.7, 0], [1, 3], [2, 6]], shapes: [[1, 2, 1, 1], [1, 2, 1, 1], [1, 2, 1, 1]], y: [2, 4], dx: [[0, 2], [0, 0], [1.5, 0.5]],
+  },
 ];
 
 // ---------------------------------------------------------------------------------------------

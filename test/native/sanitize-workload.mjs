@@ -139,6 +139,22 @@ for (const dtype of ['float32', 'float64']) {
       nb.fused.poolGrad(op, t(ys), x, y, window, t(xs));
     }
   }
+  // Attention: query blocks past 32 rows, grouped heads, a bool mask [1, 1, T, S] and one
+  // [B, N, T, S], causal with T > S, absent gradients.
+  const mask = (shape) => {
+    const n = shape.reduce((a, c) => a * c, 1);
+    const id = nb.alloc('bool', n);
+    nb.write(id, Uint8Array.from({ length: n }, (_, i) => ((i * 7) % 3 === 0 ? 0 : 1)));
+    ids.push(id);
+    return { id, shape, dtype: 'bool' };
+  };
+  const attentions = [[[2, 70, 45, 4, 2, 5], [1, 1, 70, 45], false], [[3, 33, 20, 2, 2, 17], [3, 2, 33, 20], true], [[1, 9, 5, 3, 1, 8], null, true]];
+  for (const [[B, T, S, N, K, H], maskShape, causal] of attentions) {
+    const q = t([B, T, N, H]), k = t([B, S, K, H]), v = t([B, S, K, H]), y = t([B, T, N, H]);
+    const m = maskShape && mask(maskShape);
+    nb.fused.attention(q, k, v, m, 0.3, causal, y);
+    nb.fused.attentionGrad(t([B, T, N, H]), y, q, k, v, m, 0.3, causal, t([B, T, N, H]), causal ? null : t([B, S, K, H]), t([B, S, K, H]));
+  }
   const size = 40000;  // over the threshold for worker threads
   const rules = [
     ['sgd', [0.1, 0, 0], 0], ['sgd', [0.1, 0.9, 1], 1], ['adam', [0.01, 0.9, 0.999, 1e-7], 3],
