@@ -3,7 +3,7 @@
  * loops of recurrent-oracle.ts: values with and without masks, zeroOutputForMask, T = 0 and 1,
  * non-default activations; then their gradients for every input against central finite
  * differences in float64 on `reference`, and their errors. The fused kernels are checked row by
- * row in test/conformance/fused-recurrent.test.ts.
+ * row in test/conformance/fused.test.ts, and against these compositions in fused-paths.test.ts.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as kiln from '../index.js';
@@ -167,6 +167,23 @@ describe('recurrent sequences: gradients of every input against finite differenc
     it(`${name}, masked, previous outputs repeated`, () => checkGradients(drawCase(cell, 3, 4, 2, 33, { ...over, mask: mixedMask(3, 4) })));
   }
   it('lstm with non-default activations', () => checkGradients(drawCase('lstm', 2, 3, 2, 34, { activation: 'softsign', recurrentActivation: 'linear' })));
+});
+
+describe('recurrent sequences on symbolic inputs', () => {
+  it('compose, with the batch unknown: outputs [null, T, U], states [null, U]', () => {
+    const x = kiln.Input({ batchShape: [null, 3, 8] }) as unknown as Tensor;
+    const h0 = kiln.Input({ batchShape: [null, 2] }) as unknown as Tensor;
+    const mask = kiln.Input({ batchShape: [null, 3], dtype: 'bool' }) as unknown as Tensor;
+    const { outputs, h, c } = lstmSequence(x, h0, h0, kiln.zeros([2, 8]), { mask });
+    expect([outputs, h, c].map((t) => [...t.shape])).toEqual([[null, 3, 2], [null, 2], [null, 2]]);
+    expect(outputs).toBeInstanceOf(kiln.SymbolicTensor);
+  });
+  it('need the number of timesteps: the loop is unrolled', () => {
+    const x = kiln.Input({ batchShape: [null, null, 2] }) as unknown as Tensor;
+    const h0 = kiln.Input({ batchShape: [null, 2] }) as unknown as Tensor;
+    expect(() => simpleRnnSequence(x, h0, kiln.zeros([2, 2])))
+      .toThrow(/simpleRnnSequence: the number of timesteps \(xProj's axis 1\) must be known, got shape \[null,null,2\]/);
+  });
 });
 
 describe('recurrent sequences: bad input', () => {
