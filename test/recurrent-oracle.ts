@@ -133,13 +133,17 @@ export function drawCase(cell: RnnCase['cell'], B: number, T: number, U: number,
   };
 }
 
-/** A mask with a masked first step, an all-false row (when B > 1) and a mix elsewhere. */
+/**
+ * A mask with a masked first step (row 0), an all-false row (1), two masked steps in a row after
+ * a kept one (2: the previous output repeats twice) and a mix elsewhere.
+ */
 export function mixedMask(B: number, T: number): boolean[] {
   return Array.from({ length: B * T }, (_, i) => {
     const b = Math.floor(i / T);
     const t = i % T;
-    if (b === 1) return false;
     if (b === 0) return t !== 0 && t !== T - 2;
+    if (b === 1) return false;
+    if (b === 2) return t % 4 === 0 || t % 4 === 3;
     return (b + t) % 3 !== 0;
   });
 }
