@@ -231,7 +231,9 @@ export interface FusedKernels {
   /**
    * Each recurrent op's backward through time from its record y and y's gradient dy (every slot
    * may carry one): dxProj [B, T, G·U] the gates' pre-activation gradients, dh0, dc0, dKernel
-   * (Σ_t h_{t-1}ᵀ · dgates_t), dBias [3U] (Σ of inner's gradients); a null output is not wanted.
+   * (Σ_t h_{t-1}ᵀ · the gradient of h_{t-1}·kernel; GRU without resetAfter has (r·h)_{t-1} for
+   * the candidate's block), gru's dBias [3U] (the gradient of h·kernel + bias summed over batch
+   * and time); a null output is not wanted.
    */
   lstmGrad(
     dy: TensorInfo, y: TensorInfo, h0: TensorInfo, c0: TensorInfo, kernel: TensorInfo, mask: TensorInfo | null, zeroOutputForMask: boolean,

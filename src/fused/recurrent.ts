@@ -42,7 +42,7 @@ function noSteps(xProj: Tensor, U: number): Tensor {
 const recordOf = (xProj: Spec, kernel: Spec, slots: number): Spec =>
   ({ shape: [xProj.shape[0], xProj.shape[1], slots * (kernel.shape[0] as number)], dtype: xProj.dtype });
 
-/** A spec like `s`'s: the gradient of an input. */
+/** A spec like `s`'s: the gradient of an input (the mask, last when present, has none). */
 const like = (s: Spec): Spec => ({ shape: s.shape, dtype: s.dtype });
 
 /**
@@ -62,7 +62,7 @@ const LSTM = defineFused({
   // the kernel's gradient as one product over all steps at the end
   backward: {
     kernel: 'lstmGrad',
-    infer: ([xProj, h0, c0, kernel]) => [like(xProj), like(h0), like(c0), like(kernel), null],
+    infer: ([xProj, h0, c0, kernel], attrs) => [like(xProj), like(h0), like(c0), like(kernel), ...(attrs.masked ? [null] : [])],
     run: (lstmGrad, dy, y, [, h0, c0, kernel, mask], [dxProj, dh0, dc0, dKernel], attrs) =>
       lstmGrad(dy, y, h0, c0, kernel, mask ?? null, attrs.zeroOutputForMask, dxProj, dh0, dc0, dKernel),
   },
@@ -100,7 +100,7 @@ const SIMPLE_RNN = defineFused({
   run: (simpleRnn, [xProj, h0, kernel, mask], out, attrs) => simpleRnn(xProj, h0, kernel, mask ?? null, attrs.zeroOutputForMask, out),
   backward: {
     kernel: 'simpleRnnGrad',
-    infer: ([xProj, h0, kernel]) => [like(xProj), like(h0), like(kernel), null],
+    infer: ([xProj, h0, kernel], attrs) => [like(xProj), like(h0), like(kernel), ...(attrs.masked ? [null] : [])],
     run: (simpleRnnGrad, dy, y, [, h0, kernel, mask], [dxProj, dh0, dKernel], attrs) =>
       simpleRnnGrad(dy, y, h0, kernel, mask ?? null, attrs.zeroOutputForMask, dxProj, dh0, dKernel),
   },
