@@ -15,6 +15,7 @@ import { findBackend } from '../../src/backends.js';
 import type { FusedKernels } from '../../backends/contract.js';
 import { FUSED_OPS } from '../../src/fused/define.js';
 import { convWithBias, separableConvWithBias } from '../../src/ops/conv.js';
+import { gruSequence, lstmSequence, simpleRnnSequence } from '../../src/fused/recurrent.js';
 import { close, check, describeBackends, group } from './harness.js';
 
 const { ops, layers, losses, optimizers } = kiln;
@@ -338,6 +339,39 @@ describeBackends('fused paths', (backend) => {
     }
   });
 
+  group('recurrent', () => {
+    // small, and past the native gate pass's thread split and the GEMM's k block
+    const SHAPES = [[3, 5, 4], [70, 3, 50]] as const;
+    const MASKS = [['no mask', false, false], ['masked', true, false], ['masked, zeroOutputForMask', true, true]] as const;
+    for (const dtype of DTYPES) {
+      for (const [B, T, U] of SHAPES) {
+        for (const [maskName, masked, zeroOutputForMask] of MASKS) {
+          const name = `${dtype} B=${B} T=${T} U=${U} ${maskName}`;
+          const mask = () => (masked ? ops.greater(uniform([B, T], 20, 'float32', 0, 1), 0.3) : null);
+          check(`lstm ${name}`, () => samePaths(backend, opKernels('lstm'), () => {
+            const [x, h0, c0, k] = [uniform([B, T, 4 * U], 21, dtype), uniform([B, U], 22, dtype), uniform([B, U], 23, dtype), uniform([U, 4 * U], 24, dtype, -0.3, 0.3)];
+            const m = mask();
+            return withGrads(() => flat(lstmSequence(x, h0, c0, k, { mask: m, zeroOutputForMask })), [x, h0, c0, k], 25);
+          }, dtype), { requires: [dtype] });
+          for (const resetAfter of [true, false]) {
+            check(`gru resetAfter=${resetAfter} ${name}`, () => samePaths(backend, opKernels('gru'), () => {
+              const [x, h0, k] = [uniform([B, T, 3 * U], 31, dtype), uniform([B, U], 32, dtype), uniform([U, 3 * U], 33, dtype, -0.3, 0.3)];
+              const bias = resetAfter ? uniform([3 * U], 34, dtype) : null;
+              const m = mask();
+              const sources = bias ? [x, h0, k, bias] : [x, h0, k];
+              return withGrads(() => flat(gruSequence(x, h0, k, bias, { mask: m, zeroOutputForMask, resetAfter })), sources, 35);
+            }, dtype), { requires: [dtype] });
+          }
+          check(`simpleRnn ${name}`, () => samePaths(backend, opKernels('simpleRnn'), () => {
+            const [x, h0, k] = [uniform([B, T, U], 41, dtype), uniform([B, U], 42, dtype), uniform([U, U], 43, dtype, -0.3, 0.3)];
+            const m = mask();
+            return withGrads(() => flat(simpleRnnSequence(x, h0, k, { mask: m, zeroOutputForMask })), [x, h0, k], 44);
+          }, dtype), { requires: [dtype] });
+        }
+      }
+    }
+  });
+
   group('higher order', () => {
     check('the second derivative through a fused Dense and softmax equals the composition\'s', () => samePaths(backend, ['dense'], () => {
       const layer = new layers.Dense(3, { activation: 'tanh', kernelInitializer: { className: 'RandomUniform', config: { seed: 21 } } });
@@ -410,10 +444,30 @@ describeBackends('fused paths', (backend) => {
     fd('dotProductAttention, causal and masked, by query', (x) => attend(x, kv(), attentionInput([1, 4, 1, 2], 4)()), q);
     fd('dotProductAttention, causal and masked, by key', (x) => attend(q(), x, attentionInput([1, 4, 1, 2], 4)()), kv);
     fd('dotProductAttention, causal and masked, by value', (x) => attend(q(), kv(), x), kv);
+    const f64 = (shape: number[], seed: number, scale = 1) => uniform(shape, seed, 'float64', -scale, scale);
+    const rnnMask = () => kiln.tensor([true, false, true, true, false, false, true, true], [2, 4], 'bool');
+    const rnnWeights = (n: number) => f64([n], 50);
+    fd('lstmSequence over xProj, masked', (x) => ops.sum(ops.multiply(flat(lstmSequence(x, f64([2, 3], 51), f64([2, 3], 52), f64([3, 12], 53, 0.5), { mask: rnnMask() })), rnnWeights(36))),
+      () => f64([2, 4, 12], 54));
+    fd('lstmSequence over the recurrent kernel', (k) => ops.sum(ops.multiply(flat(lstmSequence(f64([2, 4, 12], 54), f64([2, 3], 51), f64([2, 3], 52), k)), rnnWeights(36))),
+      () => f64([3, 12], 53, 0.5));
+    fd('gruSequence over the recurrent kernel, reset before, zeroOutputForMask', (k) => ops.sum(ops.multiply(
+      flat(gruSequence(f64([2, 4, 9], 55), f64([2, 3], 56), k, null, { resetAfter: false, mask: rnnMask(), zeroOutputForMask: true })), rnnWeights(30))),
+    () => f64([3, 9], 57, 0.5));
+    fd('gruSequence over the recurrent bias', (b) => ops.sum(ops.multiply(
+      flat(gruSequence(f64([2, 4, 9], 55), f64([2, 3], 56), f64([3, 9], 57, 0.5), b, { resetAfter: true, mask: rnnMask() })), rnnWeights(30))),
+    () => f64([9], 58));
+    fd('simpleRnnSequence over h0', (h) => ops.sum(ops.multiply(flat(simpleRnnSequence(f64([2, 4, 3], 59), h, f64([3, 3], 60, 0.5), { mask: rnnMask() })), rnnWeights(30))),
+      () => f64([2, 3], 61));
     fd('logSoftmax', (x) => ops.sum(ops.multiply(ops.logSoftmax(x), kiln.tensor([[1, -2, 3], [0.5, 0.1, -1]], [2, 3], 'float64'))),
       () => kiln.tensor([[0.5, -1.2, 0.3], [-0.4, 0.9, 1.5]], [2, 3], 'float64'));
   });
 });
+
+/** A recurrent function's results (outputs, h, and c for LSTM) as one flat tensor. */
+function flat(results: Record<string, Tensor>): Tensor {
+  return ops.concatenate(Object.values(results).map((t) => ops.reshape(t, [-1])));
+}
 
 /** Dense's function on plain tensors, through the layer's own code path. */
 function dense(x: Tensor, w: Tensor, b: Tensor, activation: 'linear' | 'relu' | 'sigmoid' | 'tanh'): Tensor {

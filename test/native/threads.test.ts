@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as kiln from '../../index.js';
 import { findBackend } from '../../src/backends.js';
 import type { NativeBackend } from '../../backends/native/backend.js';
+import { gruSequence, lstmSequence } from '../../src/fused/recurrent.js';
 
 const ADDON = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'backends', 'native', 'build', 'Release', 'kiln_native.node');
 const available = kiln.listBackends().some((b) => b.name === 'native' && b.available);
@@ -60,6 +61,35 @@ describe.runIf(available)('native thread pool', () => {
         kiln.dispose(out);
       }
       // Every output element is computed by one thread in the same order either way.
+      for (let k = 0; k < results[0].length; k++) expect(results[1][k]).toEqual(results[0][k]);
+    });
+
+    it('for the fused recurrent kernels, forward and backward (batch rows split across threads)', async () => {
+      backend = (await findBackend('native')) as NativeBackend;
+      await kiln.setBackend('native');
+      const results: Float32Array[][] = [];
+      for (const threads of [1, 3]) {
+        backend.addon.setNumThreads(threads);
+        kiln.setSeed(12);
+        const out = kiln.tidy(() => {
+          const [B, T, U] = [80, 3, 50];
+          const mask = kiln.ops.greater(kiln.random.uniform([B, T]), 0.3);
+          const x = kiln.random.normal([B, T, 4 * U]);
+          const h0 = kiln.random.normal([B, U]);
+          const k = kiln.random.normal([U, 4 * U], { stddev: 0.1 });
+          const gk = kiln.random.normal([U, 3 * U], { stddev: 0.1 });
+          const bias = kiln.random.normal([3 * U]);
+          const xg = kiln.ops.slice(x, [0, 0, 0], [B, T, 3 * U]);
+          const tape = new kiln.GradientTape();
+          const loss = tape.record(() => kiln.ops.add(
+            kiln.ops.sum(kiln.ops.square(lstmSequence(x, h0, h0, k, { mask }).outputs)),
+            kiln.ops.sum(kiln.ops.square(gruSequence(xg, h0, gk, bias, { mask, resetAfter: true }).outputs)),
+          ));
+          return [loss, ...tape.gradient(loss, [x, h0, k, gk, bias]).map((g) => g!)];
+        });
+        results.push(out.map((t) => t.dataSync() as Float32Array));
+        kiln.dispose(out);
+      }
       for (let k = 0; k < results[0].length; k++) expect(results[1][k]).toEqual(results[0][k]);
     });
   });

@@ -176,5 +176,6 @@ void add_conv_rows(RowSink& sink);
 void add_pool_rows(RowSink& sink);
 void add_normalization_rows(RowSink& sink);
 void add_attention_rows(RowSink& sink);
+void add_recurrent_rows(RowSink& sink);
 
 }  // namespace kiln::cpu
