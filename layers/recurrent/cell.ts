@@ -10,7 +10,8 @@ import { zeros } from '../../src/creation.js';
 import type { Shape } from '../../src/shape.js';
 import { SymbolicTensor } from '../../src/symbolic.js';
 import { Tensor } from '../../src/tensor.js';
-import { Layer, type CallOptions, type Tensors } from '../layer.js';
+import { Layer, type CallOptions, type LayerConfig, type Tensors } from '../layer.js';
+import { layerFromConfig, type SerializedLayer } from '../registry.js';
 
 /** What a step of a cell is told besides its input and states. */
 export interface CellCallOptions {
@@ -75,4 +76,12 @@ export abstract class RNNCell extends Layer implements CellLike {
     );
     return this.step(input, states, { training: second.training })[0];
   }
+}
+
+/**
+ * A saved cell, computing in its wrapper's dtype: a config loaded as float64 (the gradient checks'
+ * copies, say) makes its cells float64 too, as the wrapper's dtype reaches its cells in Keras.
+ */
+export function cellFromConfig(cell: SerializedLayer, dtype: LayerConfig['dtype']): CellLike {
+  return layerFromConfig({ className: cell.className, config: { ...cell.config, dtype } }) as unknown as CellLike;
 }

@@ -8,8 +8,8 @@ import { Tensor } from '../../src/tensor.js';
 import { Layer, type CallOptions, type LayerArgs, type LayerConfig, type Shapes, type Symbolic, type Tensors } from '../layer.js';
 import type { LayerMask } from '../mask.js';
 import { optionsFromConfig, regularizerConfig } from '../config.js';
-import { layerFromConfig, serializeLayer, type SerializedLayer } from '../registry.js';
-import { outputSizeOf, stateSizesOf, type CellLike } from './cell.js';
+import { serializeLayer, type SerializedLayer } from '../registry.js';
+import { cellFromConfig, outputSizeOf, stateSizesOf, type CellLike } from './cell.js';
 import { StackedRNNCells } from './stacked-rnn-cells.js';
 import { runSteps, sequenceMask, type SequenceResult } from './loop.js';
 import { CarriedStates, checkStates } from './rnn-states.js';
@@ -216,6 +216,6 @@ export class RNN extends Layer {
 
   static fromConfig(config: LayerConfig): RNN {
     const { cell, ...rest } = config;
-    return new RNN(layerFromConfig(cell as SerializedLayer) as unknown as CellLike, optionsFromConfig(rest as LayerConfig));
+    return new RNN(cellFromConfig(cell as SerializedLayer, config.dtype), optionsFromConfig(rest as LayerConfig));
   }
 }

@@ -2,8 +2,8 @@ import { fail } from '../../src/errors.js';
 import type { Shape } from '../../src/shape.js';
 import type { Tensor } from '../../src/tensor.js';
 import { Layer, type LayerConfig } from '../layer.js';
-import { layerFromConfig, serializeLayer, type SerializedLayer } from '../registry.js';
-import { RNNCell, outputSizeOf, stateSizesOf, type CellCallOptions, type CellLike } from './cell.js';
+import { serializeLayer, type SerializedLayer } from '../registry.js';
+import { RNNCell, cellFromConfig, outputSizeOf, stateSizesOf, type CellCallOptions, type CellLike } from './cell.js';
 
 /**
  * Cells run one after the other at each step, each taking the output of the one before
@@ -72,6 +72,6 @@ export class StackedRNNCells extends RNNCell {
 
   static fromConfig(config: LayerConfig): StackedRNNCells {
     const { cells, ...rest } = config;
-    return new StackedRNNCells((cells as SerializedLayer[]).map((c) => layerFromConfig(c) as unknown as CellLike), rest);
+    return new StackedRNNCells((cells as SerializedLayer[]).map((c) => cellFromConfig(c, config.dtype)), rest);
   }
 }
