@@ -53,6 +53,8 @@ const FLAGS = ['returnSequences', 'returnState', 'goBackwards', 'stateful', 'unr
  */
 export class RNN extends Layer {
   static readonly className: string = 'RNN';
+  /** In a Functional model, symbolic initial states are inputs of the layer's node. */
+  static override readonly tensorCallOptions: readonly string[] = ['initialState'];
   readonly cell: CellLike;
   readonly returnSequences: boolean;
   readonly returnState: boolean;
@@ -167,6 +169,8 @@ export class RNN extends Layer {
     // call reads the mask, and computeOutputShape does not run call: reading it here records in
     // the graph that this layer takes masks (the ONNX exporter carries them to it)
     void options.mask;
+    const given = (options as RNNCallOptions).initialState;
+    if (given !== undefined && given !== null) checkStates(this.toString(), [given].flat(), this.stateSizes, (inputs as SymbolicTensor).shape[0]);
     return super.outputSpecs(inputs, options);
   }
 

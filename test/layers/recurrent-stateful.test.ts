@@ -237,3 +237,43 @@ describe('save and load', () => {
     expect(nested(loaded.predictOnBatch(x) as kiln.Tensor)).toEqual(nested(model.predictOnBatch(x) as kiln.Tensor));
   });
 });
+
+describe('initialState in a Functional model', () => {
+  let dir: string;
+  beforeAll(async () => {
+    kiln.setBackend('reference');
+    dir = await mkdtemp(join(tmpdir(), 'kiln-rnn-state-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it("an encoder's states start a decoder: the graph runs, saves and reloads them as the eager calls do", async () => {
+    const source = Input({ shape: [null, 3], name: 'source' });
+    const target = Input({ shape: [null, 2], name: 'target' });
+    const encoder = new LSTM(4, { returnState: true });
+    const decoder = new LSTM(4, { returnSequences: true });
+    const dense = new Dense(2);
+    const [, h, c] = encoder.apply(source) as kiln.SymbolicTensor[];
+    const decoded = decoder.apply(target, { initialState: [h, c] });
+    expect([...decoded.shape]).toEqual([null, null, 4]);
+    const model = new kiln.Model({ inputs: [source, target], outputs: dense.apply(decoded) });
+    expect(model.summary()).toContain('lstm');
+
+    const xs = kiln.random.normal([2, 5, 3], { seed: 1 });
+    const xt = kiln.random.normal([2, 3, 2], { seed: 2 });
+    const [, he, ce] = encoder.apply(xs) as unknown as kiln.Tensor[];
+    const eager = dense.apply(decoder.apply(xt, { initialState: [he, ce] }));
+    const predicted = model.predictOnBatch([xs, xt]) as kiln.Tensor;
+    expectClose(nested(predicted), nested(eager), 1e-6, 'graph vs eager');
+
+    const path = join(dir, 'seq2seq.kiln');
+    await saveModel(model, path);
+    const loaded = await kiln.loadModel(path);
+    expect(nested(loaded.predictOnBatch([xs, xt]) as kiln.Tensor)).toEqual(nested(predicted));
+  });
+
+  it('checks symbolic initial states when the graph is built', () => {
+    const x = Input({ shape: [4, 3] });
+    expect(() => new GRU(5, { name: 'dec' }).apply(x, { initialState: [Input({ shape: [4] })] })).toThrow(/GRU 'dec'.*initial state 0 must have shape \[null,5\], got \[null,4\]/);
+    expect(() => new LSTM(5).apply(x, { initialState: [Input({ shape: [5] })] })).toThrow(/expects 2 initial states/);
+  });
+});
