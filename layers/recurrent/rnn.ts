@@ -36,8 +36,11 @@ export interface RNNOptions extends LayerArgs {
 
 /** A recurrent layer's call options: the training flag, the mask, and the states to start from. */
 export interface RNNCallOptions extends CallOptions {
-  /** One [batch, size] tensor per state of the cell (for LSTM: [h, c]); zeros when absent. */
-  initialState?: Tensor | readonly Tensor[] | null;
+  /**
+   * One [batch, size] tensor per state of the cell (for LSTM: [h, c]); zeros when absent. In a
+   * Functional model, symbolic tensors (another layer's states, an Input).
+   */
+  initialState?: Tensor | SymbolicTensor | readonly (Tensor | SymbolicTensor)[] | null;
 }
 
 const FLAGS = ['returnSequences', 'returnState', 'goBackwards', 'stateful', 'unroll', 'zeroOutputForMask'] as const;
@@ -143,7 +146,8 @@ export class RNN extends Layer {
     if (given !== undefined && given !== null) {
       const list = given instanceof Tensor ? [given] : Array.isArray(given) ? [...given] : fail(this.toString(), `initialState must be a tensor or a list of tensors, got ${typeof given}`);
       checkStates(this.toString(), list, this.stateSizes, batch);
-      return list.map((s) => (s.dtype === x.dtype ? s : ops.cast(s, x.dtype)));
+      // an eager call has concrete states: Layer.apply refuses symbolic options beside concrete inputs
+      return (list as Tensor[]).map((s) => (s.dtype === x.dtype ? s : ops.cast(s, x.dtype)));
     }
     if (this.carried) return this.carried.values(batch);
     return this.stateSizes.map((n) => zeros([batch, n], x.dtype));

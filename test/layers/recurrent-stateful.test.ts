@@ -252,7 +252,7 @@ describe('initialState in a Functional model', () => {
     const encoder = new LSTM(4, { returnState: true });
     const decoder = new LSTM(4, { returnSequences: true });
     const dense = new Dense(2);
-    const [, h, c] = encoder.apply(source) as kiln.SymbolicTensor[];
+    const [, h, c] = encoder.apply(source) as unknown as kiln.SymbolicTensor[];
     const decoded = decoder.apply(target, { initialState: [h, c] });
     expect([...decoded.shape]).toEqual([null, null, 4]);
     const model = new kiln.Model({ inputs: [source, target], outputs: dense.apply(decoded) });
