@@ -82,4 +82,18 @@ describe.each(AVAILABLE)('training on %s', (backend) => {
     await model.fit(x, y, { epochs: 10, batchSize: 4, verbose: 0 });
     expect(kiln.memory().numTensors).toBe(before);
   });
+
+  it('a stateful GRU holds its tensor count too, carrying its states between batches', async () => {
+    kiln.setSeed(6);
+    const gru = new GRU(4, { stateful: true });
+    const model = new kiln.Sequential([Input({ batchShape: [2, 3, 2] }), gru, new Dense(1)]);
+    model.compile({ optimizer: 'sgd', loss: 'mse' });
+    const x = kiln.random.normal([6, 3, 2], { seed: 1 });
+    const y = kiln.random.normal([6, 1], { seed: 2 });
+    await model.fit(x, y, { epochs: 2, batchSize: 2, verbose: 0, shuffle: false });
+    const before = kiln.memory().numTensors;
+    await model.fit(x, y, { epochs: 5, batchSize: 2, verbose: 0, shuffle: false });
+    expect(kiln.memory().numTensors).toBe(before);
+    gru.resetStates();
+  });
 });
