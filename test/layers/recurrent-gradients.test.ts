@@ -12,7 +12,7 @@ const AVAILABLE = kiln.listBackends().filter((b) => b.available).map((b) => b.na
 const MASK = [true, true, false, true, false, true, false, false];
 
 /** Analytic gradients of sum(y · r) against central differences, for the inputs and trainable weights. */
-function checkGradients(layer: kiln.layers.Layer, x: kiln.Tensor, states: kiln.Tensor[], mask: kiln.Tensor): void {
+function checkGradients(layer: RNN, x: kiln.Tensor, states: kiln.Tensor[], mask: kiln.Tensor): void {
   const run = (xi: kiln.Tensor, si: kiln.Tensor[]) => layer.apply(xi, { mask, initialState: si }) as kiln.Tensor;
   const y0 = run(x, states);
   layer.setWeights(layer.getWeights().map((w, i) => kiln.random.normal([...w.shape], { dtype: 'float64', seed: 60 + i, stddev: 0.5 })));
