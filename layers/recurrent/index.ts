@@ -10,7 +10,6 @@ import { LSTM } from './lstm.js';
 import { GRU } from './gru.js';
 
 export { RNNCell, type CellLike, type CellCallOptions } from './cell.js';
-export { DropoutRNNCell } from './cell-dropout.js';
 export { type CellOptions, type GatedCellOptions } from './cell-options.js';
 export { SimpleRNNCell, type SimpleRNNCellOptions } from './simple-rnn-cell.js';
 export { LSTMCell, type LSTMCellOptions } from './lstm-cell.js';
