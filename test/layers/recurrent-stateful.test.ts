@@ -160,12 +160,12 @@ describe('dropout masks are drawn once per sequence', () => {
       const x = kiln.random.normal([2, 4, 2], { dtype: 'float64', seed: 8 });
       const [k, r, b] = randomized(layer, x);
       // the masks the call draws, seen as it draws them
-      const drawn: { input: Mat[][]; recurrent: Mat[][] } = { input: [], recurrent: [] };
+      const drawn: { input: Mat[]; recurrent: Mat[] } = { input: [], recurrent: [] };
       const dropout = layer.cell.dropoutMasks;
       for (const kind of ['input', 'recurrent'] as const) {
-        const draw = dropout[kind].bind(dropout);
-        dropout[kind] = (like, count, training) => {
-          const masks = draw(like, count, training);
+        const draw = dropout[kind].bind(dropout) as (...args: unknown[]) => kiln.Tensor[] | null;
+        (dropout as unknown as Record<string, unknown>)[kind] = (...args: unknown[]) => {
+          const masks = draw(...args);
           if (masks && drawn[kind].length === 0) drawn[kind] = masks.map((m) => nested(m));
           return masks;
         };
