@@ -316,6 +316,10 @@ describe('masks, shapes known only at run time, config, save/load', () => {
     given.apply(kiln.zeros([1, 2, 3]));
     expect(given.getWeights().map((w) => w.dataSync()[0])).toEqual([1, 2, 3, 4, 5, 6]);
     expect(given.forwardLayer.getWeights()[0].dataSync()[0]).toBe(1);
+    // a backward layer without a bias takes two arrays after the forward layer's three
+    const uneven = new Bidirectional(new GRU(2), { backwardLayer: new GRU(2, { goBackwards: true, useBias: false }), weights: values.slice(0, 5) });
+    uneven.apply(kiln.zeros([1, 2, 3]));
+    expect(uneven.backwardLayer.getWeights().map((w) => w.dataSync()[0])).toEqual([4, 5]);
   });
 
   it('saves and loads a model, with the same predictions on masked inputs', async () => {
