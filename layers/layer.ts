@@ -12,6 +12,7 @@ import { getInitializer, type InitializerId } from '../src/initializers/index.js
 import { getRegularizer, type RegularizerId } from '../src/regularizers.js';
 import { getConstraint, type ConstraintId } from '../src/constraints.js';
 import { uniqueName } from './names.js';
+import { splitTensorOptions, type OptionInputs } from './call-options.js';
 import { attachMasks, maskList, maskOf, maskSpec, previousMask, probed, withMask, type LayerMask, type MaskedOutputs, type MaskOptions } from './mask.js';
 
 /** A layer's inputs or outputs: one tensor, or a list for multi-input layers. */
@@ -58,6 +59,8 @@ export class LayerNode {
      * carries masks to it); false for a layer that infers its shapes without running call.
      */
     readonly readsMask = false,
+    /** Where the call's tensor options sit at the end of `inputs` (call-options.ts). */
+    readonly optionInputs: OptionInputs = [],
   ) {}
 }
 
@@ -70,6 +73,8 @@ export const producer = new WeakMap<SymbolicTensor, LayerNode>();
  * `build` when they own weights.
  */
 export abstract class Layer {
+  /** The call options that hold tensors, which a Functional node records as inputs (call-options.ts). */
+  static readonly tensorCallOptions: readonly string[] = [];
   name: string;
   private _trainable: boolean;
   readonly dtype: DType;
@@ -227,7 +232,12 @@ export abstract class Layer {
     }
     const shapes = list.map((x) => x.shape);
     this.maybeBuild(this.multiInput ? shapes : shapes[0]);
-    if (list.some((x) => x instanceof SymbolicTensor)) return this.applySymbolic(list as SymbolicTensor[], options);
+    const { tensors, layout, rest } = splitTensorOptions(this.toString(), (this.constructor as typeof Layer).tensorCallOptions, options);
+    const symbolic = list.some((x) => x instanceof SymbolicTensor);
+    if (tensors.some((t) => (t instanceof SymbolicTensor) !== symbolic)) {
+      fail(this.toString(), `options ${layout.map(([n]) => `'${n}'`).join(', ')} must be ${symbolic ? 'symbolic tensors (from kiln.Input or a layer), as the inputs are' : 'concrete tensors, as the inputs are'}`);
+    }
+    if (symbolic) return this.applySymbolic(list as SymbolicTensor[], options, { tensors: tensors as SymbolicTensor[], layout, rest });
     this.callLosses = [];
     const { outputs, masks } = this.callWithMasks(inputs as Tensors, (list as Tensor[]).map((x) => maskOf(x)), options);
     attachMasks(outputs, masks);
@@ -235,18 +245,18 @@ export abstract class Layer {
   }
 
   /** Records a node of a Functional graph; its outputs carry the masks the same call would give eagerly. */
-  private applySymbolic(inputs: SymbolicTensor[], options: CallOptions): Tensors {
+  private applySymbolic(inputs: SymbolicTensor[], options: CallOptions, extra: { tensors: SymbolicTensor[]; layout: OptionInputs; rest: CallOptions }): Tensors {
     // symbolic masks stand in for tensors here as symbolic inputs do in call
     const inputMasks = inputs.map((x) => maskOf(x)) as unknown as (Tensor | null)[];
     const previous = previousMask(this, this.multiInput, inputs, inputMasks, options);
     const args = (this.multiInput ? inputs : inputs[0]) as unknown as Tensors;
     let readsMask = false;
-    const probe = probed(withMask({}, this.multiInput, previous), this.multiInput, () => (readsMask = true));
+    const probe = probed(withMask({ ...options }, this.multiInput, previous), this.multiInput, () => (readsMask = true));
     const specs = this.outputSpecs(args as unknown as SymbolicTensor | SymbolicTensor[], probe);
     const outs = specs.map((t) => new SymbolicTensor(t.shape, t.dtype, null, `${this.name}/output`));
     const masks = ENGINE.tidy(() => ENGINE.withoutTapes(() => this.outputMasks(args, previous, outs.length)));
     attachMasks(outs, masks.map((m) => maskSpec(m, `${this.name}/mask`)));
-    const node = new LayerNode(this, inputs, outs, options, readsMask);
+    const node = new LayerNode(this, [...inputs, ...extra.tensors], outs, extra.rest, readsMask, extra.layout);
     for (const o of outs) producer.set(o, node);
     this.inboundNodes.push(node);
     return (outs.length === 1 && !this.multiOutput ? outs[0] : outs) as unknown as Tensors;

@@ -3,6 +3,7 @@ import type { SymbolicTensor } from '../src/symbolic.js';
 import type { Tensor } from '../src/tensor.js';
 import { type CallOptions, type Layer, type LayerNode, producer, type Tensors } from '../layers/layer.js';
 import { withoutMasks } from '../layers/mask.js';
+import { joinTensorOptions } from '../layers/call-options.js';
 import { InputLayer } from '../layers/core/input.js';
 
 /**
@@ -72,8 +73,9 @@ export class Graph {
     // once per run, not per node: a shared layer's penalties add up over its applications
     for (const node of this.nodes) node.layer.callLosses = [];
     for (const node of this.nodes) {
-      const args = node.inputs.map((t) => values.get(t)!);
-      const out = node.layer.callWithMasks(node.layer.multiInput ? args : args[0], node.inputs.map((t) => masks.get(t)!), { ...shared, ...node.callArgs });
+      const call = joinTensorOptions(node.optionInputs, node.inputs.map((t) => values.get(t)!), { ...shared, ...node.callArgs });
+      const args = call.inputs;
+      const out = node.layer.callWithMasks(node.layer.multiInput ? args : args[0], node.inputs.slice(0, args.length).map((t) => masks.get(t)!), call.options);
       const list = Array.isArray(out.outputs) ? out.outputs : [out.outputs];
       node.outputs.forEach((t, i) => {
         values.set(t, list[i]);

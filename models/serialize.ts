@@ -7,6 +7,7 @@ import { fail } from '../src/errors.js';
 import type { SymbolicTensor } from '../src/symbolic.js';
 import { Layer, producer, type CallOptions, type LayerConfig, type LayerNode } from '../layers/layer.js';
 import { InputLayer } from '../layers/core/input.js';
+import { checkOptionInputs, joinTensorOptions, type OptionInputs } from '../layers/call-options.js';
 import { getLayerClass, layerFromConfig, type LayerClass } from '../layers/registry.js';
 // a cycle inside models/, inherent: Model.getConfig/fromConfig call this file, which builds Models
 import { Model } from './model.js';
@@ -17,7 +18,14 @@ import type { Sequential } from './sequential.js';
 /** A tensor of a Functional graph: [layer name, node index within the model, output index]. */
 export type TensorRef = [layerName: string, nodeIndex: number, tensorIndex: number];
 /** One input of a node; the node's call arguments (e.g. a forced `training`) ride on its first input. */
-export type InboundRef = TensorRef | [layerName: string, nodeIndex: number, tensorIndex: number, callArgs: { training: boolean }];
+export type InboundRef = TensorRef | [layerName: string, nodeIndex: number, tensorIndex: number, callArgs: SavedCallArgs];
+
+/** A node's saved call arguments: its plain options (a forced `training`), and where its tensor options sit among its inputs. */
+export interface SavedCallArgs {
+  training?: boolean;
+  tensorOptions?: OptionInputs;
+  [option: string]: boolean | number | string | OptionInputs | undefined;
+}
 
 export interface FunctionalLayerEntry {
   className: string;
@@ -112,11 +120,13 @@ function modelNodes(model: Model): Set<LayerNode> {
 }
 
 function inboundRefs(node: LayerNode, ref: (t: SymbolicTensor) => TensorRef): InboundRef[] {
-  const { training, ...rest } = node.callArgs as CallOptions;
-  const extra = Object.entries(rest).filter(([, v]) => v !== undefined && v !== null).map(([k]) => k);
-  if (extra.length) fail(OP_SAVE, `layer '${node.layer.name}' was applied with ${extra.join(', ')}, which a saved config cannot hold`);
+  // plain options (a forced training, useCausalMask) are saved as Keras saves a call's kwargs
+  const plain = Object.entries(node.callArgs).filter(([, v]) => v !== undefined && v !== null);
+  const other = plain.filter(([, v]) => !['boolean', 'number', 'string'].includes(typeof v)).map(([k]) => k);
+  if (other.length) fail(OP_SAVE, `layer '${node.layer.name}' was applied with ${other.join(', ')}, which a saved config cannot hold`);
   const refs: InboundRef[] = node.inputs.map(ref);
-  if (typeof training === 'boolean' && refs.length) refs[0] = [...(refs[0] as TensorRef), { training }];
+  const saved: SavedCallArgs = { ...Object.fromEntries(plain), ...(node.optionInputs.length ? { tensorOptions: node.optionInputs } : {}) };
+  if (Object.keys(saved).length && refs.length) refs[0] = [...(refs[0] as TensorRef), saved];
   return refs;
 }
 
@@ -216,8 +226,11 @@ function functionalFromConfig(config: FunctionalConfig, customObjects: CustomObj
         if (!Array.isArray(refs)) fail(OP_LOAD, `${where}: node ${entry.made.length} of layer '${name}' must be a list of inputs`);
         const inputs = refs.map((r) => lookup(r, what));
         if (inputs.some((t) => t === null)) break;
-        const callArgs = (refs[0]?.[3] ?? {}) as CallOptions;
-        const out = entry.layer.apply((entry.layer.multiInput ? inputs : inputs[0]) as never, callArgs) as unknown;
+        const { tensorOptions, ...callArgs } = (refs[0]?.[3] ?? {}) as SavedCallArgs;
+        const declared = (entry.layer.constructor as typeof Layer).tensorCallOptions;
+        const layout = tensorOptions === undefined ? [] : checkOptionInputs(`${OP_LOAD}: ${where}: layer '${name}' node ${entry.made.length}`, declared, tensorOptions, inputs.length);
+        const call = joinTensorOptions(layout, inputs as SymbolicTensor[], callArgs as CallOptions);
+        const out = entry.layer.apply((entry.layer.multiInput ? call.inputs : call.inputs[0]) as never, call.options) as unknown;
         entry.made.push((Array.isArray(out) ? out : [out]) as SymbolicTensor[]);
         progress = true;
       }

@@ -12,6 +12,7 @@ import type { Tensor } from '../src/tensor.js';
 import type { Variable } from '../src/variable.js';
 import type { CallOptions, Layer, LayerNode } from '../layers/layer.js';
 import { getLayerClass } from '../layers/registry.js';
+import { joinTensorOptions, type OptionInputs } from '../layers/call-options.js';
 import { Graph } from '../models/graph.js';
 import { Model } from '../models/model.js';
 import { GraphBuilder, type Value } from './builder.js';
@@ -54,23 +55,29 @@ interface Emitted {
  * (`readsMask`, as the graph recorded it) is traced with, and from which its outputs' masks are
  * written; null for a sublayer met inside a trace, whose caller carries no masks.
  */
-function emitLayer(host: TraceHost, layer: Layer, inputs: Value[], outputs: readonly SymbolicTensor[], callArgs: CallOptions, masks: readonly (Value | null)[] | null, readsMask = false): Emitted {
+function emitLayer(host: TraceHost, layer: Layer, inputs: Value[], outputs: readonly SymbolicTensor[], callArgs: CallOptions, masks: readonly (Value | null)[] | null, readsMask = false, layout: OptionInputs = []): Emitted {
   if (callArgs.mask || callArgs.masks) fail(OP, `layer '${layer.name}' (${layer.className}) is applied with a mask of its own, which the exporter does not carry`);
   return host.b.within(layer.name, () => {
     if (layer instanceof Model && layer.isFunctional) return emitGraph(host, layer, inputs, masks ?? []);
     const specs = outputs.map((o) => ({ shape: batchFree(o.shape), dtype: o.dtype }));
+    // the layer's own inputs, then its tensor options (call-options.ts), which carry no masks
+    const own = joinTensorOptions(layout, inputs, {}).inputs;
+    const ownMasks = masks?.slice(0, own.length) ?? null;
     // inference: noise and dropout layers (and custom layers asking `training`) take their inference path
-    const call = (xs: SymbolicTensor[]) => layer.call((layer.multiInput ? xs : xs[0]) as never, { ...callArgs, training: false });
+    const call = (xs: SymbolicTensor[]) => {
+      const joined = joinTensorOptions(layout, xs, { ...callArgs, training: false });
+      return layer.call((layer.multiInput ? joined.inputs : joined.inputs[0]) as never, joined.options);
+    };
     const args: LayerArgs = {
       b: host.b, layer, inputs, outputs: specs,
       trace: (fn = call, on = inputs) => traceInto(host, layer, fn, on),
     };
     const row = rowOf(layer);
-    const masked = readsMask && masks !== null && masks.some((m) => m !== null);
-    const names = masked ? traceWithMasks(host, layer, inputs, masks, callArgs) : row ? row.emit(args) : args.trace();
+    const masked = readsMask && ownMasks !== null && ownMasks.some((m) => m !== null);
+    const names = masked ? traceWithMasks(host, layer, inputs, ownMasks, callArgs, layout) : row ? row.emit(args) : args.trace();
     if (names.length !== specs.length) fail(OP, `layer '${layer.name}' (${layer.className}) gave ${names.length} outputs, kiln expects ${specs.length}`);
     const values = names.map((name, i) => ({ name, ...specs[i] }));
-    return { outputs: values, masks: masks === null ? values.map(() => null) : emitMasks(host, layer, inputs, masks, values.length) };
+    return { outputs: values, masks: ownMasks === null ? values.map(() => null) : emitMasks(host, layer, own, ownMasks, values.length) };
   });
 }
 
@@ -85,7 +92,7 @@ function emitGraph(host: TraceHost, model: Model, inputs: Value[], inputMasks: r
   const masks = new Map<SymbolicTensor, Value | null>(model.inputs.map((t, i) => [t, inputMasks[i] ?? null]));
   for (const node of graph.nodes) {
     const ins = node.inputs.map((t) => values.get(t)!);
-    const out = emitLayer(host, node.layer, ins, node.outputs, node.callArgs, node.inputs.map((t) => masks.get(t)!), node.readsMask);
+    const out = emitLayer(host, node.layer, ins, node.outputs, node.callArgs, node.inputs.map((t) => masks.get(t)!), node.readsMask, node.optionInputs);
     node.outputs.forEach((t, i) => {
       values.set(t, out.outputs[i]);
       masks.set(t, out.masks[i]);
@@ -153,7 +160,7 @@ export async function toModelProto(model: Model, options: OnnxOptions = {}): Pro
   const host: TraceHost = {
     b,
     variableOf: (t) => variables.get(t),
-    emitNode: (node: LayerNode, values: Value[]) => emitLayer(host, node.layer, values, node.outputs, node.callArgs, null).outputs,
+    emitNode: (node: LayerNode, values: Value[]) => emitLayer(host, node.layer, values, node.outputs, node.callArgs, null, false, node.optionInputs).outputs,
     temporaries: [],
   };
   // tidy frees the constants traces make and then drop; the ones in the graph are returned

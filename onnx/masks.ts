@@ -11,6 +11,7 @@ import type { SymbolicTensor } from '../src/symbolic.js';
 import type { Tensor } from '../src/tensor.js';
 import type { CallOptions, Layer } from '../layers/layer.js';
 import { maskList, withMask, type LayerMask } from '../layers/mask.js';
+import { joinTensorOptions, type OptionInputs } from '../layers/call-options.js';
 import type { Value } from './builder.js';
 import { traceInto, type TraceHost } from './trace.js';
 
@@ -18,22 +19,28 @@ const batchFree = (shape: readonly Dim[]): Dim[] => (shape.length ? [null, ...sh
 
 /**
  * Runs `fn` on stand-ins for the inputs and for the masks given (the masks after the inputs), and
- * hands it the layer's arguments and the mask its call sees.
+ * hands it the stand-ins of the inputs and the mask the layer's call sees.
  */
-function withMaskStandIns(layer: Layer, count: number, masks: readonly (Value | null)[], fn: (args: Tensor | Tensor[], mask: LayerMask) => unknown) {
+function withMaskStandIns(layer: Layer, count: number, masks: readonly (Value | null)[], fn: (args: Tensor[], mask: LayerMask) => unknown) {
   return (xs: SymbolicTensor[]): unknown => {
     const args = xs.slice(0, count) as unknown as Tensor[];
     let k = count;
     const each = masks.map((m) => (m === null ? null : (xs[k++] as unknown as Tensor)));
     const mask: LayerMask = layer.multiInput ? (each.some((m) => m !== null) ? each : null) : each[0] ?? null;
-    return fn(layer.multiInput ? args : args[0], mask);
+    return fn(args, mask);
   };
 }
 
-/** The layer's call traced with its inputs' masks (inference: training false); returns its outputs' names. */
-export function traceWithMasks(host: TraceHost, layer: Layer, inputs: readonly Value[], masks: readonly (Value | null)[], callArgs: CallOptions): string[] {
+/**
+ * The layer's call traced with its inputs' masks (inference: training false); returns its outputs'
+ * names. `inputs` end with the call's tensor options (call-options.ts), which carry no masks.
+ */
+export function traceWithMasks(host: TraceHost, layer: Layer, inputs: readonly Value[], masks: readonly (Value | null)[], callArgs: CallOptions, layout: OptionInputs): string[] {
   const given = masks.filter((m): m is Value => m !== null);
-  const call = withMaskStandIns(layer, inputs.length, masks, (args, mask) => layer.call(args, withMask({ ...callArgs, training: false }, layer.multiInput, mask)));
+  const call = withMaskStandIns(layer, inputs.length, masks, (args, mask) => {
+    const joined = joinTensorOptions(layout, args, withMask({ ...callArgs, training: false }, layer.multiInput, mask));
+    return layer.call((layer.multiInput ? joined.inputs : joined.inputs[0]) as never, joined.options);
+  });
   return traceInto(host, layer, call, [...inputs, ...given]);
 }
 
@@ -49,7 +56,7 @@ export function emitMasks(host: TraceHost, layer: Layer, inputs: readonly Value[
   // which outputs get a mask is known once computeMask has run, inside the trace
   let made: (Tensor | null)[] = [];
   const compute = withMaskStandIns(layer, inputs.length, masks, (args, mask) => {
-    made = maskList(layer, layer.computeMask(args, mask), count);
+    made = maskList(layer, layer.computeMask(layer.multiInput ? args : args[0], mask), count);
     return made.filter((m) => m !== null);
   });
   const names = traceInto(host, layer, compute, [...inputs, ...given]);
