@@ -3,7 +3,7 @@ import * as ops from '../../src/ops/index.js';
 import { zeros } from '../../src/creation.js';
 import { getRegularizer, type RegularizerFn, type RegularizerId } from '../../src/regularizers.js';
 import type { Dim, Shape } from '../../src/shape.js';
-import type { SymbolicTensor } from '../../src/symbolic.js';
+import { SymbolicTensor } from '../../src/symbolic.js';
 import { Tensor } from '../../src/tensor.js';
 import { Layer, type CallOptions, type LayerArgs, type LayerConfig, type Shapes, type Symbolic, type Tensors } from '../layer.js';
 import type { LayerMask } from '../mask.js';
@@ -110,6 +110,11 @@ export class RNN extends Layer {
 
   override call(inputs: Tensors, options?: RNNCallOptions): Tensors;
   override call(inputs: Tensors, options: RNNCallOptions = {}): Tensors {
+    // a nested model runs its graph on symbolic tensors: shapes only, without the loop over time
+    if (inputs instanceof SymbolicTensor) {
+      const specs = this.outputSpecs(inputs, options);
+      return (this.returnState ? specs : specs[0]) as unknown as Tensors;
+    }
     const x = inputs as Tensor;
     this.checkSequenceShape(x.shape);
     const mask = sequenceMask(this.toString(), options.mask, x);
