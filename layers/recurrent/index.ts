@@ -1,4 +1,7 @@
-/** Recurrent layers: the cells, the generic RNN wrapper, and SimpleRNN, LSTM and GRU. */
+/**
+ * Recurrent layers: the cells, the generic RNN wrapper, SimpleRNN, LSTM and GRU, and the wrappers
+ * that run a layer over time (TimeDistributed) or both ways (Bidirectional).
+ */
 import { registerLayer } from '../registry.js';
 import { SimpleRNNCell } from './simple-rnn-cell.js';
 import { LSTMCell } from './lstm-cell.js';
@@ -8,6 +11,7 @@ import { RNN } from './rnn.js';
 import { SimpleRNN } from './simple-rnn.js';
 import { LSTM } from './lstm.js';
 import { GRU } from './gru.js';
+import { TimeDistributed } from './time-distributed.js';
 
 export { RNNCell, type CellLike, type CellCallOptions } from './cell.js';
 export { DropoutRNNCell } from './cell-dropout.js';
@@ -20,6 +24,7 @@ export { RNN, type RNNOptions, type RNNCallOptions } from './rnn.js';
 export { SimpleRNN, type SimpleRNNOptions } from './simple-rnn.js';
 export { LSTM, type LSTMOptions } from './lstm.js';
 export { GRU, type GRUOptions } from './gru.js';
+export { TimeDistributed } from './time-distributed.js';
 
 registerLayer(SimpleRNNCell);
 registerLayer(LSTMCell);
@@ -29,3 +34,4 @@ registerLayer(RNN);
 registerLayer(SimpleRNN);
 registerLayer(LSTM);
 registerLayer(GRU);
+registerLayer(TimeDistributed);
