@@ -53,6 +53,8 @@ const FLAGS = ['returnSequences', 'returnState', 'goBackwards', 'stateful', 'unr
  */
 export class RNN extends Layer {
   static readonly className: string = 'RNN';
+  /** The initial states are tensors a Functional node takes as inputs (call-options.ts). */
+  static override readonly tensorCallOptions: readonly string[] = ['initialState'];
   readonly cell: CellLike;
   readonly returnSequences: boolean;
   readonly returnState: boolean;
