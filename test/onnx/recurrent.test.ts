@@ -97,6 +97,52 @@ describe('recurrent layers exported and run in onnxruntime-node at several seque
   });
 });
 
+const bidirectional: { label: string; make: () => kiln.Layer; ops: string[] }[] = [
+  { label: 'Bidirectional(LSTM), concat', make: () => new L.Bidirectional(new L.LSTM(4)), ops: ['LSTM'] },
+  { label: 'Bidirectional(GRU) returnSequences, sum', make: () => new L.Bidirectional(new L.GRU(3, { returnSequences: true }), { mergeMode: 'sum' }), ops: ['GRU'] },
+  { label: 'Bidirectional(SimpleRNN) returnSequences, mul', make: () => new L.Bidirectional(new L.SimpleRNN(3, { returnSequences: true }), { mergeMode: 'mul' }), ops: ['RNN'] },
+  { label: 'Bidirectional(LSTM) returnSequences, ave, returnState', make: () => new L.Bidirectional(new L.LSTM(3, { returnSequences: true, returnState: true }), { mergeMode: 'ave' }), ops: ['LSTM'] },
+  { label: 'Bidirectional(GRU resetAfter false), mergeMode null, returnState', make: () => new L.Bidirectional(new L.GRU(3, { resetAfter: false, returnState: true }), { mergeMode: null }), ops: ['GRU'] },
+  {
+    label: 'Bidirectional with a backward layer of another size: two ops',
+    make: () => new L.Bidirectional(new L.LSTM(3, { returnSequences: true }), { backwardLayer: new L.LSTM(2, { returnSequences: true, goBackwards: true }) }),
+    ops: ['LSTM', 'LSTM'],
+  },
+  {
+    label: 'Bidirectional with a backward GRU of other activations: two ops',
+    make: () => new L.Bidirectional(new L.GRU(3, { returnSequences: true, returnState: true }), { backwardLayer: new L.GRU(3, { returnSequences: true, returnState: true, goBackwards: true, activation: 'relu' }) }),
+    ops: ['GRU', 'GRU'],
+  },
+];
+
+describe('Bidirectional as one op with direction bidirectional, or two', () => {
+  beforeAll(() => kiln.setBackend('reference'));
+  afterAll(reportErrors);
+
+  it.each(bidirectional)('$label', async ({ label, make, ops }) => {
+    const proto = await expectParity(alone(make()), { label, batches: BATCHES, inputs: (n, seed) => [sequences(n, seed)] });
+    expect(opTypes(proto).filter((o) => ['RNN', 'LSTM', 'GRU'].includes(o))).toEqual(ops);
+  });
+
+  it('Bidirectional(LSTM) from initial states, forward then backward', async () => {
+    kiln.setSeed(5);
+    const x = kiln.Input({ shape: [null, FEATURES] });
+    const states = Array.from({ length: 4 }, () => kiln.Input({ shape: [3] }));
+    const out = new L.Bidirectional(new L.LSTM(3, { returnSequences: true })).apply(x, { initialState: states as never }) as unknown as Sym;
+    const model = new kiln.Model({ inputs: [x, ...states], outputs: out });
+    randomizeWeights(model);
+    const inputs = (n: number, seed: number) => [sequences(n, seed), ...states.map((_, i) => kiln.random.normal([n, 3], { seed: seed + 1 + i }))];
+    await expectParity(model, { label: 'Bidirectional(LSTM) from initial states', batches: BATCHES, inputs });
+  });
+
+  it.each([
+    ['concat, last outputs', () => new L.Bidirectional(new L.GRU(3))],
+    ['returnSequences, sum', () => new L.Bidirectional(new L.LSTM(3, { returnSequences: true }), { mergeMode: 'sum' })],
+  ] as const)('Embedding(maskZero) into Bidirectional, %s', async (label, make) => {
+    await expectParity(embedded(make()), { label: `masked Bidirectional, ${label}`, batches: BATCHES, inputs: (n, seed) => [padded(n, seed)] });
+  });
+});
+
 /** Token ids 1..8, each sample's tail padded with 0 (right padding), one sample all padding and one none. */
 function padded(batch: number, seed: number): kiln.Tensor {
   const steps = stepsOf(seed) + 2;
