@@ -2,10 +2,10 @@
  * Rows of layers/attention/. Every layer's call is already the right graph of kiln primitives
  * (einsum as Transpose, Reshape and MatMul, softmax, where), so the rows trace it, with the masks
  * of its inputs. The batch stays dynamic; the steps must be fixed for the layers built on einsum
- * (MultiHeadAttention, GroupedQueryAttention) and on expandDims (Attention's concat scores,
- * AdditiveAttention): kiln's einsum folds [batch, steps] into one axis and unfolds it later, a
- * Reshape with two sizes known only at run time, which a trace cannot write. Attention's dot
- * scores take dynamic steps, but not a causal mask over them, which kiln builds from known steps.
+ * (MultiHeadAttention, GroupedQueryAttention): kiln's einsum folds [batch, steps] into one axis
+ * and unfolds it later, a Reshape with two sizes known only at run time, which a trace cannot
+ * write. Attention and AdditiveAttention take dynamic steps, but not a causal mask over them,
+ * which kiln builds from known steps.
  * ONNX's own Attention op (opset 23), which onnxruntime-node 1.30 runs, is not written: the traced
  * form keeps Keras's masked softmax, whose query with no visible key gets zero probabilities.
  */

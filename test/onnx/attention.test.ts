@@ -2,9 +2,10 @@
  * The attention family in ONNX: MultiHeadAttention, GroupedQueryAttention, Attention,
  * AdditiveAttention and EinsumDense, each exported once and run in onnxruntime-node at batch 1, 7
  * and 256: self and cross attention, a key, the causal mask and sliding window, an attentionMask
- * input, Embedding(maskZero) padding masks, attention scores as an output. The steps are fixed
- * (kiln's einsum cannot be traced over dynamic ones: the export says so), except for Attention's
- * dot scores, run at a different query and value length each time from one file.
+ * input, Embedding(maskZero) padding masks, attention scores as an output. The steps are fixed for
+ * MultiHeadAttention and GroupedQueryAttention (kiln's einsum cannot be traced over dynamic ones:
+ * the export says so); Attention and AdditiveAttention also run at a different query and value
+ * length each time from one file.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as kiln from '../../index.js';
@@ -74,7 +75,9 @@ describe('attention layers exported and run in onnxruntime-node', () => {
   it.each([
     ['Attention (dot)', 2, ([q, v]: Sym[]) => call(new L.Attention(), [q, v])],
     ['Attention (dot) with a key, useScale', 3, ([q, v, k]: Sym[]) => call(new L.Attention({ useScale: true }), [q, v, k])],
-  ] as const)('%s over dynamic steps, two lengths from one file', async (label, count, apply) => {
+    ['Attention (concat scores)', 2, ([q, v]: Sym[]) => call(new L.Attention({ scoreMode: 'concat' }), [q, v])],
+    ['AdditiveAttention', 2, ([q, v]: Sym[]) => call(new L.AdditiveAttention(), [q, v])],
+  ] as const)('%s over dynamic steps, several lengths from one file', async (label, count, apply) => {
     const proto = await expectParity(model(count, apply, [null, null]), { label: `${label}, dynamic steps`, batches: BATCHES, inputs: qv(count) });
     expect(opTypes(proto)).toContain('Exp');
   });
