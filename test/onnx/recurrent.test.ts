@@ -266,6 +266,16 @@ describe('RNNs ONNX has no op for, TimeDistributed, and the exports refused', ()
     expect(opTypes(proto)).toContain('Reshape');
   });
 
+  it('TimeDistributed(LSTM) over [batch, time, steps, features], all three dynamic', async () => {
+    kiln.setSeed(5);
+    const x = kiln.Input({ shape: [null, null, FEATURES] });
+    const model = new kiln.Model({ inputs: x, outputs: new L.TimeDistributed(new L.LSTM(2, { returnSequences: true })).apply(x) as unknown as Sym });
+    randomizeWeights(model);
+    const inputs = (n: number, seed: number) => [kiln.random.normal([n, stepsOf(seed), 5 - stepsOf(seed) % 3, FEATURES], { seed })];
+    const proto = await expectParity(model, { label: 'TimeDistributed(LSTM)', batches: BATCHES, inputs });
+    expect(opTypes(proto)).toContain('LSTM');
+  });
+
   it('TimeDistributed(Conv1D) over [batch, time, steps, features]', async () => {
     kiln.setSeed(5);
     const x = kiln.Input({ shape: [null, 4, FEATURES] });

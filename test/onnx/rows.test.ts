@@ -20,7 +20,6 @@ const WITHOUT_ROW = new Set<unknown>([
   kiln.layers.StackedRNNCells,
   // abstract bases: their subclasses have rows, and a user's own subclass is traced
   kiln.layers.RNNCell,
-  kiln.layers.DropoutRNNCell,
   kiln.layers.AttentionLayer,
   kiln.layers.HeadAttention,
 ]);
