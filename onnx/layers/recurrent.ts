@@ -7,7 +7,9 @@
  * sequence length. TimeDistributed folds time into the batch around its layer's own row.
  */
 import { fail } from '../../src/errors.js';
+import * as ops from '../../src/ops/index.js';
 import type { SymbolicTensor } from '../../src/symbolic.js';
+import type { Tensor } from '../../src/tensor.js';
 import { Bidirectional, type MergeMode } from '../../layers/recurrent/bidirectional.js';
 import { GRU } from '../../layers/recurrent/gru.js';
 import { GRUCell } from '../../layers/recurrent/gru-cell.js';
@@ -18,7 +20,7 @@ import { SimpleRNN } from '../../layers/recurrent/simple-rnn.js';
 import { SimpleRNNCell } from '../../layers/recurrent/simple-rnn-cell.js';
 import { TimeDistributed } from '../../layers/recurrent/time-distributed.js';
 import type { GraphBuilder, Value } from '../builder.js';
-import { INT64_MAX, int, ints } from '../proto.js';
+import { INT64_MAX, elemType, int, ints } from '../proto.js';
 import { activationId, fixedCell, flipTime, recurrentOp, sequenceLengths, specOf, type FixedCell } from '../recurrent-ops.js';
 import { row, type LayerArgs, type RowEntry } from './row.js';
 
@@ -70,21 +72,45 @@ function returned(b: GraphBuilder, layer: RNN, y: string, h: string, mask: Value
   return b.op('Where', [keep, out, b.unsqueeze(h, [1])]);
 }
 
+/** Zeros [batch, n] for the batch `x` has at run time (ConstantOfShape gives float32 zeros). */
+function zerosLike(b: GraphBuilder, x: Value, n: number, dtype: Value['dtype']): Value {
+  const batch = b.op('Slice', [b.op('Shape', [x.name]), b.int64s([0], 'starts'), b.int64s([1], 'ends')]);
+  const zeros = b.op('ConstantOfShape', [b.op('Concat', [batch, b.int64s([n])], { axis: int(0) })]);
+  return { name: dtype === 'float32' ? zeros : b.op('Cast', [zeros], { to: int(elemType(dtype)) }), dtype, shape: [null, n] };
+}
+
 /**
- * An RNN of another cell: no ONNX op describes it, so its loop is traced step by step, which needs
- * a fixed sequence length, and a loop that runs on symbolic tensors of unknown batch.
+ * An RNN of another cell: no ONNX op describes it, so its steps are traced one by one, which
+ * needs a fixed sequence length. The loop is written here rather than traced from RNN.call, whose
+ * zero states need the batch size that the file leaves open: the zero states come from the input.
  */
-function traceCustom({ layer, inputs, trace }: LayerArgs<RNN>): string[] {
-  const cell = layer.cell as { className?: string; constructor?: { name?: string } };
-  const where = `layer '${layer.name}' (${layer.className}) runs the cell ${cell.className ?? cell.constructor?.name ?? 'of your own'}, which no ONNX op describes`;
+function traceCustom({ b, layer, inputs, trace }: LayerArgs<RNN>): string[] {
+  const cellLike = layer.cell as { className?: string; constructor?: { name?: string } };
+  const where = `layer '${layer.name}' (${layer.className}) runs the cell ${cellLike.className ?? cellLike.constructor?.name ?? 'of your own'}, which no ONNX op describes`;
   const instead = 'use SimpleRNN, LSTM or GRU (or an RNN of their cells), which export as ONNX ops with a dynamic sequence length';
-  if (inputs[0].shape[1] === null) {
-    fail('onnx export', `${where}, and is traced one step at a time, so it needs a fixed sequence length: give the Input a fixed time axis (kiln.Input({ shape: [steps, features] })), or ${instead}`);
+  const [x, ...given] = inputs;
+  const steps = x.shape[1];
+  if (steps === null || steps === 0) {
+    fail('onnx export', `${where}, and is traced one step at a time, so it needs a fixed, positive sequence length: give the Input a fixed time axis (kiln.Input({ shape: [steps, features] })), or ${instead}`);
   }
+  const initial = given.length ? given : layer.stateSizes.map((n) => zerosLike(b, x, n, layer.dtype));
+  const loop = (xs: SymbolicTensor[]) => {
+    const [sequence, ...first] = xs as unknown as Tensor[];
+    const each = ops.split(sequence, steps, 1).map((t) => ops.squeeze(t, 1));
+    let states = first;
+    const outputs: Tensor[] = [];
+    for (const input of layer.goBackwards ? each.reverse() : each) {
+      const [output, next] = layer.cell.call(input, states, { training: false });
+      outputs.push(output);
+      states = Array.isArray(next) ? next : [next];
+    }
+    const output = layer.returnSequences ? ops.stack(outputs, 1) : outputs[outputs.length - 1];
+    return layer.returnState ? [output, ...states] : output;
+  };
   try {
-    return trace();
+    return trace(loop, [x, ...initial]);
   } catch (error) {
-    fail('onnx export', `${where}, and tracing its loop failed (${error instanceof Error ? error.message : String(error)}): ${instead}`);
+    fail('onnx export', `${where}, and tracing its steps failed (${error instanceof Error ? error.message : String(error)}): ${instead}`);
   }
 }
 

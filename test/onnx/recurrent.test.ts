@@ -229,20 +229,30 @@ describe('RNNs ONNX has no op for, TimeDistributed, and the exports refused', ()
   beforeAll(() => kiln.setBackend('reference'));
   afterAll(reportErrors);
 
-  // kiln's loop makes its zero states with the batch size, which the exported graph leaves open,
-  // so the trace of another cell's RNN stops there: the export says so, naming the layer
-  it('refuses an RNN of a cell of the user\'s own, or of stacked cells, naming the layer and the way out', async () => {
+  it.each([
+    ['a cell of the user\'s own, returnSequences', () => new L.RNN(new PlainCell() as never, { returnSequences: true })],
+    ['a cell of the user\'s own, goBackwards, returnState', () => new L.RNN(new PlainCell() as never, { goBackwards: true, returnState: true })],
+    ['stacked cells', () => new L.RNN([new L.SimpleRNNCell(3), new L.GRUCell(2)])],
+  ] as const)('traces an RNN of %s, step by step at a fixed sequence length', async (label, make) => {
     kiln.setSeed(5);
     const x = kiln.Input({ shape: [5, FEATURES] });
-    const custom = new kiln.Model({ inputs: x, outputs: new L.RNN(new PlainCell() as never, { name: 'mine' }).apply(x) as unknown as Sym });
-    await expect(toModelProto(custom)).rejects.toThrow(/layer 'mine' \(RNN\) runs the cell PlainCell, which no ONNX op describes, and tracing its loop failed \(.*\): use SimpleRNN, LSTM or GRU/);
-    const stacked = new kiln.Model({ inputs: x, outputs: new L.RNN([new L.SimpleRNNCell(3), new L.GRUCell(2)], { name: 'two' }).apply(x) as unknown as Sym });
-    await expect(toModelProto(stacked)).rejects.toThrow(/layer 'two' \(RNN\) runs the cell StackedRNNCells/);
+    const model = new kiln.Model({ inputs: x, outputs: make().apply(x) as unknown as Sym });
+    randomizeWeights(model);
+    await expectParity(model, { label: `RNN of ${label} (traced)`, batches: BATCHES });
+  });
+
+  it('traces an RNN of a cell of the user\'s own from initial states', async () => {
+    kiln.setSeed(5);
+    const x = kiln.Input({ shape: [4, FEATURES] });
+    const h = kiln.Input({ shape: [3] });
+    const model = new kiln.Model({ inputs: [x, h], outputs: new L.RNN(new PlainCell() as never).apply(x, { initialState: h as never }) as unknown as Sym });
+    randomizeWeights(model);
+    await expectParity(model, { label: 'RNN of a custom cell from initial states (traced)', batches: BATCHES });
   });
 
   it('refuses a traced RNN with a dynamic sequence length, naming the layer and the fix', async () => {
     const model = alone(new L.RNN([new L.SimpleRNNCell(3), new L.GRUCell(2)], { name: 'stack' }));
-    await expect(toModelProto(model)).rejects.toThrow(/layer 'stack' \(RNN\) runs the cell StackedRNNCells.*fixed sequence length.*kiln\.Input/);
+    await expect(toModelProto(model)).rejects.toThrow(/layer 'stack' \(RNN\) runs the cell StackedRNNCells.*fixed, positive sequence length.*kiln\.Input/);
   });
 
   it('refuses a stateful layer', async () => {
