@@ -40,6 +40,16 @@ function givenStates(inputs: readonly Value[], states: number, directions: numbe
   return Array.from({ length: states }, (_, k) => (given.length ? Array.from({ length: directions }, (_, d) => given[d * states + k]) : null));
 }
 
+/**
+ * A final state [batch, units] as kiln gives it: onnxruntime gives zeros for a sample of no steps
+ * (sequence_lens 0), where kiln keeps its initial state.
+ */
+function keepInitial(b: GraphBuilder, state: string, lengths: string | null, initial: Value | undefined): string {
+  if (!lengths || !initial) return state;
+  const ran = b.unsqueeze(b.op('Greater', [lengths, b.scalar('int32', 0, 'zero')]), [1]);
+  return b.op('Where', [ran, state, initial.name]);
+}
+
 /** SimpleRNN, LSTM, GRU, or an RNN of one of their cells, as one ONNX op run over time in one direction. */
 function emitRecurrent(args: LayerArgs<RNN>): string[] {
   const { b, layer, inputs, masks } = args;
@@ -47,12 +57,12 @@ function emitRecurrent(args: LayerArgs<RNN>): string[] {
   const cell = fixedCell(layer.cell);
   if (!cell) return traceCustom(args);
   const mask = masks?.[0] ?? null;
-  const { y, states } = recurrentOp(b, {
-    layer, cells: [cell], direction: layer.goBackwards ? 'reverse' : 'forward', x: inputs[0], dtype: layer.dtype,
-    lengths: mask ? sequenceLengths(b, mask) : null, initial: givenStates(inputs, specOf(cell).states, 1),
-  });
+  const lengths = mask ? sequenceLengths(b, mask) : null;
+  const initial = givenStates(inputs, specOf(cell).states, 1);
+  const { y, states } = recurrentOp(b, { layer, cells: [cell], direction: layer.goBackwards ? 'reverse' : 'forward', x: inputs[0], dtype: layer.dtype, lengths, initial });
   const finals = states.map((s) => squeeze(b, s, 0));
-  return [returned(b, layer, y, finals[0], mask), ...(layer.returnState ? finals : [])];
+  // the last output of a sample of no steps is zeros in kiln too; its states are the initial ones
+  return [returned(b, layer, y, finals[0], mask), ...(layer.returnState ? finals.map((f, k) => keepInitial(b, f, lengths, initial[k]?.[0])) : [])];
 }
 
 /** Y [time, batch, units] of one direction as Keras's [batch, time, units], in input order. */
@@ -164,7 +174,7 @@ function emitBidirectional({ b, layer, inputs, masks }: LayerArgs<Bidirectional>
   });
   const merged = merge(b, layer.mergeMode, outputs[0], outputs[1], layers[0].dtype);
   if (!layer.returnState) return merged;
-  return [...merged, ...[0, 1].flatMap((d) => Array.from({ length: states }, (_, k) => pick((op) => op.states[k], d)))];
+  return [...merged, ...[0, 1].flatMap((d) => Array.from({ length: states }, (_, k) => keepInitial(b, pick((op) => op.states[k], d), lengths, given[k]?.[d])))];
 }
 
 /**
