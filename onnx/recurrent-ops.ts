@@ -175,6 +175,8 @@ export interface OpCall {
 /** Writes the op; returns Y [time, directions, batch, units] and the final states [directions, batch, units]. */
 export function recurrentOp(b: GraphBuilder, c: OpCall): { y: string; states: string[] } {
   const cell = c.cells[0];
+  // ONNX allows float64 here, but onnxruntime 1.30's kernels do not (RNN has none; LSTM and GRU refuse it when run)
+  if (c.dtype !== 'float32') fail('onnx export', `layer '${c.layer.name}' (${c.layer.className}) computes in ${c.dtype}, and onnxruntime runs ONNX's ${specOf(cell).op} op in float32 only: export a float32 copy of the model (the same config with dtype 'float32', and its weights)`);
   const spec = specOf(cell);
   const per = c.cells.map((one) => directionWeights(b, one, spec));
   const joined = (k: 0 | 1 | 2): string | null => {

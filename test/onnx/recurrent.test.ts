@@ -264,6 +264,12 @@ describe('RNNs ONNX has no op for, TimeDistributed, and the exports refused', ()
     await expect(toModelProto(model)).rejects.toThrow(/layer 'stack' \(RNN\) runs the cell StackedRNNCells.*fixed, positive sequence length.*kiln\.Input/);
   });
 
+  it('refuses a float64 LSTM, which onnxruntime cannot run', async () => {
+    const x = kiln.Input({ shape: [null, FEATURES], dtype: 'float64' });
+    const model = new kiln.Model({ inputs: x, outputs: new L.LSTM(3, { dtype: 'float64', name: 'wide' }).apply(x) as unknown as Sym });
+    await expect(toModelProto(model)).rejects.toThrow(/layer 'wide' \(LSTM\) computes in float64, and onnxruntime runs ONNX's LSTM op in float32 only/);
+  });
+
   it('refuses a stateful layer', async () => {
     kiln.setSeed(5);
     const x = kiln.Input({ shape: [null, FEATURES], batchSize: 2 });
