@@ -15,6 +15,13 @@ const WITHOUT_ROW = new Set<unknown>([
   kiln.layers.Layer,
   // abstract: its subclasses (Add, Subtract, …) have rows, and a user's own subclass is traced
   kiln.layers.Merge,
+  // a list of cells for RNN, whose row traces the stack step by step (onnx/layers/recurrent.ts);
+  // applied alone, a cell steps from zero states of the batch size, which the file leaves open
+  kiln.layers.StackedRNNCells,
+  // abstract bases: their subclasses have rows, and a user's own subclass is traced
+  kiln.layers.RNNCell,
+  kiln.layers.AttentionLayer,
+  kiln.layers.HeadAttention,
 ]);
 
 const layerClasses = Object.entries(kiln.layers).filter(
