@@ -10,4 +10,5 @@ export * from './preprocessing/index.js';
 export * from './convolutional/index.js';
 export * from './pooling/index.js';
 export * from './normalization/index.js';
+export * from './recurrent/index.js';
 export { registerLayer, layerFromConfig, serializeLayer, getLayerClass, type LayerClass, type SerializedLayer } from './registry.js';

@@ -30,6 +30,11 @@ export interface LayerTestSpec {
   expectedTrainableWeights?: number;
   /** Inputs to use instead of normal draws (integer data, say: only float inputs get gradients). */
   inputs?: () => kiln.Tensor | kiln.Tensor[];
+  /**
+   * The config of the float64 copy the gradients are checked on; by default the layer's own with
+   * dtype float64. A wrapper's nested layers keep their own dtype, as in Keras: set theirs here.
+   */
+  float64Config?: (config: LayerConfig) => LayerConfig;
 }
 
 type LayerCtor = { new (...args: any[]): Layer; fromConfig(config: LayerConfig): Layer; className: string };
@@ -68,7 +73,7 @@ export function runLayerTest(cls: LayerCtor, spec: LayerTestSpec): void {
   clone.setWeights(layer.getWeights());
   expect(values(clone.apply(input) as kiln.Tensor)).toEqual(values(y));
 
-  checkGradients(cls, config, layer, xs, multi);
+  checkGradients(cls, spec.float64Config ? spec.float64Config(JSON.parse(JSON.stringify(config))) : config, layer, xs, multi);
 }
 
 /** Weight names without the `layer/` prefix, in getWeights order (views share the variables' buffers). */
