@@ -11,4 +11,5 @@ export * from './convolutional/index.js';
 export * from './pooling/index.js';
 export * from './normalization/index.js';
 export * from './recurrent/index.js';
+export * from './attention/index.js';
 export { registerLayer, layerFromConfig, serializeLayer, getLayerClass, type LayerClass, type SerializedLayer } from './registry.js';

@@ -83,6 +83,8 @@ export abstract class Layer {
   protected _weights: { variable: Variable; trainable: boolean; regularizer: ((w: Tensor) => Tensor) | null; constraint: ((w: Tensor) => Tensor) | null }[] = [];
   /** Layers this one owns (their weights are part of this layer's). */
   protected _sublayers: Layer[] = [];
+  /** The names of the layers holding this one, each with a '/': weights are named by their path, as Keras 3's ('mha/query/kernel'). */
+  private weightScope = '';
   /** Regularization terms added by the last call (activity regularizers). */
   callLosses: Tensor[] = [];
   readonly batchInputShape: Dim[] | null;
@@ -279,7 +281,7 @@ export abstract class Layer {
     const init = getInitializer(options.initializer ?? 'glorot_uniform');
     const value = ENGINE.tidy(() => init(shape, dtype));
     const trainable = options.trainable ?? true;
-    const variable = new Variable(value, { name: `${this.name}/${name}`, trainable, dtype });
+    const variable = new Variable(value, { name: `${this.weightScope}${this.name}/${name}`, trainable, dtype });
     value.dispose();
     this._weights.push({
       variable,
@@ -292,6 +294,7 @@ export abstract class Layer {
 
   /** Registers a layer this one calls, so its weights count as this layer's. */
   protected track<L extends Layer>(layer: L): L {
+    layer.weightScope = `${this.weightScope}${this.name}/`;
     this._sublayers.push(layer);
     return layer;
   }

@@ -28,6 +28,7 @@ export {
   softmax, logSoftmax,
 } from './activations.js';
 export { clip, divideNoNan } from './math.js';
+export { dotProductAttention, type DotProductAttentionOptions } from './attention.js';
 export { stopGradient } from './stop-gradient.js';
 export {
   conv, convTranspose, depthwiseConv, separableConv,
