@@ -110,7 +110,7 @@ export interface RunOptions extends ModelOptions {
 }
 
 /** Trains and evaluates (and exports); the trained model is returned for the caller to use and dispose. */
-export async function run({ samples = 16384, epochs = 6, batchSize = 64, testSamples = 2048, seed = 1, onnx = '', verbose = 1, ...shape }: RunOptions = {}) {
+export async function run({ samples = 8192, epochs = 3, batchSize = 64, testSamples = 2048, seed = 1, onnx = '', verbose = 1, ...shape }: RunOptions = {}) {
   const { vocabulary = 10, steps = 10 } = shape;
   kiln.setSeed(seed);
   const [xTrain, yTrain] = reversals(samples, steps, vocabulary);
@@ -163,7 +163,7 @@ export async function servedAccuracy(path: string, x: kiln.Tensor, y: kiln.Tenso
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({ options: { epochs: { type: 'string', default: '6' }, onnx: { type: 'string', default: '' } } });
+  const { values } = parseArgs({ options: { epochs: { type: 'string', default: '3' }, onnx: { type: 'string', default: '' } } });
   const { model } = await run({ epochs: Number(values.epochs), onnx: values.onnx });
   model.dispose();
 }
