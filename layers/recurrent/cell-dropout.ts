@@ -1,10 +1,14 @@
 import { fail } from '../../src/errors.js';
 import * as ops from '../../src/ops/index.js';
 import { uniform } from '../../src/random.js';
-import { Tensor } from '../../src/tensor.js';
+import type { DType } from '../../backends/contract.js';
+import type { Tensor } from '../../src/tensor.js';
 import { SeedStream } from '../seed-stream.js';
 import { RNNCell } from './cell.js';
 import type { CellOptions } from './cell-options.js';
+
+/** What a mask is drawn like: a step's input, or its shape and dtype before any step exists. */
+type ShapeOf = { readonly shape: readonly (number | null)[]; readonly dtype: DType };
 
 /**
  * A cell's dropout masks, as Keras's DropoutRNNCell keeps them: drawn at the first step of a
@@ -28,7 +32,7 @@ export class CellDropout {
   }
 
   /** `count` masks shaped as `x` (one per gate, or one shared), or null when nothing drops. */
-  input(x: Tensor, count: number, training: boolean | undefined): Tensor[] | null {
+  input(x: ShapeOf, count: number, training: boolean | undefined): Tensor[] | null {
     if (!training || !(this.rate > 0 && this.rate < 1)) return null;
     this.inputMasks ??= this.draw(x, this.rate, count);
     return this.inputMasks;
@@ -47,7 +51,7 @@ export class CellDropout {
     this.recurrentMasks = null;
   }
 
-  private draw(like: Tensor, rate: number, count: number): Tensor[] {
+  private draw(like: ShapeOf, rate: number, count: number): Tensor[] {
     const keep = 1 - rate;
     return Array.from({ length: count }, () => {
       const u = uniform([...like.shape] as number[], { dtype: like.dtype, seed: this.seeds.next() });

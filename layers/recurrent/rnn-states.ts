@@ -2,6 +2,8 @@ import type { DType } from '../../backends/contract.js';
 import { ENGINE } from '../../src/engine.js';
 import { zeros } from '../../src/creation.js';
 import { fail, fmtShape } from '../../src/errors.js';
+import type { Dim } from '../../src/shape.js';
+import { SymbolicTensor } from '../../src/symbolic.js';
 import { Tensor } from '../../src/tensor.js';
 import { Variable } from '../../src/variable.js';
 import { cast } from '../../src/ops/select.js';
@@ -58,12 +60,13 @@ export class CarriedStates {
 }
 
 /** Checks states given by the caller: one [batch, size] tensor per state. */
-export function checkStates(who: string, states: readonly unknown[], sizes: readonly number[], batch: number | null): void {
+export function checkStates(who: string, states: readonly unknown[], sizes: readonly number[], batch: Dim): void {
   const expected = sizes.map((n) => fmtShape([batch, n])).join(', ');
   if (states.length !== sizes.length) fail(who, `expects ${sizes.length} initial state${sizes.length === 1 ? '' : 's'} (${expected}), got ${states.length}`);
   states.forEach((s, i) => {
-    if (!(s instanceof Tensor)) fail(who, `initial state ${i} must be a tensor of shape ${fmtShape([batch, sizes[i]])}, got ${s === null ? 'null' : typeof s}`);
-    const ok = s.rank === 2 && s.shape[1] === sizes[i] && (batch === null || s.shape[0] === batch);
+    if (!(s instanceof Tensor) && !(s instanceof SymbolicTensor)) fail(who, `initial state ${i} must be a tensor of shape ${fmtShape([batch, sizes[i]])}, got ${s === null ? 'null' : typeof s}`);
+    // a symbolic state's unknown batch size fits any
+    const ok = s.shape.length === 2 && s.shape[1] === sizes[i] && (batch === null || s.shape[0] === null || s.shape[0] === batch);
     if (!ok) fail(who, `initial state ${i} must have shape ${fmtShape([batch, sizes[i]])}, got ${fmtShape(s.shape)} (expected states: ${expected})`);
   });
 }

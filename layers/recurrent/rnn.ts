@@ -36,8 +36,11 @@ export interface RNNOptions extends LayerArgs {
 
 /** A recurrent layer's call options: the training flag, the mask, and the states to start from. */
 export interface RNNCallOptions extends CallOptions {
-  /** One [batch, size] tensor per state of the cell (for LSTM: [h, c]); zeros when absent. */
-  initialState?: Tensor | readonly Tensor[] | null;
+  /**
+   * One [batch, size] tensor per state of the cell (for LSTM: [h, c]); zeros when absent. In a
+   * Functional model, symbolic tensors (another layer's states, an Input).
+   */
+  initialState?: Tensor | SymbolicTensor | readonly (Tensor | SymbolicTensor)[] | null;
 }
 
 const FLAGS = ['returnSequences', 'returnState', 'goBackwards', 'stateful', 'unroll', 'zeroOutputForMask'] as const;
@@ -53,6 +56,8 @@ const FLAGS = ['returnSequences', 'returnState', 'goBackwards', 'stateful', 'unr
  */
 export class RNN extends Layer {
   static readonly className: string = 'RNN';
+  /** In a Functional model, symbolic initial states are inputs of the layer's node. */
+  static override readonly tensorCallOptions: readonly string[] = ['initialState'];
   readonly cell: CellLike;
   readonly returnSequences: boolean;
   readonly returnState: boolean;
@@ -141,7 +146,8 @@ export class RNN extends Layer {
     if (given !== undefined && given !== null) {
       const list = given instanceof Tensor ? [given] : Array.isArray(given) ? [...given] : fail(this.toString(), `initialState must be a tensor or a list of tensors, got ${typeof given}`);
       checkStates(this.toString(), list, this.stateSizes, batch);
-      return list.map((s) => (s.dtype === x.dtype ? s : ops.cast(s, x.dtype)));
+      // an eager call has concrete states: Layer.apply refuses symbolic options beside concrete inputs
+      return (list as Tensor[]).map((s) => (s.dtype === x.dtype ? s : ops.cast(s, x.dtype)));
     }
     if (this.carried) return this.carried.values(batch);
     return this.stateSizes.map((n) => zeros([batch, n], x.dtype));
@@ -167,6 +173,8 @@ export class RNN extends Layer {
     // call reads the mask, and computeOutputShape does not run call: reading it here records in
     // the graph that this layer takes masks (the ONNX exporter carries them to it)
     void options.mask;
+    const given = (options as RNNCallOptions).initialState;
+    if (given !== undefined && given !== null) checkStates(this.toString(), [given].flat(), this.stateSizes, (inputs as SymbolicTensor).shape[0]);
     return super.outputSpecs(inputs, options);
   }
 
