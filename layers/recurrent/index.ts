@@ -12,6 +12,7 @@ import { SimpleRNN } from './simple-rnn.js';
 import { LSTM } from './lstm.js';
 import { GRU } from './gru.js';
 import { TimeDistributed } from './time-distributed.js';
+import { Bidirectional } from './bidirectional.js';
 
 export { RNNCell, type CellLike, type CellCallOptions } from './cell.js';
 export { DropoutRNNCell } from './cell-dropout.js';
@@ -25,6 +26,7 @@ export { SimpleRNN, type SimpleRNNOptions } from './simple-rnn.js';
 export { LSTM, type LSTMOptions } from './lstm.js';
 export { GRU, type GRUOptions } from './gru.js';
 export { TimeDistributed } from './time-distributed.js';
+export { Bidirectional, type BidirectionalOptions, type BidirectionalCallOptions, type MergeMode, type RecurrentLayer } from './bidirectional.js';
 
 registerLayer(SimpleRNNCell);
 registerLayer(LSTMCell);
@@ -35,3 +37,4 @@ registerLayer(SimpleRNN);
 registerLayer(LSTM);
 registerLayer(GRU);
 registerLayer(TimeDistributed);
+registerLayer(Bidirectional);
