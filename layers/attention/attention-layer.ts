@@ -1,7 +1,8 @@
-import { fail } from '../../src/errors.js';
+import { fail, fmtShape } from '../../src/errors.js';
+import type { Shape } from '../../src/shape.js';
 import type { SymbolicTensor } from '../../src/symbolic.js';
 import type { Tensor } from '../../src/tensor.js';
-import { Layer, type CallOptions, type Symbolic, type Tensors } from '../layer.js';
+import { Layer, type CallOptions, type Shapes, type Symbolic, type Tensors } from '../layer.js';
 import type { LayerMask } from '../mask.js';
 
 /** What an attention layer's call takes besides [query, value] or [query, value, key]. */
@@ -29,8 +30,9 @@ export abstract class AttentionLayer extends Layer {
   override supportsMasking = true;
 
   override apply(inputs: Tensor[], options: AttentionCallOptions & { returnAttentionScores: true }): [Tensor, Tensor];
+  override apply(inputs: SymbolicTensor[], options: AttentionCallOptions & { returnAttentionScores: true }): [SymbolicTensor, SymbolicTensor];
   override apply(inputs: Tensor[], options?: AttentionCallOptions): Tensor;
-  override apply(inputs: SymbolicTensor[], options?: AttentionCallOptions): SymbolicTensor | SymbolicTensor[];
+  override apply(inputs: SymbolicTensor[], options?: AttentionCallOptions): SymbolicTensor;
   override apply(inputs: SymbolicTensor, options?: CallOptions): SymbolicTensor;
   override apply(inputs: Tensor, options?: CallOptions): Tensor;
   override apply(inputs: Tensors | Symbolic, options?: AttentionCallOptions): Tensors;
@@ -39,6 +41,24 @@ export abstract class AttentionLayer extends Layer {
   }
 
   abstract override call(inputs: Tensor[], options: AttentionCallOptions): Tensor | Tensor[];
+
+  /** The shapes of [query, value, key] the weights were built for: later calls must keep their ranks and features. */
+  private builtFor: [Shape, Shape, Shape] | null = null;
+
+  protected override maybeBuild(shapes: Shapes): void {
+    const now = this.split(shapes as Shape[]);
+    if (!this.built) {
+      super.maybeBuild(shapes);
+      this.builtFor = now;
+      return;
+    }
+    const was = this.builtFor;
+    const differs = (a: Shape, b: Shape): boolean => a.length !== b.length || (a.at(-1) !== null && b.at(-1) !== null && a.at(-1) !== b.at(-1));
+    if (was && now.some((s, i) => differs(s, was[i]))) {
+      const show = (list: readonly Shape[]): string => ['query', 'value', 'key'].map((n, i) => `${n} ${fmtShape(list[i])}`).join(', ');
+      fail(this.toString(), `was built for ${show(was)}; got ${show(now)}`);
+    }
+  }
 
   /** [query, value, key] (tensors or shapes), the key being the value when not given. */
   protected split<T>(list: readonly T[]): [T, T, T] {

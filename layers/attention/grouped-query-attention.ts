@@ -58,9 +58,9 @@ export class GroupedQueryAttention extends HeadAttention {
   }
 
   /** Each key and value head repeated for the query heads it serves: head j serves query heads j·r … j·r + r - 1. */
-  protected override heads(q: Tensor, k: Tensor, v: Tensor): [Tensor, Tensor, Tensor] {
+  protected override heads(k: Tensor, v: Tensor): [Tensor, Tensor] {
     const r = this.numQueryHeads / this.numKeyValueHeads;
-    return r === 1 ? [q, k, v] : [q, ops.repeat(k, r, 2), ops.repeat(v, r, 2)];
+    return r === 1 ? [k, v] : [ops.repeat(k, r, 2), ops.repeat(v, r, 2)];
   }
 
   override getConfig(): LayerConfig {

@@ -91,31 +91,50 @@ export abstract class HeadAttention extends AttentionLayer {
   call(inputs: Tensor[], options: AttentionCallOptions = {}): Tensor | Tensor[] {
     const [query, value, key] = this.split(inputs);
     const p = this.proj!;
-    const masks = options.masks ?? [];
-    const mask = attentionMaskFor(this.toString(), {
-      query, value, masks: [masks[0], masks[1], inputs.length > 2 ? masks[2] : null],
-      attentionMask: options.attentionMask as Tensor | null | undefined, useCausalMask: options.useCausalMask, slidingWindow: this.slidingWindow,
-    });
+    const masks = [options.masks?.[0], options.masks?.[1], inputs.length > 2 ? options.masks?.[2] : null];
+    const sources = { query, value, masks, attentionMask: options.attentionMask as Tensor | null | undefined, useCausalMask: options.useCausalMask, slidingWindow: this.slidingWindow };
+    const causalOnly = Boolean(options.useCausalMask) && !masks.some(Boolean) && !options.attentionMask && !this.slidingWindow;
+    const mask = attentionMaskFor(this.toString(), sources);
     if (query instanceof Tensor) for (const d of Object.values(p)) if (d) d.callLosses = [];
     const gate = p.gate ? p.gate.call(query) : null;
-    const [q, k, v] = this.heads(p.query.call(query), p.key.call(key), p.value.call(value));
-    const [out, scores] = this.attend(q, k, v, mask, options);
+    const [q, k, v] = [p.query.call(query), p.key.call(key), p.value.call(value)];
+    const fused = !options.returnAttentionScores && !(options.training && this.dropout > 0) && this.axes.length === 1 && q.rank === 4 && k.shape[3] === v.shape[3];
+    const [out, scores] = fused ? [this.fusedAttend(q, k, v, causalOnly ? null : mask, causalOnly), null] : this.attend(q, k, v, mask, options.training ?? false);
     const y = p.output.call(gate ? ops.multiply(out, gate) : out);
-    return options.returnAttentionScores ? [y, scores] : y;
+    return options.returnAttentionScores ? [y, scores!] : y;
   }
 
-  /** The projected query, key and value as the score equations take them (GroupedQueryAttention repeats the key and value heads). */
-  protected heads(q: Tensor, k: Tensor, v: Tensor): [Tensor, Tensor, Tensor] {
-    return [q, k, v];
+  /** The projected key and value with as many heads as the query (GroupedQueryAttention repeats theirs). */
+  protected heads(k: Tensor, v: Tensor): [Tensor, Tensor] {
+    return [k, v];
   }
 
-  /** Keras's `_compute_attention`: the output in the query's layout, and the probabilities. */
-  protected attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, { training, returnAttentionScores }: AttentionCallOptions): [Tensor, Tensor] {
-    void returnAttentionScores;
+  /**
+   * Keras's `_compute_attention`: the output in the query's layout, and the probabilities, which
+   * dropout thins in training.
+   */
+  protected attend(q: Tensor, key: Tensor, value: Tensor, mask: Tensor | null, training: boolean): [Tensor, Tensor] {
+    const [k, v] = this.heads(key, value);
     const scores = ops.einsum(this.equations.scores, k, ops.multiply(q, 1 / Math.sqrt(this.scoreChannels)));
     const m = mask ? expandToScores(this.toString(), mask, scores.shape, this.axes.length) : null;
     const probs = maskedSoftmax(scores, m, this.axes.length);
     return [ops.einsum(this.equations.combine, training ? dropProbabilities(probs, this.dropout, this.seeds) : probs, v), probs];
+  }
+
+  /**
+   * The same values through ops.dotProductAttention, when neither dropout nor the probabilities
+   * are wanted, for [batch, T, heads, channels] tensors whose value heads have the key's channels
+   * (the key and value heads shared by groups of query heads as they are). It gives a query whose keys are all masked the average of the
+   * values, where Keras's masked softmax gives it zero probabilities: such rows are zeroed after.
+   */
+  private fusedAttend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, causal: boolean): Tensor {
+    const scale = 1 / Math.sqrt(this.scoreChannels);
+    // a symbolic call only infers shapes: steps decided at run time have no causal mask yet
+    if (!mask) return ops.dotProductAttention(q, k, v, { scale, isCausal: causal && q.shape[1] !== null && k.shape[1] !== null });
+    const m = expandToScores(this.toString(), mask, [q.shape[0], q.shape[2], q.shape[1], k.shape[1]], 1);
+    const out = ops.dotProductAttention(q, k, v, { scale, mask: m });
+    // [b, 1, t, 1] → [b, t, 1, 1]: whether each query step may attend to anything
+    return ops.where(ops.transpose(ops.any(m, -1, true), [0, 2, 1, 3]), out, 0);
   }
 
   override getConfig(): LayerConfig {
