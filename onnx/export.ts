@@ -69,12 +69,13 @@ function emitLayer(host: TraceHost, layer: Layer, inputs: Value[], outputs: read
       return layer.call((layer.multiInput ? joined.inputs : joined.inputs[0]) as never, joined.options);
     };
     const args: LayerArgs = {
-      b: host.b, layer, inputs, outputs: specs,
+      b: host.b, layer, inputs, outputs: specs, callArgs, layout,
       trace: (fn = call, on = inputs) => traceInto(host, layer, fn, on),
     };
     const row = rowOf(layer);
     const masked = readsMask && ownMasks !== null && ownMasks.some((m) => m !== null);
-    const names = masked ? traceWithMasks(host, layer, inputs, ownMasks, callArgs, layout) : row ? row.emit(args) : args.trace();
+    const ownRow = masked && row?.masks?.(layer) ? row : null;
+    const names = ownRow ? ownRow.emit({ ...args, masks: ownMasks ?? undefined }) : masked ? traceWithMasks(host, layer, inputs, ownMasks, callArgs, layout) : row ? row.emit(args) : args.trace();
     if (names.length !== specs.length) fail(OP, `layer '${layer.name}' (${layer.className}) gave ${names.length} outputs, kiln expects ${specs.length}`);
     const values = names.map((name, i) => ({ name, ...specs[i] }));
     return { outputs: values, masks: ownMasks === null ? values.map(() => null) : emitMasks(host, layer, own, ownMasks, values.length) };

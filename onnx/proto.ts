@@ -76,12 +76,14 @@ function clampInt64(v: number): bigint {
 
 /** Attribute values, tagged because ONNX tells floats from ints (alpha = 1 is a float). */
 export type Attr =
-  | { f: number } | { i: number } | { s: string } | { floats: number[] } | { ints: number[] } | { t: TensorProto };
+  | { f: number } | { i: number } | { s: string } | { floats: number[] } | { ints: number[] } | { strings: string[] } | { t: TensorProto };
 
 export const float = (f: number): Attr => ({ f });
 export const int = (i: number): Attr => ({ i });
 export const ints = (v: readonly number[]): Attr => ({ ints: [...v] });
+export const floats = (v: readonly number[]): Attr => ({ floats: [...v] });
 export const str = (s: string): Attr => ({ s });
+export const strs = (v: readonly string[]): Attr => ({ strings: [...v] });
 export const tensorAttr = (t: TensorProto): Attr => ({ t });
 
 export function attributeProto(name: string, value: Attr): AttributeProto {
@@ -90,6 +92,7 @@ export function attributeProto(name: string, value: Attr): AttributeProto {
   if ('s' in value) return { name, type: A.STRING, s: new TextEncoder().encode(value.s) };
   if ('floats' in value) return { name, type: A.FLOATS, floats: value.floats };
   if ('ints' in value) return { name, type: A.INTS, ints: value.ints };
+  if ('strings' in value) return { name, type: A.STRINGS, strings: value.strings.map((v) => new TextEncoder().encode(v)) };
   return { name, type: A.TENSOR, t: value.t };
 }
 

@@ -5,12 +5,14 @@
  * primitives instead (../trace.ts, ../primitives.ts).
  */
 import { ACTIVATION_ROWS } from './activations.js';
+import { ATTENTION_ROWS } from './attention.js';
 import { CONVOLUTIONAL_ROWS } from './convolutional.js';
 import { CORE_ROWS } from './core.js';
 import { MERGING_ROWS } from './merging.js';
 import { PREPROCESSING_ROWS } from './preprocessing.js';
 import { NORMALIZATION_ROWS } from './normalization.js';
 import { POOLING_ROWS } from './pooling.js';
+import { RECURRENT_ROWS } from './recurrent.js';
 import { REGULARIZATION_ROWS } from './regularization.js';
 import { RESHAPING_ROWS } from './reshaping.js';
 import type { LayerRow, RowEntry } from './row.js';
@@ -28,6 +30,8 @@ export const FAMILY_ROWS: Readonly<Record<string, readonly RowEntry[]>> = {
   convolutional: CONVOLUTIONAL_ROWS,
   normalization: NORMALIZATION_ROWS,
   pooling: POOLING_ROWS,
+  recurrent: RECURRENT_ROWS,
+  attention: ATTENTION_ROWS,
 };
 
 export const LAYERS: Record<string, LayerRow> = Object.fromEntries(Object.values(FAMILY_ROWS).flat());

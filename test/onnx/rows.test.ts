@@ -15,6 +15,14 @@ const WITHOUT_ROW = new Set<unknown>([
   kiln.layers.Layer,
   // abstract: its subclasses (Add, Subtract, …) have rows, and a user's own subclass is traced
   kiln.layers.Merge,
+  // a list of cells for RNN, which refuses to export it (onnx/layers/recurrent.ts): no ONNX op
+  // describes the stack, and kiln's loop cannot be traced with the batch size left open
+  kiln.layers.StackedRNNCells,
+  // abstract bases: their subclasses have rows, and a user's own subclass is traced
+  kiln.layers.RNNCell,
+  kiln.layers.DropoutRNNCell,
+  kiln.layers.AttentionLayer,
+  kiln.layers.HeadAttention,
 ]);
 
 const layerClasses = Object.entries(kiln.layers).filter(
