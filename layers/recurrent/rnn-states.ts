@@ -25,11 +25,17 @@ export class CarriedStates {
 
   /** The carried states for a call on `batch` samples, creating zeros on first use. */
   values(batch: number): Tensor[] {
+    this.fix(batch);
+    // views: a call with no steps returns its initial states, which the next call's assign must not free
+    return this.variables!.map((v) => ENGINE.view(v.value));
+  }
+
+  /** Fixes the batch size at its first value, refusing any other after. */
+  private fix(batch: number): void {
     if (this.variables === null) this.create(batch);
     if (batch !== this.batch) {
       fail(this.who, `is stateful, so its batch size is fixed at ${this.batch} (by batchSize, batchInputShape or its first call); got a batch of ${batch}. Give every batch ${this.batch} samples (fit and predict: a batchSize that divides the data), or build a new layer`);
     }
-    return this.variables!.map((v) => v.value);
   }
 
   create(batch: number): void {
@@ -38,6 +44,8 @@ export class CarriedStates {
 
   /** Keeps a call's final states for the next call: values, not part of any gradient. */
   carry(states: readonly Tensor[]): void {
+    // a call given its initialState has not read the carried states: its batch is checked here
+    this.fix(states[0].shape[0]);
     ENGINE.withoutTapes(() => this.variables!.forEach((v, i) => v.assign(states[i])));
   }
 

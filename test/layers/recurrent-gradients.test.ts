@@ -12,7 +12,7 @@ const AVAILABLE = kiln.listBackends().filter((b) => b.available).map((b) => b.na
 const MASK = [true, true, false, true, false, true, false, false];
 
 /** Analytic gradients of sum(y · r) against central differences, for the inputs and trainable weights. */
-function checkGradients(layer: kiln.layers.Layer, x: kiln.Tensor, states: kiln.Tensor[], mask: kiln.Tensor): void {
+function checkGradients(layer: RNN, x: kiln.Tensor, states: kiln.Tensor[], mask: kiln.Tensor): void {
   const run = (xi: kiln.Tensor, si: kiln.Tensor[]) => layer.apply(xi, { mask, initialState: si }) as kiln.Tensor;
   const y0 = run(x, states);
   layer.setWeights(layer.getWeights().map((w, i) => kiln.random.normal([...w.shape], { dtype: 'float64', seed: 60 + i, stddev: 0.5 })));
@@ -81,5 +81,19 @@ describe.each(AVAILABLE)('training on %s', (backend) => {
     const before = kiln.memory().numTensors;
     await model.fit(x, y, { epochs: 10, batchSize: 4, verbose: 0 });
     expect(kiln.memory().numTensors).toBe(before);
+  });
+
+  it('a stateful GRU holds its tensor count too, carrying its states between batches', async () => {
+    kiln.setSeed(6);
+    const gru = new GRU(4, { stateful: true });
+    const model = new kiln.Sequential([Input({ batchShape: [2, 3, 2] }), gru, new Dense(1)]);
+    model.compile({ optimizer: 'sgd', loss: 'mse' });
+    const x = kiln.random.normal([6, 3, 2], { seed: 1 });
+    const y = kiln.random.normal([6, 1], { seed: 2 });
+    await model.fit(x, y, { epochs: 2, batchSize: 2, verbose: 0, shuffle: false });
+    const before = kiln.memory().numTensors;
+    await model.fit(x, y, { epochs: 5, batchSize: 2, verbose: 0, shuffle: false });
+    expect(kiln.memory().numTensors).toBe(before);
+    gru.resetStates();
   });
 });

@@ -70,6 +70,14 @@ describe('stateful layers and their errors', () => {
     const model = new kiln.Sequential([fixed]);
     expect(() => model.predictOnBatch(kiln.ones([2, 3, 1]))).toThrow(/batch size is fixed at 4/);
     expect(() => new LSTM(2).resetStates()).toThrow(/not stateful/);
+    // a call given initial states carries its final states too, and fixes the batch size
+    const given = new GRU(2, { stateful: true, returnState: true });
+    const [, h] = given.apply(kiln.ones([2, 3, 1]), { initialState: [kiln.ones([2, 2])] }) as unknown as kiln.Tensor[];
+    const [, next] = given.apply(kiln.zeros([2, 0, 1])) as unknown as kiln.Tensor[];
+    expect(nested(next)).toEqual(nested(h));
+    given.apply(kiln.ones([2, 3, 1]));
+    expect(nested(next)).toEqual(nested(h));
+    expect(() => given.apply(kiln.ones([3, 3, 1]), { initialState: [kiln.ones([3, 2])] })).toThrow(/fixed at 2/);
     expect(() => fixed.resetStates([kiln.ones([4, 3])])).toThrow(/initial state 0 must have shape \[4,2\], got \[4,3\]/);
   });
 
