@@ -15,6 +15,7 @@ import type { History } from './history.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
 import type { InputsLike, TargetsLike } from './data.js';
 import { modelFromConfig, modelToConfig } from './serialize.js';
+import { registerLayer } from '../layers/registry.js';
 
 export interface ModelArgs extends LayerArgs {
   inputs?: SymbolicTensor | SymbolicTensor[] | Record<string, SymbolicTensor>;
@@ -309,3 +310,7 @@ export class Model extends Layer {
 function dedupe<T>(xs: T[]): T[] {
   return [...new Set(xs)];
 }
+
+// a Functional model saved inside a layer's config (TimeDistributed's) comes back through the
+// layer registry, as Sequential does
+registerLayer(Model);

@@ -109,10 +109,10 @@ export class Bidirectional extends Layer {
     const weights = this.initialWeights;
     if (!weights) return;
     this.initialWeights = null;
-    const half = this.forwardLayer.getWeightVariables().length;
-    if (weights.length !== 2 * half) fail(this.toString(), `weights must hold the forward layer's ${half} arrays then the backward layer's ${half}, got ${weights.length}`);
-    this.forwardLayer.setWeights(weights.slice(0, half));
-    this.backwardLayer.setWeights(weights.slice(half));
+    const [f, b] = [this.forwardLayer, this.backwardLayer].map((l) => l.getWeightVariables().length);
+    if (weights.length !== f + b) fail(this.toString(), `weights must hold the forward layer's ${f} arrays then the backward layer's ${b}, got ${weights.length}`);
+    this.forwardLayer.setWeights(weights.slice(0, f));
+    this.backwardLayer.setWeights(weights.slice(f));
   }
 
   override call(inputs: Tensors, options?: BidirectionalCallOptions): Tensors;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as kiln from '../../index.js';
-import { Bidirectional, Dense, Embedding, GRU, Input, LSTM, SimpleRNN, maskOf, type LayerConfig, type MergeMode, type RNN } from '../../layers/index.js';
+import { Bidirectional, Dense, Embedding, GRU, GRUCell, Input, LSTM, RNN, SimpleRNN, maskOf, type LayerConfig, type MergeMode } from '../../layers/index.js';
 import { saveModel } from '../../saving/save.js';
 import { runLayerTest } from './harness.js';
 import { expectClose, gruStep, lstmStep, nested, runRef, type Mat } from './recurrent-oracle.js';
@@ -278,6 +278,18 @@ describe('masks, shapes known only at run time, config, save/load', () => {
     expectClose(nested(padded), nested(short), 1e-6);
   });
 
+  it('runs zero-length sequences: no steps give empty sequences, and zero last outputs', () => {
+    const seq = new Bidirectional(new LSTM(2, { returnSequences: true })).apply(kiln.zeros([2, 0, 3]));
+    expect([...seq.shape]).toEqual([2, 0, 4]);
+    expect(nested(new Bidirectional(new GRU(2), { mergeMode: 'sum' }).apply(kiln.ones([2, 0, 3])))).toEqual([[0, 0], [0, 0]]);
+  });
+
+  it('wraps the generic RNN around a cell', () => {
+    const bi = new Bidirectional(new RNN(new GRUCell(2)), { mergeMode: 'mul' });
+    expect([...bi.apply(kiln.ones([1, 3, 2])).shape]).toEqual([1, 2]);
+    expect(bi.backwardLayer.className).toBe('RNN');
+  });
+
   it('computes every output shape without running the loops', () => {
     const x = Input({ batchShape: [null, null, 4] });
     const shapes = (layer: Bidirectional): unknown => {
@@ -304,6 +316,10 @@ describe('masks, shapes known only at run time, config, save/load', () => {
     given.apply(kiln.zeros([1, 2, 3]));
     expect(given.getWeights().map((w) => w.dataSync()[0])).toEqual([1, 2, 3, 4, 5, 6]);
     expect(given.forwardLayer.getWeights()[0].dataSync()[0]).toBe(1);
+    // a backward layer without a bias takes two arrays after the forward layer's three
+    const uneven = new Bidirectional(new GRU(2), { backwardLayer: new GRU(2, { goBackwards: true, useBias: false }), weights: values.slice(0, 5) });
+    uneven.apply(kiln.zeros([1, 2, 3]));
+    expect(uneven.backwardLayer.getWeights().map((w) => w.dataSync()[0])).toEqual([4, 5]);
   });
 
   it('saves and loads a model, with the same predictions on masked inputs', async () => {

@@ -9,9 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as kiln from '../../index.js';
-import { Conv2D, Dense, Dropout, Embedding, Input, Layer, TimeDistributed, maskOf, type CallOptions, type LayerConfig } from '../../layers/index.js';
+import { Conv2D, Dense, Dropout, Embedding, Input, LSTM, Layer, TimeDistributed, maskOf, type CallOptions, type LayerConfig } from '../../layers/index.js';
 import { saveModel } from '../../saving/save.js';
 import { runLayerTest } from './harness.js';
+import { expectClose as expectNear, lstmStep, nested, runRef, type Mat } from './recurrent-oracle.js';
 
 const values = (t: unknown): number[] => Array.from((t as kiln.Tensor).dataSync());
 const f64 = (data: ArrayLike<number>): number[] => Array.from(data, Number);
@@ -173,6 +174,21 @@ describe('masks', () => {
     expect(values(td.apply(x(), { mask: kiln.zeros([2, 3], 'bool') }))).toEqual(new Array(12).fill(0));
   });
 
+  it('of LSTM over [batch, time, steps, features]: each inner sequence runs alone, with its own mask', () => {
+    const x = kiln.random.normal([2, 3, 4, 2], { seed: 7 });
+    // an Embedding(maskZero) over [batch, time, steps] tokens gives such a mask: lengths differ per (b, t)
+    const lengths = [[4, 2, 0], [1, 3, 4]];
+    const mask = lengths.map((row) => row.map((n) => [0, 1, 2, 3].map((s) => s < n)));
+    const lstm = new LSTM(3, { biasInitializer: 'random_normal' });
+    const y = new TimeDistributed(lstm).apply(x, { mask: kiln.tensor(mask, [2, 3, 4], 'bool') });
+    expect([...y.shape]).toEqual([2, 3, 3]);
+    const [kernel, recurrent, bias] = lstm.getWeights().map(nested) as [Mat, Mat, number[]];
+    const xs = nested(x) as number[][][][];
+    const zeros = (): Mat => [[0, 0, 0]];
+    const want = xs.map((row, b) => row.map((seq, t) => runRef(lstmStep(kernel, recurrent, bias), [seq], [zeros(), zeros()], 3, { mask: [mask[b][t]] }).last[0]));
+    expectNear(nested(y), want, 1e-5, 'TimeDistributed(LSTM)');
+  });
+
   it('carries an Embedding(maskZero) mask through TimeDistributed(Dense), eagerly and in a Functional model', () => {
     const tokens = kiln.tensor([[3, 1, 0, 0], [2, 0, 0, 0]], [2, 4], 'int32');
     const emb = new Embedding(5, 3, { maskZero: true });
@@ -236,6 +252,18 @@ describe('shapes known only at run time, weights, config, save/load', () => {
     expect(loaded.layers.map((l) => [l.className, (l as TimeDistributed).layer.className])).toEqual([['TimeDistributed', 'Dense'], ['TimeDistributed', 'Sequential']]);
     const x = kiln.random.normal([2, 5, 3], { seed: 4 });
     expect(values(loaded.predictOnBatch(x))).toEqual(values(model.predictOnBatch(x)));
+  });
+
+  it('wraps a Functional model, saved inside its config and loaded back', async () => {
+    const inner = Input({ shape: [4] });
+    const model = new kiln.Model({ inputs: inner, outputs: new Dense(2, { activation: 'relu' }).apply(new Dense(3).apply(inner)) });
+    const outer = new kiln.Sequential([Input({ shape: [5, 4] }), new TimeDistributed(model)]);
+    const path = join(dir, 'td-functional.kiln');
+    await saveModel(outer, path);
+    const loaded = await kiln.loadModel(path);
+    expect((loaded.layers[0] as TimeDistributed).layer.className).toBe('Functional');
+    const x = kiln.random.normal([2, 5, 4], { seed: 8 });
+    expect(values(loaded.predictOnBatch(x))).toEqual(values(outer.predictOnBatch(x)));
   });
 
   it('trains: fit lowers the loss of a per-step regression', async () => {
