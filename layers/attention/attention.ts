@@ -87,7 +87,8 @@ export class Attention extends AttentionLayer {
     const keep = this.scoresMask(scores, valueMask ?? null, options.useCausalMask ?? false);
     // Keras subtracts rather than replaces: a query that may attend to nothing keeps its scores' order
     if (keep) scores = ops.where(keep, scores, ops.subtract(scores, MASKED));
-    const weights = ops.softmax(scores, -1);
+    // no keys at all: the weights are empty, and the weighted sum over none is 0
+    const weights = scores.shape.at(-1) === 0 ? scores : ops.softmax(scores, -1);
     let out = ops.matmul(options.training ? dropProbabilities(weights, this.dropout, this.seeds) : weights, value);
     if (queryMask) out = ops.where(ops.expandDims(this.checkedMask(queryMask, query, 'query'), -1), out, 0);
     return options.returnAttentionScores ? [out, weights] : out;

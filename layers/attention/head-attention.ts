@@ -98,7 +98,7 @@ export abstract class HeadAttention extends AttentionLayer {
     if (query instanceof Tensor) for (const d of Object.values(p)) if (d) d.callLosses = [];
     const gate = p.gate ? p.gate.call(query) : null;
     const [q, k, v] = [p.query.call(query), p.key.call(key), p.value.call(value)];
-    const fused = !options.returnAttentionScores && !(options.training && this.dropout > 0) && this.axes.length === 1 && q.rank === 4 && k.shape[3] === v.shape[3];
+    const fused = !options.returnAttentionScores && !(options.training && this.dropout > 0) && this.axes.length === 1 && q.rank === 4 && k.shape[3] === v.shape[3] && k.shape[1] !== 0;
     const [out, scores] = fused ? [this.fusedAttend(q, k, v, causalOnly ? null : mask, causalOnly), null] : this.attend(q, k, v, mask, options.training ?? false);
     const y = p.output.call(gate ? ops.multiply(out, gate) : out);
     return options.returnAttentionScores ? [y, scores!] : y;

@@ -11,6 +11,8 @@ import type { SeedStream } from '../seed-stream.js';
  */
 export function maskedSoftmax(scores: Tensor, mask: Tensor | null, axes: number): Tensor {
   const norm = Array.from({ length: axes }, (_, i) => scores.rank - axes + i);
+  // no keys at all: the probabilities are empty, and the weighted sum over none is 0
+  if (norm.some((a) => scores.shape[a] === 0)) return scores;
   if (!mask) return ops.softmax(scores, norm);
   return ops.where(mask, ops.softmax(ops.where(mask, scores, -1e9), norm), 0);
 }

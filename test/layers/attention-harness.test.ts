@@ -50,4 +50,21 @@ describe('attention layers pass the layer harness', () => {
     runLayerTest(AdditiveAttention, { inputShape: [[2, 3, 4], [2, 5, 4]], expectedOutputShape: [2, 3, 4], expectedWeights: [['scale', [4]]] });
     runLayerTest(AdditiveAttention, { args: [{ useScale: false }], inputShape: [[2, 3, 4], [2, 5, 4]], expectedOutputShape: [2, 3, 4] });
   });
+
+  it('EinsumDense scales a fan-based initializer by the axes the equation contracts and produces, as Keras 3', () => {
+    // kernel [16, 4, 8]: fan-in 16, fan-out 32, Glorot limit √(6 / 48) = 0.3536; fans read as a
+    // convolution's ([…, in, out] with a receptive field of 16) would give √(6 / 192) = 0.1768
+    const layer = new EinsumDense('abc,cde->abde', [null, 4, 8]);
+    layer.apply(kiln.zeros([1, 2, 16]));
+    const w = Array.from(layer.getWeights()[0].dataSync(), Math.abs);
+    expect(Math.max(...w)).toBeLessThanOrEqual(Math.sqrt(6 / 48));
+    expect(Math.max(...w)).toBeGreaterThan(0.3);
+    // the output projection [4, 8, 16]: fan-in 32, fan-out 16, the same limit
+    const out = new EinsumDense('abcd,cde->abe', [null, 16]);
+    out.apply(kiln.zeros([1, 2, 4, 8]));
+    const wo = Array.from(out.getWeights()[0].dataSync(), Math.abs);
+    expect(Math.max(...wo)).toBeLessThanOrEqual(Math.sqrt(6 / 48));
+    expect(Math.max(...wo)).toBeGreaterThan(0.3);
+  });
 });
+

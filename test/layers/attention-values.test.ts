@@ -164,4 +164,34 @@ describe.each(AVAILABLE)('attention values against direct loops on %s', (backend
     const att = new Attention({ dropout: 1, seed: 1 });
     expectClose(att.apply([x, x], { training: true }), { data: new Array<number>(12).fill(0), shape: [1, 3, 4] });
   });
+
+  it('edges: no keys, one step, an empty batch, masks all false and all true, a long sequence', () => {
+    const mha = new MultiHeadAttention(2, 3);
+    const q = normal([2, 1, 4], 19);
+    mha.apply([q, q]);
+    const w = randomize(mha, 80);
+    const bias = w[7].data;
+    // attending over no keys (or none allowed) gives zero probabilities: the output is the output bias
+    expectClose(mha.apply([q, kiln.zeros([2, 0, 4])]), { data: [...bias, ...bias], shape: [2, 1, 4] });
+    const [, empty] = mha.apply([q, kiln.zeros([2, 0, 4])], { returnAttentionScores: true });
+    expect([...empty.shape]).toEqual([2, 2, 1, 0]);
+    const x = normal([2, 3, 4], 20);
+    const none = kiln.zeros([2, 3], 'bool');
+    expectClose(mha.apply([x, x], { masks: [null, none] }), { data: Array.from({ length: 6 }, () => bias).flat(), shape: [2, 3, 4] });
+    expectClose(mha.apply([x, x], { masks: [null, none], returnAttentionScores: true })[0], { data: Array.from({ length: 6 }, () => bias).flat(), shape: [2, 3, 4] });
+    const all = kiln.ones([2, 3], 'bool');
+    const plain = headAttentionLoop(flat(x), flat(x), flat(x), headWeights(w, true, { heads: 2, kvHeads: 2, keyDim: 3, valueDim: 3 }), null);
+    expectClose(mha.apply([x, x], { masks: [all, all], attentionMask: kiln.ones([2, 3, 3], 'bool') }), plain.out);
+    // one query step over one key step: the probability is 1
+    const [, one] = mha.apply([q, q], { returnAttentionScores: true });
+    expect(Array.from(one.dataSync())).toEqual([1, 1, 1, 1]);
+    expect([...mha.apply([kiln.zeros([0, 3, 4]), kiln.zeros([0, 3, 4])], { useCausalMask: true }).shape]).toEqual([0, 3, 4]);
+    expect([...new Attention().apply([q, kiln.zeros([2, 0, 4])]).dataSync()]).toEqual(new Array<number>(8).fill(0));
+    // longer than any block a fused kernel would tile by
+    const [lq, lv] = [normal([1, 67, 4], 21), normal([1, 131, 4], 22)];
+    const long = new MultiHeadAttention(2, 8);
+    long.apply([lq, lv]);
+    const lw = headWeights(randomize(long, 90), true, { heads: 2, kvHeads: 2, keyDim: 8, valueDim: 8 });
+    expectClose(long.apply([lq, lv], { useCausalMask: true }), headAttentionLoop(flat(lq), flat(lv), flat(lv), lw, (_b, t, s) => s <= t).out, 5e-4);
+  });
 });
