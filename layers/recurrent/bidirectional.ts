@@ -44,8 +44,8 @@ export interface BidirectionalOptions extends LayerArgs {
 
 /** Bidirectional's call options: the training flag, the mask, and the states to start from. */
 export interface BidirectionalCallOptions extends CallOptions {
-  /** The forward layer's initial states, then the backward layer's (half each). */
-  initialState?: readonly Tensor[] | null;
+  /** The forward layer's initial states, then the backward layer's (half each); symbolic in a Functional model. */
+  initialState?: readonly (Tensor | SymbolicTensor)[] | null;
 }
 
 /**
@@ -60,6 +60,7 @@ export interface BidirectionalCallOptions extends CallOptions {
  */
 export class Bidirectional extends Layer {
   static readonly className = 'Bidirectional';
+  static override readonly tensorCallOptions: readonly string[] = ['initialState'];
   override supportsMasking = true;
   readonly forwardLayer: RecurrentLayer;
   readonly backwardLayer: RecurrentLayer;
@@ -119,7 +120,7 @@ export class Bidirectional extends Layer {
   override call(inputs: Tensors, options: BidirectionalCallOptions = {}): Tensors {
     if (Array.isArray(inputs)) fail(this.toString(), `takes one sequence tensor, got a list of ${inputs.length}`);
     const [forwardState, backwardState] = this.splitStates(options.initialState);
-    const run = (layer: RecurrentLayer, initialState: Tensor[] | null): Tensor[] => {
+    const run = (layer: RecurrentLayer, initialState: readonly (Tensor | SymbolicTensor)[] | null): Tensor[] => {
       layer.callLosses = [];
       const y = layer.call(inputs, { training: options.training, mask: options.mask, initialState } as BidirectionalCallOptions);
       return Array.isArray(y) ? y : [y];
@@ -143,7 +144,7 @@ export class Bidirectional extends Layer {
   }
 
   /** `initialState` as Keras splits it: the first half starts the forward layer, the rest the backward one. */
-  private splitStates(states: BidirectionalCallOptions['initialState']): [Tensor[] | null, Tensor[] | null] {
+  private splitStates(states: BidirectionalCallOptions['initialState']): [readonly (Tensor | SymbolicTensor)[] | null, readonly (Tensor | SymbolicTensor)[] | null] {
     if (states === undefined || states === null) return [null, null];
     if (!Array.isArray(states) || states.length % 2 !== 0) {
       fail(this.toString(), `initialState must list the forward layer's states then the backward layer's (an even count), got ${Array.isArray(states) ? `${states.length} tensors` : describeValue(states)}`);

@@ -68,6 +68,8 @@ export class RNN extends Layer {
   protected readonly stateSizes: number[];
   private readonly activityPenalty: RegularizerFn | null;
   private readonly carried: CarriedStates | null;
+  /** The features the cell was built for. */
+  private features: number | null = null;
 
   constructor(cell: CellLike | readonly CellLike[], protected readonly rnnOptions: RNNOptions = {}) {
     super(rnnOptions);
@@ -99,6 +101,7 @@ export class RNN extends Layer {
 
   override build(inputShape: Shape): void {
     this.checkSequenceShape(inputShape);
+    this.features = inputShape[2];
     if (this.cell.build && !this.cell.built) this.cell.build([inputShape[0], inputShape[2]]);
     const batch = inputShape[0] ?? this.batchInputShape?.[0] ?? null;
     if (this.carried && batch !== null && this.carried.batch === null) this.carried.create(batch);
@@ -157,6 +160,7 @@ export class RNN extends Layer {
     if (shape.length !== 3 || shape[2] === null) {
       fail(this.toString(), `expects sequences [batch, time, features] with known features, got shape ${fmtShape(shape)}${shape.length === 2 ? ' (a single step? add a time axis: expandDims(x, 1))' : ''}`);
     }
+    if (this.features !== null && shape[2] !== this.features) fail(this.toString(), `was built for ${this.features} features, got shape ${fmtShape(shape)}`);
   }
 
   /**

@@ -76,6 +76,29 @@ describe('attention in Functional models', () => {
     expectClose(values(await model.predict([xv, kiln.tensor(allow, undefined, 'bool')])), want.out.data);
   });
 
+  it('returnAttentionScores gives the model two outputs, which survive a save and load', async () => {
+    const x = Input({ shape: [3, 4] });
+    const mha = new MultiHeadAttention(2, 2);
+    const [y, scores] = mha.apply([x, x], { returnAttentionScores: true, useCausalMask: true });
+    expect([...scores.shape]).toEqual([null, 2, 3, 3]);
+    const model = new kiln.Model({ inputs: x, outputs: [y, scores] });
+    const xv = kiln.random.normal([2, 3, 4], { seed: 4 });
+    const w = weightsOf(randomize(mha, 40), 2, 2);
+    const want = headAttentionLoop(flat(xv), flat(xv), flat(xv), w, (_b, t, s) => s <= t);
+    const [out, probs] = (await model.predict(xv)) as kiln.Tensor[];
+    expectClose(values(out), want.out.data);
+    expectClose(values(probs), want.probs.data);
+    const dir = mkdtempSync(join(tmpdir(), 'kiln-attention-'));
+    try {
+      await model.save(join(dir, 'scores.kiln'));
+      const [out2, probs2] = (await (await kiln.loadModel(join(dir, 'scores.kiln'))).predict(xv)) as kiln.Tensor[];
+      expect(values(out2)).toEqual(values(out));
+      expect(values(probs2)).toEqual(values(probs));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('every attention layer saves and loads in a .kiln model, the causal option and the attentionMask input with it', async () => {
     const x = Input({ shape: [5, 8] });
     const mask = Input({ shape: [5, 5], dtype: 'bool' });

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as kiln from '../../index.js';
 import { Bidirectional, Dense, Embedding, GRU, GRUCell, Input, LSTM, RNN, SimpleRNN, maskOf, type LayerConfig, type MergeMode } from '../../layers/index.js';
+import { modelFromConfig, modelToConfig } from '../../models/serialize.js';
 import { saveModel } from '../../saving/save.js';
 import { runLayerTest } from './harness.js';
 import { expectClose, gruStep, lstmStep, nested, runRef, type Mat } from './recurrent-oracle.js';
@@ -288,6 +289,21 @@ describe('masks, shapes known only at run time, config, save/load', () => {
     const bi = new Bidirectional(new RNN(new GRUCell(2)), { mergeMode: 'mul' });
     expect([...bi.apply(kiln.ones([1, 3, 2])).shape]).toEqual([1, 2]);
     expect(bi.backwardLayer.className).toBe('RNN');
+  });
+
+  it('takes symbolic initial states in a Functional model, which saves and loads them as inputs', () => {
+    const x = Input({ shape: [null, 2] });
+    const states = [0, 1, 2, 3].map(() => Input({ shape: [3] }));
+    const out = new Bidirectional(new LSTM(3, { biasInitializer: 'random_normal' }), { mergeMode: 'sum' }).apply(x, { initialState: states });
+    const model = new kiln.Model({ inputs: [x, ...states], outputs: out });
+    const xs = kiln.random.normal([2, 4, 2], { seed: 3 });
+    const given = [0, 1, 2, 3].map((i) => kiln.random.normal([2, 3], { seed: 30 + i }));
+    const bi = model.layers.find((l) => l instanceof Bidirectional) as Bidirectional;
+    const want = biRef('LSTM', bi, nested(xs), undefined, given.map(nested)).outputs;
+    expectClose(nested(model.predictOnBatch([xs, ...given]) as kiln.Tensor), want, 1e-5);
+    const copy = modelFromConfig(JSON.parse(JSON.stringify(modelToConfig(model))));
+    copy.setWeights(model.getWeights());
+    expectClose(nested(copy.predictOnBatch([xs, ...given]) as kiln.Tensor), want, 1e-5);
   });
 
   it('computes every output shape without running the loops', () => {

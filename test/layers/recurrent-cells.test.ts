@@ -81,6 +81,14 @@ describe('the recurrent layers pass the layer harness on reference', () => {
     expect(nested(plain.cell.bias!.value)).toEqual(new Array(8).fill(0));
   });
 
+  it('activityRegularizer penalizes the output the layer returns, per sample', () => {
+    const gru = new GRU(3, { activityRegularizer: 'l2', returnSequences: true, dtype: 'float64' });
+    const y = gru.apply(kiln.random.normal([2, 4, 2], { dtype: 'float64', seed: 1 })) as kiln.Tensor;
+    expect(gru.callLosses).toHaveLength(1);
+    const sumSquares = Array.from(y.dataSync()).reduce((a, v) => a + v * v, 0);
+    expect(gru.callLosses[0].dataSync()[0]).toBeCloseTo((0.01 * sumSquares) / 2, 12);
+  });
+
   it('saves the options as Keras names them, flat for the fixed layers and with the cell nested for RNN', () => {
     const lstm = new LSTM(4, { returnState: true, dropout: 0.1, seed: 3 });
     expect(lstm.getConfig()).toMatchObject({

@@ -102,6 +102,9 @@ describe('stateful layers and their errors', () => {
     expect(() => new RNN({ stateSize: [2, 0], call: noState.call } as CellLike)).toThrow(/stateSize.*\[2,0\]/);
     expect(() => new RNN({ stateSize: 2 } as unknown as CellLike)).toThrow(/needs a call\(input, states, options\) method/);
     expect(() => new LSTM(3, { name: 'l2' }).apply(kiln.zeros([2, 5]))).toThrow(/LSTM 'l2'.*expects sequences \[batch, time, features\].*got shape \[2,5\].*add a time axis/);
+    const built = new GRU(2, { name: 'g3' });
+    built.apply(kiln.zeros([1, 2, 3]));
+    expect(() => built.apply(kiln.zeros([1, 2, 4]))).toThrow(/GRU 'g3'.*was built for 3 features, got shape \[1,2,4\]/);
     expect(() => new LSTM(0)).toThrow(/units must be a positive integer, got 0/);
     expect(() => new GRU(2, { dropout: 1.5 })).toThrow(/dropout must be a number in \[0, 1\], got 1.5/);
     expect(() => new SimpleRNN(2, { returnSequences: 'yes' as never })).toThrow(/returnSequences must be true or false/);
