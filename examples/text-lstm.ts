@@ -55,11 +55,13 @@ export interface RunOptions extends ModelOptions {
   batchSize?: number;
   testSamples?: number;
   seed?: number;
+  /** Passed to fit, as Keras's fit(callbacks=...) takes them. */
+  callbacks?: kiln.callbacks.Callback[];
   verbose?: 0 | 1 | 2;
 }
 
 /** Trains, evaluates, and checks padding invariance; the trained model is returned for the caller to use and dispose. */
-export async function run({ samples = 8192, epochs = 4, batchSize = 64, testSamples = 2048, maxLength = 12, seed = 1, verbose = 1, ...shape }: RunOptions = {}) {
+export async function run({ samples = 8192, epochs = 4, batchSize = 64, testSamples = 2048, maxLength = 12, seed = 1, callbacks = [], verbose = 1, ...shape }: RunOptions = {}) {
   kiln.setSeed(seed);
   const [xTrain, yTrain] = sequences(samples, maxLength);
   const [xTest, yTest] = sequences(testSamples, maxLength);
@@ -72,7 +74,7 @@ export async function run({ samples = 8192, epochs = 4, batchSize = 64, testSamp
   if (verbose) model.summary();
 
   const start = performance.now();
-  await model.fit(xTrain, yTrain, { epochs, batchSize, verbose });
+  await model.fit(xTrain, yTrain, { epochs, batchSize, callbacks, verbose });
   const seconds = (performance.now() - start) / 1000;
   const { accuracy } = await model.evaluate(xTest, yTest, { batchSize: 512 });
 

@@ -31,7 +31,9 @@ describe.skipIf(!!skipWhy)('examples/text-lstm on native (the example\'s model, 
 
   beforeAll(async () => {
     await kiln.setBackend('native');
-    outcome = await run({ samples: 4096, epochs: 4, verbose: 0 });
+    // fit never yields to the event loop by itself; a long one starves vitest's worker messages
+    const yieldEachEpoch = new kiln.callbacks.LambdaCallback({ onEpochEnd: () => new Promise<void>((resolve) => setImmediate(resolve)) });
+    outcome = await run({ samples: 4096, epochs: 4, callbacks: [yieldEachEpoch], verbose: 0 });
   }, 120_000);
 
   afterAll(() => outcome?.model.dispose());

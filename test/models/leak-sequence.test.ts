@@ -23,7 +23,12 @@ async function fitHeld(model: kiln.Model, data: (n: number) => [kiln.Tensor, kil
   const losses: number[] = [];
   const options = {
     batchSize: BATCH, verbose: 0 as const, validationData: [vx, vy] as [kiln.Tensor, kiln.Tensor],
-    callbacks: [new kiln.callbacks.LambdaCallback({ onTrainBatchEnd: (_b, logs) => void losses.push(logs!.loss) })],
+    callbacks: [new kiln.callbacks.LambdaCallback({
+      onTrainBatchEnd: (_b, logs) => void losses.push(logs!.loss),
+      // fit itself never yields to the event loop: 490 steps in one call on a loaded machine
+      // outlast vitest's 60 s wait for its worker's messages ('Timeout calling "onTaskUpdate"')
+      onEpochEnd: () => new Promise<void>((resolve) => setImmediate(resolve)),
+    })],
   };
   await model.fit(x, y, { ...options, epochs: 1 });
   const early = held();
