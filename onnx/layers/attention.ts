@@ -6,8 +6,8 @@
  * AdditiveAttention): kiln's einsum folds [batch, steps] into one axis and unfolds it later, a
  * Reshape with two sizes known only at run time, which a trace cannot write. Attention's dot
  * scores take dynamic steps, but not a causal mask over them, which kiln builds from known steps.
- * ONNX's own Attention op (opset 23) is not used: onnxruntime-node 1.30 has no CPU kernel for it
- * (docs/onnx.md).
+ * ONNX's own Attention op (opset 23), which onnxruntime-node 1.30 runs, is not written: the traced
+ * form keeps Keras's masked softmax, whose query with no visible key gets zero probabilities.
  */
 import { fail } from '../../src/errors.js';
 import type { SymbolicTensor } from '../../src/symbolic.js';

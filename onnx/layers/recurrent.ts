@@ -1,19 +1,14 @@
 /**
- * Rows of layers/recurrent/. SimpleRNN, LSTM and GRU (and an RNN of one of their cells) become
- * ONNX's RNN, LSTM and GRU ops, whose time axis is dynamic: Keras's weights are converted as they
- * are written (kernel [features, k·units] → W [1, k·units, features], gates reordered), the input
- * and outputs transposed between Keras's [batch, time, …] and ONNX's [time, …, batch, …]. A mask
- * becomes the op's `sequence_lens`, the number of true steps of each sample: exact for masks that
- * are true up to a point and false after (right padding), which the graph cannot check (docs/onnx.md).
- * An RNN of any other cell is traced, which needs a fixed sequence length. TimeDistributed folds
- * time into the batch around its layer's own row.
+ * Rows of layers/recurrent/. SimpleRNN, LSTM and GRU (an RNN of one of their cells, a cell applied
+ * alone, and Bidirectional around them) become ONNX's RNN, LSTM and GRU ops (../recurrent-ops.ts),
+ * whose time axis is dynamic. A mask becomes the op's `sequence_lens`, the number of true steps of
+ * each sample: exact for masks that are true up to a point and false after (right padding), which
+ * the graph cannot check (docs/onnx.md). An RNN of any other cell is traced, which needs a fixed
+ * sequence length. TimeDistributed folds time into the batch around its layer's own row.
  */
-import type { TypedArray } from '../../backends/contract.js';
 import { fail } from '../../src/errors.js';
-import { serializeActivation, type ActivationFn } from '../../src/activations.js';
 import type { SymbolicTensor } from '../../src/symbolic.js';
-import type { Variable } from '../../src/variable.js';
-import type { Layer } from '../../layers/layer.js';
+import { Bidirectional, type MergeMode } from '../../layers/recurrent/bidirectional.js';
 import { GRU } from '../../layers/recurrent/gru.js';
 import { GRUCell } from '../../layers/recurrent/gru-cell.js';
 import { LSTM } from '../../layers/recurrent/lstm.js';
@@ -23,152 +18,24 @@ import { SimpleRNN } from '../../layers/recurrent/simple-rnn.js';
 import { SimpleRNNCell } from '../../layers/recurrent/simple-rnn-cell.js';
 import { TimeDistributed } from '../../layers/recurrent/time-distributed.js';
 import type { GraphBuilder, Value } from '../builder.js';
-import { INT64_MAX, INT64_MIN, elemType, floats, int, ints, str, strs } from '../proto.js';
+import { INT64_MAX, int, ints } from '../proto.js';
+import { activationId, fixedCell, flipTime, recurrentOp, sequenceLengths, specOf, type FixedCell } from '../recurrent-ops.js';
 import { row, type LayerArgs, type RowEntry } from './row.js';
 
-type FixedCell = SimpleRNNCell | LSTMCell | GRUCell;
-
-/** ONNX's op for a cell, and where each of its gates sits in Keras's weights. */
-interface OpSpec {
-  op: 'RNN' | 'LSTM' | 'GRU';
-  /** ONNX gate j is Keras gate order[j]: LSTM is i, o, f, c in ONNX and i, f, c, o in Keras; GRU's z, r, h agree. */
-  order: readonly number[];
-  states: number;
-}
-
-function specOf(cell: FixedCell): OpSpec {
-  if (cell instanceof LSTMCell) return { op: 'LSTM', order: [0, 3, 1, 2], states: 2 };
-  if (cell instanceof GRUCell) return { op: 'GRU', order: [0, 1, 2], states: 1 };
-  return { op: 'RNN', order: [0], states: 1 };
-}
-
-/** The cell's class exactly: a subclass may step differently, so it is traced. */
-function fixedCell(cell: unknown): FixedCell | null {
-  const proto = cell === null || typeof cell !== 'object' ? null : Object.getPrototypeOf(cell);
-  return proto === SimpleRNNCell.prototype || proto === LSTMCell.prototype || proto === GRUCell.prototype ? (cell as FixedCell) : null;
-}
-
-/**
- * Keras's activations as the recurrent ops name them. hard_sigmoid is Keras 3's relu6(x + 3) / 6,
- * that is clip(x/6 + 1/2, 0, 1): ONNX's HardSigmoid max(0, min(1, alpha·x + beta)) with alpha 1/6
- * and beta 1/2 (ONNX's defaults, 0.2 and 0.5, are Keras 2's). linear is Affine with alpha 1, beta 0.
- */
-const RECURRENT_ACTIVATIONS: Record<string, { name: string; alpha?: number; beta?: number }> = {
-  tanh: { name: 'Tanh' },
-  sigmoid: { name: 'Sigmoid' },
-  relu: { name: 'Relu' },
-  hard_sigmoid: { name: 'HardSigmoid', alpha: 1 / 6, beta: 0.5 },
-  linear: { name: 'Affine', alpha: 1, beta: 0 },
-  softsign: { name: 'Softsign' },
-  softplus: { name: 'Softplus' },
-  elu: { name: 'Elu', alpha: 1 },
-  leaky_relu: { name: 'LeakyRelu', alpha: 0.2 },
-};
-
-function activationName(layer: Layer, option: string, fn: ActivationFn): { name: string; alpha?: number; beta?: number } {
-  let id: string | null = null;
-  try {
-    id = serializeActivation(fn);
-  } catch {
-    id = null;
-  }
-  const known = id === null ? undefined : RECURRENT_ACTIVATIONS[id];
-  if (!known) {
-    fail('onnx export', `layer '${layer.name}' (${layer.className}): ${option} ${id === null ? 'is a function of your own' : `'${id}'`}, which ONNX's recurrent ops do not take; they take ${Object.keys(RECURRENT_ACTIVATIONS).join(', ')}`);
-  }
-  return known;
-}
-
-/**
- * The op's activation attributes, ONNX's order: RNN f; LSTM f, g, h (gates, cell, output); GRU
- * f, g. onnxruntime reads activation_alpha and activation_beta in order for the functions that
- * take them, so the lists hold only those functions' values.
- */
-function activationAttrs(layer: Layer, cell: FixedCell, spec: OpSpec, directions: number) {
-  const gate = 'recurrentActivation' in cell ? [activationName(layer, 'recurrentActivation', cell.recurrentActivation)] : [];
-  const act = activationName(layer, 'activation', cell.activation);
-  const one = spec.op === 'LSTM' ? [...gate, act, act] : [...gate, act];
-  const all = Array.from({ length: directions }, () => one).flat();
-  const alphas = all.filter((a) => a.alpha !== undefined).map((a) => a.alpha!);
-  const betas = all.filter((a) => a.beta !== undefined).map((a) => a.beta!);
-  return {
-    activations: strs(all.map((a) => a.name)),
-    ...(alphas.length ? { activation_alpha: floats(alphas) } : {}),
-    ...(betas.length ? { activation_beta: floats(betas) } : {}),
-  };
-}
-
-/**
- * [rows, k·units] (Keras's kernel layout, gates side by side) → [k·units, rows], ONNX's gate order:
- * ONNX row j·units + u is Keras column order[j]·units + u.
- */
-function gatesTransposed(order: readonly number[], units: number) {
-  return (v: TypedArray): TypedArray => {
-    const cols = order.length * units;
-    const rows = v.length / cols;
-    const out = new (v.constructor as new (n: number) => TypedArray)(v.length);
-    order.forEach((g, j) => {
-      for (let u = 0; u < units; u++) for (let r = 0; r < rows; r++) out[(j * units + u) * rows + r] = v[r * cols + g * units + u];
-    });
-    return out;
-  };
-}
-
-/** Keras's bias in ONNX's B [Wb, Rb]: GRU with resetAfter keeps both rows; the others have no Rb. */
-function biasTransform(cell: FixedCell, order: readonly number[], units: number) {
-  return (v: TypedArray): TypedArray => {
-    const k = order.length * units;
-    const out = new (v.constructor as new (n: number) => TypedArray)(2 * k);
-    if (cell instanceof GRUCell && cell.resetAfter) {
-      out.set(v);
-      return out;
-    }
-    order.forEach((g, j) => out.set(v.subarray(g * units, (g + 1) * units), j * units));
-    return out;
-  };
-}
-
-/** W, R and B of one direction, [1, …] each (B absent without a bias). */
-function directionWeights(b: GraphBuilder, cell: FixedCell, spec: OpSpec): { w: string; r: string; bias: string | null } {
-  const u = cell.units;
-  const k = spec.order.length * u;
-  const features = cell.kernel!.shape[0];
-  const w = b.weight(cell.kernel as Variable, { suffix: 'onnx_W', dims: [1, k, features], transform: gatesTransposed(spec.order, u) });
-  const r = b.weight(cell.recurrentKernel as Variable, { suffix: 'onnx_R', dims: [1, k, u], transform: gatesTransposed(spec.order, u) });
-  const bias = cell.bias ? b.weight(cell.bias, { suffix: 'onnx_B', dims: [1, 2 * k], transform: biasTransform(cell, spec.order, u) }) : null;
-  return { w, r, bias };
-}
-
-/** Reverses axis 1 of [batch, time, …], whatever time is at run time. */
-export const flipTime = (b: GraphBuilder, y: string): string =>
-  b.op('Slice', [y, b.int64s([-1], 'starts'), b.int64s([INT64_MIN], 'ends'), b.int64s([1], 'axes'), b.int64s([-1], 'steps')]);
-
-/** The number of true steps of each sample of a [batch, time] mask, as sequence_lens takes it (int32 [batch]). */
-function sequenceLengths(b: GraphBuilder, mask: Value): string {
-  const m = mask.shape.length === 3 ? b.op('Squeeze', [mask.name, b.int64s([2], 'axes')]) : mask.name;
-  return b.reduce('ReduceSum', b.op('Cast', [m], { to: int(elemType('int32')) }), [1], false);
-}
-
-/** The layer's input in its dtype and ONNX's layout, [time, batch, features]. */
-function timeMajor(b: GraphBuilder, x: Value, dtype: string): string {
-  const cast = x.dtype === dtype ? x.name : b.op('Cast', [x.name], { to: int(elemType(dtype as Value['dtype'])) });
-  return b.op('Transpose', [cast], { perm: ints([1, 0, 2]) });
-}
-
-/** ONNX's optional inputs, '' for the ones left out, the trailing ones dropped. */
-function optionalInputs(list: readonly (string | null)[]): string[] {
-  const out = list.map((x) => x ?? '');
-  while (out.length && out[out.length - 1] === '') out.pop();
-  return out;
-}
-
-/** Where the call's initial states are: after the layer's own input (call-options.ts). */
-const initialStates = (inputs: readonly Value[]): Value[] => inputs.slice(1);
+const squeeze = (b: GraphBuilder, x: string, axis: number): string => b.op('Squeeze', [x, b.int64s([axis], 'axes')]);
+/** Direction `d` of an op's output, its directions axis at 0 (Gather drops it). */
+const direction = (b: GraphBuilder, x: string, d: number): string => b.op('Gather', [x, b.scalar('int64', d, 'direction')], { axis: int(0) });
 
 function checkExportable(layer: RNN): void {
   if (layer.stateful) {
     fail('onnx export', `layer '${layer.name}' (${layer.className}) is stateful: its states carry from one call to the next, which an ONNX file cannot hold. Export a copy made with stateful: false (the same config and weights) and pass the states as initialState inputs`);
   }
+}
+
+/** The initial states given as inputs after the sequence, per state (h, then c), one per direction; null for zeros. */
+function givenStates(inputs: readonly Value[], states: number, directions: number): (Value[] | null)[] {
+  const given = inputs.slice(1);
+  return Array.from({ length: states }, (_, k) => (given.length ? Array.from({ length: directions }, (_, d) => given[d * states + k]) : null));
 }
 
 /** SimpleRNN, LSTM, GRU, or an RNN of one of their cells, as one ONNX op run over time in one direction. */
@@ -177,23 +44,17 @@ function emitRecurrent(args: LayerArgs<RNN>): string[] {
   checkExportable(layer);
   const cell = fixedCell(layer.cell);
   if (!cell) return traceCustom(args);
-  const spec = specOf(cell);
-  const x = inputs[0];
   const mask = masks?.[0] ?? null;
-  const { w, r, bias } = directionWeights(b, cell, spec);
-  const lens = mask ? sequenceLengths(b, mask) : null;
-  const given = initialStates(inputs).map((s) => b.unsqueeze(s.name, [0]));
-  const attrs = {
-    hidden_size: int(cell.units),
-    direction: str(layer.goBackwards ? 'reverse' : 'forward'),
-    ...activationAttrs(layer, cell, spec, 1),
-    ...(spec.op === 'GRU' ? { linear_before_reset: int((cell as GRUCell).resetAfter ? 1 : 0) } : {}),
-  };
-  const ins = optionalInputs([timeMajor(b, x, layer.dtype), w, r, bias, lens, given[0] ?? null, given[1] ?? null]);
-  const [y, ...states] = b.node(spec.op, ins, attrs, 1 + spec.states);
-  const finals = states.map((s) => b.op('Squeeze', [s, b.int64s([0], 'axes')]));
+  const { y, states } = recurrentOp(b, {
+    layer, cells: [cell], direction: layer.goBackwards ? 'reverse' : 'forward', x: inputs[0], dtype: layer.dtype,
+    lengths: mask ? sequenceLengths(b, mask) : null, initial: givenStates(inputs, specOf(cell).states, 1),
+  });
+  const finals = states.map((s) => squeeze(b, s, 0));
   return [returned(b, layer, y, finals[0], mask), ...(layer.returnState ? finals : [])];
 }
+
+/** Y [time, batch, units] of one direction as Keras's [batch, time, units], in input order. */
+const batchMajor = (b: GraphBuilder, y: string): string => b.op('Transpose', [y], { perm: ints([1, 0, 2]) });
 
 /**
  * The layer's output from the op's: Y [time, 1, batch, units] as Keras's [batch, time, units], in
@@ -201,14 +62,12 @@ function emitRecurrent(args: LayerArgs<RNN>): string[] {
  */
 function returned(b: GraphBuilder, layer: RNN, y: string, h: string, mask: Value | null): string {
   if (!layer.returnSequences) return h;
-  let out = b.op('Transpose', [b.op('Squeeze', [y, b.int64s([1], 'axes')])], { perm: ints([1, 0, 2]) });
+  const out = batchMajor(b, squeeze(b, y, 1));
   if (layer.goBackwards) return flipTime(b, out);
   // the op gives zeros past a sample's length; Keras repeats the last output there unless zeroOutputForMask
-  if (mask && !layer.zeroOutputForMask) {
-    const keep = mask.shape.length === 3 ? mask.name : b.unsqueeze(mask.name, [2]);
-    out = b.op('Where', [keep, out, b.unsqueeze(h, [1])]);
-  }
-  return out;
+  if (!mask || layer.zeroOutputForMask) return out;
+  const keep = mask.shape.length === 3 ? mask.name : b.unsqueeze(mask.name, [2]);
+  return b.op('Where', [keep, out, b.unsqueeze(h, [1])]);
 }
 
 /**
@@ -229,6 +88,59 @@ function traceCustom({ layer, inputs, trace }: LayerArgs<RNN>): string[] {
   }
 }
 
+/** Whether one bidirectional op holds both layers: the same cell class, size and options, forward then backward. */
+function oneOp(forward: RNN, backward: RNN, [f, r]: FixedCell[]): boolean {
+  const same = (a: unknown, c: unknown) => a === c;
+  const gates = (c: FixedCell) => ('recurrentActivation' in c ? activationId(c.recurrentActivation) : null);
+  return !forward.goBackwards && backward.goBackwards && same(Object.getPrototypeOf(f), Object.getPrototypeOf(r)) && f.units === r.units
+    && same(activationId(f.activation), activationId(r.activation)) && same(gates(f), gates(r)) && (f.bias === null) === (r.bias === null)
+    && (!(f instanceof GRUCell) || f.resetAfter === (r as GRUCell).resetAfter) && forward.dtype === backward.dtype;
+}
+
+/** Merges the two directions as Keras's Bidirectional: concat on the last axis, sum, mul, ave, or both. */
+function merge(b: GraphBuilder, mode: MergeMode, y: string, back: string, dtype: Value['dtype']): string[] {
+  switch (mode) {
+    case 'concat': return [b.op('Concat', [y, back], { axis: int(-1) })];
+    case 'sum': return [b.op('Add', [y, back])];
+    case 'mul': return [b.op('Mul', [y, back])];
+    case 'ave': return [b.op('Mul', [b.op('Add', [y, back]), b.scalar(dtype, 0.5, 'half')])];
+    default: return [y, back];
+  }
+}
+
+/**
+ * Bidirectional: one op with direction 'bidirectional' where it holds both layers, else one op per
+ * layer; each direction's output in input order (Keras reverses the backward layer's), merged.
+ * Keras makes both layers zero a masked step's output when returning sequences, as the op does.
+ */
+function emitBidirectional({ b, layer, inputs, masks }: LayerArgs<Bidirectional>): string[] {
+  const layers = [layer.forwardLayer, layer.backwardLayer].map((l) => {
+    if (!(l instanceof RNN)) fail('onnx export', `layer '${layer.name}' (Bidirectional) wraps ${l}, which is no kiln RNN: only SimpleRNN, LSTM, GRU and RNNs of their cells export`);
+    checkExportable(l);
+    return l;
+  });
+  const cells = layers.map((l) => fixedCell(l.cell) ?? fail('onnx export', `layer '${layer.name}' (Bidirectional) wraps ${l}, whose cell no ONNX op describes: only SimpleRNN, LSTM, GRU and RNNs of their cells export`));
+  const mask = masks?.[0] ?? null;
+  const lengths = mask ? sequenceLengths(b, mask) : null;
+  const states = specOf(cells[0]).states;
+  const given = givenStates(inputs, states, 2);
+  const base = { layer, x: inputs[0], lengths };
+  const ops = oneOp(layers[0], layers[1], cells)
+    ? [recurrentOp(b, { ...base, cells, direction: 'bidirectional', dtype: layers[0].dtype, initial: given })]
+    : layers.map((l, d) => recurrentOp(b, { ...base, cells: [cells[d]], direction: l.goBackwards ? 'reverse' : 'forward', dtype: l.dtype, initial: given.map((g) => g && [g[d]]) }));
+  // direction d: of the one op, or the only direction of op d
+  const pick = (x: (op: (typeof ops)[number]) => string, d: number) => (ops.length === 1 ? direction(b, x(ops[0]), d) : squeeze(b, x(ops[d]), 0));
+  const outputs = layers.map((l, d) => {
+    if (!layer.returnSequences) return pick((op) => op.states[0], d);
+    const y = batchMajor(b, pick((op) => b.op('Transpose', [op.y], { perm: ints([1, 0, 2, 3]) }), d));
+    // in input order: Keras reverses the backward layer's output, and a forward layer's that goes backwards stays reversed
+    return (d === 1) === l.goBackwards ? y : flipTime(b, y);
+  });
+  const merged = merge(b, layer.mergeMode, outputs[0], outputs[1], layers[0].dtype);
+  if (!layer.returnState) return merged;
+  return [...merged, ...[0, 1].flatMap((d) => Array.from({ length: states }, (_, k) => pick((op) => op.states[k], d)))];
+}
+
 /**
  * TimeDistributed: [batch, time, …] → [batch·time, …], the wrapped layer's row (or its trace),
  * and back, batch and time read from the input at run time.
@@ -245,20 +157,14 @@ function emitTimeDistributed({ b, layer, inputs: [x], trace }: LayerArgs<TimeDis
 
 /** A cell applied alone takes one step from zero states: the op over a sequence of one step, its final h. */
 function emitCell({ b, layer, inputs: [x] }: LayerArgs<FixedCell>): string[] {
-  const spec = specOf(layer);
-  const { w, r, bias } = directionWeights(b, layer, spec);
-  const cast = x.dtype === layer.dtype ? x.name : b.op('Cast', [x.name], { to: int(elemType(layer.dtype)) });
-  const attrs = {
-    hidden_size: int(layer.units),
-    ...activationAttrs(layer, layer, spec, 1),
-    ...(spec.op === 'GRU' ? { linear_before_reset: int((layer as GRUCell).resetAfter ? 1 : 0) } : {}),
-  };
-  const [, h] = b.node(spec.op, optionalInputs([b.unsqueeze(cast, [0]), w, r, bias]), attrs, 2);
-  return [b.op('Squeeze', [h, b.int64s([0], 'axes')])];
+  const step: Value = { name: b.unsqueeze(x.name, [1]), dtype: x.dtype, shape: [x.shape[0], 1, ...x.shape.slice(1)] };
+  const { states } = recurrentOp(b, { layer, cells: [layer], direction: 'forward', x: step, dtype: layer.dtype, lengths: null, initial: [] });
+  return [squeeze(b, states[0], 0)];
 }
 
 /** The fixed cells write their masks as sequence_lens; another cell's mask is traced with it. */
 const ownMasks = (layer: RNN): boolean => fixedCell(layer.cell) !== null;
+const bothOwnMasks = (layer: Bidirectional): boolean => [layer.forwardLayer, layer.backwardLayer].every((l) => l instanceof RNN && ownMasks(l));
 
 const OPS = 'RNN / LSTM / GRU (Transpose, Squeeze; ReduceSum of the mask as sequence_lens)';
 
@@ -270,5 +176,7 @@ export const RECURRENT_ROWS: readonly RowEntry[] = [
   row(SimpleRNNCell, 'RNN over one step (applied alone)', emitCell),
   row(LSTMCell, 'LSTM over one step (applied alone)', emitCell),
   row(GRUCell, 'GRU over one step (applied alone)', emitCell),
+  row(Bidirectional, 'one RNN / LSTM / GRU with direction bidirectional (two ops where the layers differ), Gather, Transpose, then Concat / Add / Mul', emitBidirectional, bothOwnMasks),
   row(TimeDistributed, 'Shape, Reshape, the wrapped layer\'s ops, Reshape', emitTimeDistributed),
 ];
+
