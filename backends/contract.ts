@@ -220,6 +220,37 @@ export interface FusedKernels {
     dy: TensorInfo, x: TensorInfo, mean: TensorInfo, variance: TensorInfo, gamma: TensorInfo | null, epsilon: number,
     dx: TensorInfo | null, dMean: TensorInfo | null, dVariance: TensorInfo | null, dGamma: TensorInfo | null, dBeta: TensorInfo | null,
   ): void;
+  /**
+   * The recurrent layers' loops over time, tanh and sigmoid, as src/fused/recurrent-scan.ts
+   * composes them: xProj [B, T, G·U] (T > 0), h0 (c0) [B, U], kernel [U, G·U], mask [B, T] bool
+   * or null; out [B, T, S·U] holds per step the record that file describes (lstm: out, h, c, i,
+   * f, g, o; gru: out, h, z, r, hh, inner; simpleRnn: out, h). A masked step keeps the states
+   * and outputs the previous output (zeros at t = 0), or zeros with zeroOutputForMask.
+   */
+  lstm(xProj: TensorInfo, h0: TensorInfo, c0: TensorInfo, kernel: TensorInfo, mask: TensorInfo | null, zeroOutputForMask: boolean, out: TensorInfo): void;
+  /**
+   * Each recurrent op's backward through time from its record y and y's gradient dy (every slot
+   * may carry one): dxProj [B, T, G·U] the gates' pre-activation gradients, dh0, dc0, dKernel
+   * (Σ_t h_{t-1}ᵀ · dgates_t), dBias [3U] (Σ of inner's gradients); a null output is not wanted.
+   */
+  lstmGrad(
+    dy: TensorInfo, y: TensorInfo, h0: TensorInfo, c0: TensorInfo, kernel: TensorInfo, mask: TensorInfo | null, zeroOutputForMask: boolean,
+    dxProj: TensorInfo | null, dh0: TensorInfo | null, dc0: TensorInfo | null, dKernel: TensorInfo | null,
+  ): void;
+  /** GRU: bias [3U] or null (resetAfter only), as lstm. */
+  gru(
+    xProj: TensorInfo, h0: TensorInfo, kernel: TensorInfo, bias: TensorInfo | null, mask: TensorInfo | null, resetAfter: boolean,
+    zeroOutputForMask: boolean, out: TensorInfo,
+  ): void;
+  gruGrad(
+    dy: TensorInfo, y: TensorInfo, h0: TensorInfo, kernel: TensorInfo, mask: TensorInfo | null, resetAfter: boolean, zeroOutputForMask: boolean,
+    dxProj: TensorInfo | null, dh0: TensorInfo | null, dKernel: TensorInfo | null, dBias: TensorInfo | null,
+  ): void;
+  simpleRnn(xProj: TensorInfo, h0: TensorInfo, kernel: TensorInfo, mask: TensorInfo | null, zeroOutputForMask: boolean, out: TensorInfo): void;
+  simpleRnnGrad(
+    dy: TensorInfo, y: TensorInfo, h0: TensorInfo, kernel: TensorInfo, mask: TensorInfo | null, zeroOutputForMask: boolean,
+    dxProj: TensorInfo | null, dh0: TensorInfo | null, dKernel: TensorInfo | null,
+  ): void;
 }
 
 /** Where a convolution's kernel reads: per spatial axis, in order. */
@@ -245,6 +276,7 @@ export interface PoolGeometry {
 export const FUSED_KERNELS: readonly (keyof FusedKernels)[] = [
   'dense', 'denseGrad', 'softmax', 'softmaxGrad', 'crossEntropy', 'crossEntropyGrad', 'applyUpdate',
   'conv', 'convGrad', 'pool', 'poolGrad', 'moments', 'momentsGrad', 'batchNorm', 'batchNormGrad',
+  'lstm', 'lstmGrad', 'gru', 'gruGrad', 'simpleRnn', 'simpleRnnGrad',
 ];
 
 // ---------------------------------------------------------------------------------------------

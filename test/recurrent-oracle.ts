@@ -44,7 +44,12 @@ function times(h: readonly number[], kernel: readonly number[], width: number, f
   return Array.from({ length: n }, (_, j) => h.reduce((s, hk, k) => s + hk * kernel[k * width + from + j], 0));
 }
 
-export function oracle(c: RnnCase): { outputs: number[]; h: number[]; c: number[] } {
+/**
+ * The results, and the record the fused kernels write (the contract's lstm): per step the
+ * output, the states, then lstm's activated gates i, f, g, o, or gru's z, r, hh and inner
+ * (resetAfter: h·U_h + b_h; before: (r·h)·U_h).
+ */
+export function oracle(c: RnnCase): { outputs: number[]; h: number[]; c: number[]; record: number[] } {
   const { B, T, U } = c;
   const G = GATES[c.cell];
   const act = ACT[c.activation ?? 'tanh'];
@@ -52,6 +57,7 @@ export function oracle(c: RnnCase): { outputs: number[]; h: number[]; c: number[
   const outputs: number[] = [];
   const hs: number[] = [];
   const cs: number[] = [];
+  const record: number[] = [];
   for (let b = 0; b < B; b++) {
     let h = c.h0.slice(b * U, (b + 1) * U);
     let cell = c.c0 ? c.c0.slice(b * U, (b + 1) * U) : [];
@@ -60,26 +66,30 @@ export function oracle(c: RnnCase): { outputs: number[]; h: number[]; c: number[
       const x = c.xProj.slice((b * T + t) * G * U, (b * T + t + 1) * G * U);
       let hNext: number[];
       let cNext = cell;
+      let extras: number[][] = [];
       if (c.cell === 'lstm') {
         const z = times(h, c.kernel, G * U, 0, G * U).map((v, j) => v + x[j]);
         cNext = cell.map((cj, j) => rec(z[U + j]) * cj + rec(z[j]) * act(z[2 * U + j]));
         hNext = cNext.map((cj, j) => rec(z[3 * U + j]) * act(cj));
+        extras = [0, 1, 2, 3].map((k) => z.slice(k * U, (k + 1) * U).map(k === 2 ? act : rec));
       } else if (c.cell === 'gru') {
         const bias = c.bias ?? new Array<number>(3 * U).fill(0);
-        let z: number[], r: number[], hh: number[];
+        let z: number[], r: number[], hh: number[], inner: number[];
         if (c.resetAfter) {
-          const inner = times(h, c.kernel, 3 * U, 0, 3 * U).map((v, j) => v + bias[j]);
-          z = inner.slice(0, U).map((v, j) => rec(x[j] + v));
-          r = inner.slice(U, 2 * U).map((v, j) => rec(x[U + j] + v));
-          hh = inner.slice(2 * U).map((v, j) => act(x[2 * U + j] + r[j] * v));
+          const all = times(h, c.kernel, 3 * U, 0, 3 * U).map((v, j) => v + bias[j]);
+          z = all.slice(0, U).map((v, j) => rec(x[j] + v));
+          r = all.slice(U, 2 * U).map((v, j) => rec(x[U + j] + v));
+          inner = all.slice(2 * U);
+          hh = inner.map((v, j) => act(x[2 * U + j] + r[j] * v));
         } else {
           const zr = times(h, c.kernel, 3 * U, 0, 2 * U);
           z = zr.slice(0, U).map((v, j) => rec(x[j] + v));
           r = zr.slice(U).map((v, j) => rec(x[U + j] + v));
-          const inner = times(h.map((v, j) => r[j] * v), c.kernel, 3 * U, 2 * U, U);
+          inner = times(h.map((v, j) => r[j] * v), c.kernel, 3 * U, 2 * U, U);
           hh = inner.map((v, j) => act(x[2 * U + j] + v));
         }
         hNext = h.map((v, j) => z[j] * v + (1 - z[j]) * hh[j]);
+        extras = [z, r, hh, inner];
       } else {
         hNext = times(h, c.kernel, U, 0, U).map((v, j) => act(v + x[j]));
       }
@@ -91,11 +101,12 @@ export function oracle(c: RnnCase): { outputs: number[]; h: number[]; c: number[
         out = new Array<number>(U).fill(0);
       }
       outputs.push(...out);
+      record.push(...out, ...h, ...(c.cell === 'lstm' ? cell : []), ...extras.flat());
     }
     hs.push(...h);
     cs.push(...cell);
   }
-  return { outputs, h: hs, c: cs };
+  return { outputs, h: hs, c: cs, record };
 }
 
 /** Deterministic values in [-1, 1) (a small LCG), so a case needs no tensors to build. */

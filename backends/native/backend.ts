@@ -88,6 +88,24 @@ export class NativeBackend implements Backend {
     batchNormGrad: (dy, x, mean, variance, gamma, epsilon, dx, dMean, dVariance, dGamma, dBeta) => {
       this.run('fused:batchNormGrad', [dy, x, mean, variance, gamma, dx, dMean, dVariance, dGamma, dBeta], [], [epsilon]);
     },
+    lstm: (xProj, h0, c0, kernel, mask, zeroOutputForMask, out) => {
+      this.run('fused:lstm', [xProj, h0, c0, kernel, mask, out], [Number(zeroOutputForMask)]);
+    },
+    lstmGrad: (dy, y, h0, c0, kernel, mask, zeroOutputForMask, dxProj, dh0, dc0, dKernel) => {
+      this.run('fused:lstmGrad', [dy, y, h0, c0, kernel, mask, dxProj, dh0, dc0, dKernel], [Number(zeroOutputForMask)]);
+    },
+    gru: (xProj, h0, kernel, bias, mask, resetAfter, zeroOutputForMask, out) => {
+      this.run('fused:gru', [xProj, h0, kernel, bias, mask, out], [Number(resetAfter), Number(zeroOutputForMask)]);
+    },
+    gruGrad: (dy, y, h0, kernel, mask, resetAfter, zeroOutputForMask, dxProj, dh0, dKernel, dBias) => {
+      this.run('fused:gruGrad', [dy, y, h0, kernel, mask, dxProj, dh0, dKernel, dBias], [Number(resetAfter), Number(zeroOutputForMask)]);
+    },
+    simpleRnn: (xProj, h0, kernel, mask, zeroOutputForMask, out) => {
+      this.run('fused:simpleRnn', [xProj, h0, kernel, mask, out], [Number(zeroOutputForMask)]);
+    },
+    simpleRnnGrad: (dy, y, h0, kernel, mask, zeroOutputForMask, dxProj, dh0, dKernel) => {
+      this.run('fused:simpleRnnGrad', [dy, y, h0, kernel, mask, dxProj, dh0, dKernel], [Number(zeroOutputForMask)]);
+    },
   };
 
   constructor(readonly addon: NativeAddon) {

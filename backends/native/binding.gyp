@@ -34,7 +34,9 @@
         "src/cpu/conv_grad.cc",
         "src/cpu/depthwise.cc",
         "src/cpu/pool.cc",
-        "src/cpu/normalization.cc"
+        "src/cpu/normalization.cc",
+        "src/cpu/recurrent.cc",
+        "src/cpu/recurrent_grad.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

@@ -13,6 +13,7 @@ import { conv, convGrad } from './kernels/conv.js';
 import { softmax, softmaxGrad, crossEntropy, crossEntropyGrad } from './kernels/softmax.js';
 import { applyUpdate } from './kernels/update.js';
 import { batchNorm, batchNormGrad, moments, momentsGrad } from './kernels/normalization.js';
+import { gru, gruGrad, lstm, lstmGrad, simpleRnn, simpleRnnGrad } from './kernels/recurrent.js';
 import { pool, poolGrad } from './kernels/pool.js';
 
 /**
@@ -100,7 +101,36 @@ export class ReferenceBackend implements Backend {
         dx && this.buf(dx.id), dMean && this.buf(dMean.id), dVariance && this.buf(dVariance.id), dGamma && this.buf(dGamma.id),
         dBeta && this.buf(dBeta.id),
       ),
+    lstm: (x, h0, c0, kernel, mask, zeroOutputForMask, out) =>
+      lstm(this.buf(x.id), x.shape, this.buf(h0.id), this.buf(c0.id), this.buf(kernel.id), kernel.shape[0], this.opt(mask), zeroOutputForMask, this.buf(out.id)),
+    lstmGrad: (dy, y, h0, c0, kernel, mask, zeroOutputForMask, dxProj, dh0, dc0, dKernel) =>
+      lstmGrad(
+        this.buf(dy.id), this.buf(y.id), y.shape, this.buf(h0.id), this.buf(c0.id), this.buf(kernel.id), kernel.shape[0], this.opt(mask),
+        zeroOutputForMask, this.opt(dxProj), this.opt(dh0), this.opt(dc0), this.opt(dKernel),
+      ),
+    gru: (x, h0, kernel, bias, mask, resetAfter, zeroOutputForMask, out) =>
+      gru(
+        this.buf(x.id), x.shape, this.buf(h0.id), this.buf(kernel.id), kernel.shape[0], this.opt(bias), this.opt(mask), resetAfter,
+        zeroOutputForMask, this.buf(out.id),
+      ),
+    gruGrad: (dy, y, h0, kernel, mask, resetAfter, zeroOutputForMask, dxProj, dh0, dKernel, dBias) =>
+      gruGrad(
+        this.buf(dy.id), this.buf(y.id), y.shape, this.buf(h0.id), this.buf(kernel.id), kernel.shape[0], this.opt(mask), resetAfter,
+        zeroOutputForMask, this.opt(dxProj), this.opt(dh0), this.opt(dKernel), this.opt(dBias),
+      ),
+    simpleRnn: (x, h0, kernel, mask, zeroOutputForMask, out) =>
+      simpleRnn(this.buf(x.id), x.shape, this.buf(h0.id), this.buf(kernel.id), kernel.shape[0], this.opt(mask), zeroOutputForMask, this.buf(out.id)),
+    simpleRnnGrad: (dy, y, h0, kernel, mask, zeroOutputForMask, dxProj, dh0, dKernel) =>
+      simpleRnnGrad(
+        this.buf(dy.id), this.buf(y.id), y.shape, this.buf(h0.id), this.buf(kernel.id), kernel.shape[0], this.opt(mask), zeroOutputForMask,
+        this.opt(dxProj), this.opt(dh0), this.opt(dKernel),
+      ),
   };
+
+  /** The buffer of an optional tensor, or null. */
+  private opt(t: TensorInfo | null): TypedArray | null {
+    return t && this.buf(t.id);
+  }
 
   private buf(id: number): TypedArray {
     const b = this.buffers.get(id);

@@ -15,7 +15,6 @@ import { TimeDistributed } from './time-distributed.js';
 import { Bidirectional } from './bidirectional.js';
 
 export { RNNCell, type CellLike, type CellCallOptions } from './cell.js';
-export { DropoutRNNCell } from './cell-dropout.js';
 export { type CellOptions, type GatedCellOptions } from './cell-options.js';
 export { SimpleRNNCell, type SimpleRNNCellOptions } from './simple-rnn-cell.js';
 export { LSTMCell, type LSTMCellOptions } from './lstm-cell.js';

@@ -65,7 +65,8 @@ export class RNN extends Layer {
   readonly stateful: boolean;
   readonly unroll: boolean;
   readonly zeroOutputForMask: boolean;
-  protected readonly stateSizes: number[];
+  /** The size of each state the cell carries, in order (LSTM: [units, units]). */
+  readonly stateSizes: number[];
   private readonly activityPenalty: RegularizerFn | null;
   private readonly carried: CarriedStates | null;
   /** The features the cell was built for. */

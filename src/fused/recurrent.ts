@@ -1,7 +1,9 @@
 import type { Tensor } from '../tensor.js';
 import { fail, fmtShape } from '../errors.js';
 import { reshape, slice } from '../ops/movement.js';
-import { checkSequence, composeGru, composeLstm, composeSimpleRnn, type ScanAttrs } from './recurrent-scan.js';
+import type { Spec } from '../engine.js';
+import { defineFused } from './define.js';
+import { SLOTS, checkSequence, composeGru, composeLstm, composeSimpleRnn, type GruAttrs, type ScanAttrs } from './recurrent-scan.js';
 
 /** What every recurrent sequence function takes besides its tensors. */
 export interface SequenceOptions {
@@ -36,6 +38,74 @@ function noSteps(xProj: Tensor, U: number): Tensor {
   return slice(xProj, [0, 0, 0], [-1, 0, U]);
 }
 
+/** The record [B, T, slots·U] of a recurrent op whose kernel is [U, gates·U], in xProj's dtype. */
+const recordOf = (xProj: Spec, kernel: Spec, slots: number): Spec =>
+  ({ shape: [xProj.shape[0], xProj.shape[1], slots * (kernel.shape[0] as number)], dtype: xProj.dtype });
+
+/** A spec like `s`'s: the gradient of an input. */
+const like = (s: Spec): Spec => ({ shape: s.shape, dtype: s.dtype });
+
+/**
+ * Whether the kernels take a call: tanh and sigmoid (other activations compose), batch and units
+ * known and non-zero. The public functions have checked the rest and handled T = 0.
+ */
+const kernelTakes = (xProj: Tensor, attrs: ScanAttrs): boolean =>
+  attrs.activation === 'tanh' && attrs.recurrentActivation === 'sigmoid' && xProj.size > 0;
+
+const LSTM = defineFused({
+  kernel: 'lstm',
+  infer: (inputs: readonly Spec[]) => recordOf(inputs[0], inputs[3], SLOTS.lstm),
+  compose: composeLstm,
+  applies: ([xProj], attrs: ScanAttrs) => kernelTakes(xProj, attrs),
+  run: (lstm, [xProj, h0, c0, kernel, mask], out, attrs) => lstm(xProj, h0, c0, kernel, mask ?? null, attrs.zeroOutputForMask, out),
+  // backward through time in one call: per step the gates' gradients and one product for h's,
+  // the kernel's gradient as one product over all steps at the end
+  backward: {
+    kernel: 'lstmGrad',
+    infer: ([xProj, h0, c0, kernel]) => [like(xProj), like(h0), like(c0), like(kernel), null],
+    run: (lstmGrad, dy, y, [, h0, c0, kernel, mask], [dxProj, dh0, dc0, dKernel], attrs) =>
+      lstmGrad(dy, y, h0, c0, kernel, mask ?? null, attrs.zeroOutputForMask, dxProj, dh0, dc0, dKernel),
+  },
+});
+
+/** The GRU's inputs: [xProj, h0, kernel, bias?, mask?]. */
+const gruParts = <T>(inputs: readonly T[], attrs: GruAttrs) =>
+  ({ bias: attrs.bias ? inputs[3] : null, mask: attrs.masked ? inputs[inputs.length - 1] : null });
+
+const GRU = defineFused({
+  kernel: 'gru',
+  infer: (inputs: readonly Spec[]) => recordOf(inputs[0], inputs[2], SLOTS.gru),
+  compose: composeGru,
+  applies: ([xProj], attrs: GruAttrs) => kernelTakes(xProj, attrs),
+  run: (gru, inputs, out, attrs) => {
+    const { bias, mask } = gruParts(inputs, attrs);
+    gru(inputs[0], inputs[1], inputs[2], bias, mask, attrs.resetAfter, attrs.zeroOutputForMask, out);
+  },
+  backward: {
+    kernel: 'gruGrad',
+    infer: ([xProj, h0, kernel, ...rest], attrs) =>
+      [like(xProj), like(h0), like(kernel), ...(attrs.bias ? [like(rest[0])] : []), ...(attrs.masked ? [null] : [])],
+    run: (gruGrad, dy, y, inputs, grads, attrs) => gruGrad(
+      dy, y, inputs[1], inputs[2], gruParts(inputs, attrs).mask, attrs.resetAfter, attrs.zeroOutputForMask,
+      grads[0], grads[1], grads[2], gruParts(grads, attrs).bias,
+    ),
+  },
+});
+
+const SIMPLE_RNN = defineFused({
+  kernel: 'simpleRnn',
+  infer: (inputs: readonly Spec[]) => recordOf(inputs[0], inputs[2], SLOTS.simpleRnn),
+  compose: composeSimpleRnn,
+  applies: ([xProj], attrs: ScanAttrs) => attrs.activation === 'tanh' && xProj.size > 0,
+  run: (simpleRnn, [xProj, h0, kernel, mask], out, attrs) => simpleRnn(xProj, h0, kernel, mask ?? null, attrs.zeroOutputForMask, out),
+  backward: {
+    kernel: 'simpleRnnGrad',
+    infer: ([xProj, h0, kernel]) => [like(xProj), like(h0), like(kernel), null],
+    run: (simpleRnnGrad, dy, y, [, h0, kernel, mask], [dxProj, dh0, dKernel], attrs) =>
+      simpleRnnGrad(dy, y, h0, kernel, mask ?? null, attrs.zeroOutputForMask, dxProj, dh0, dKernel),
+  },
+});
+
 /**
  * An LSTM layer's recurrence (Keras 3's LSTMCell over time): per step z = xProj_t + h·U, gates
  * i, f, c̃, o in that order (recurrentActivation on i, f, o; activation on c̃), c' = f·c + i·c̃,
@@ -52,7 +122,7 @@ export function lstmSequence(
   checkSequence('lstmSequence', 4, xProj, [['h0', h0], ['c0', c0]], recurrentKernel, mask);
   const U = recurrentKernel.shape[0] as number;
   if (xProj.shape[1] === 0) return { outputs: noSteps(xProj, U), h: h0, c: c0 };
-  const record = composeLstm(mask ? [xProj, h0, c0, recurrentKernel, mask] : [xProj, h0, c0, recurrentKernel], scanAttrs(options));
+  const record = LSTM.apply(mask ? [xProj, h0, c0, recurrentKernel, mask] : [xProj, h0, c0, recurrentKernel], scanAttrs(options));
   return { outputs: outputsOf(record, U), h: finalState(record, 1, U), c: finalState(record, 2, U) };
 }
 
@@ -73,7 +143,7 @@ export function gruSequence(
   checkRecurrentBias(recurrentBias, options.resetAfter, xProj, U);
   if (xProj.shape[1] === 0) return { outputs: noSteps(xProj, U), h: h0 };
   const inputs = [xProj, h0, recurrentKernel, ...(recurrentBias ? [recurrentBias] : []), ...(mask ? [mask] : [])];
-  const record = composeGru(inputs, { ...scanAttrs(options), resetAfter: options.resetAfter, bias: recurrentBias !== null });
+  const record = GRU.apply(inputs, { ...scanAttrs(options), resetAfter: options.resetAfter, bias: recurrentBias !== null });
   return { outputs: outputsOf(record, U), h: finalState(record, 1, U) };
 }
 
@@ -88,7 +158,7 @@ export function simpleRnnSequence(
   checkSequence('simpleRnnSequence', 1, xProj, [['h0', h0]], recurrentKernel, mask);
   const U = recurrentKernel.shape[0] as number;
   if (xProj.shape[1] === 0) return { outputs: noSteps(xProj, U), h: h0 };
-  const record = composeSimpleRnn(mask ? [xProj, h0, recurrentKernel, mask] : [xProj, h0, recurrentKernel], scanAttrs(options));
+  const record = SIMPLE_RNN.apply(mask ? [xProj, h0, recurrentKernel, mask] : [xProj, h0, recurrentKernel], scanAttrs(options));
   return { outputs: outputsOf(record, U), h: finalState(record, 1, U) };
 }
 

@@ -18,6 +18,7 @@ import {
 import { TOLERANCE, check, close, describeBackends, group, stored } from './harness.js';
 import { convGradRef, convRef, outShapeOf, prod, type ConvGeometryRef } from './conv-oracle.js';
 import { kerasGeometry, pooledShape, poolGradRef, poolRef, type PoolGeometryRef } from './pool-oracle.js';
+import { GATES, drawCase, mixedMask, oracle, type RnnCase } from '../recurrent-oracle.js';
 
 const { ops } = kiln;
 
@@ -116,7 +117,8 @@ function typed(vs: readonly number[], dtype: DType) {
     case 'float32': return Float32Array.from(vs);
     case 'float64': return Float64Array.from(vs);
     case 'int32': return Int32Array.from(vs);
-    case 'bool': return Uint8Array.from(vs);
+    // as a bool tensor stores them, so the guards' sentinel reads back as stored() gives it
+    case 'bool': return Uint8Array.from(vs, (v) => stored(v, 'bool'));
   }
 }
 
@@ -937,6 +939,149 @@ function batchNormGradCases(backend: string): void {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Recurrent: lstm, gru, simpleRnn and their backward kernels against the float64 loops of
+// test/recurrent-oracle.ts; the backward kernels against central differences of that oracle's
+// record (every element on small cases; on the large one, directional derivatives per input).
+
+type Cell = RnnCase['cell'];
+
+/** Shapes: small ones, and one past the native gate pass's thread split and the GEMM's k block (4U > 192 doubles). */
+const RNN_SHAPES: readonly { name: string; B: number; T: number; U: number; large?: boolean }[] = [
+  { name: 'B=3 T=4 U=3', B: 3, T: 4, U: 3 },
+  { name: 'T=1', B: 2, T: 1, U: 2 },
+  { name: 'B=1 U=1', B: 1, T: 3, U: 1 },
+  { name: 'B=80 T=3 U=50', B: 80, T: 3, U: 50, large: true },
+];
+
+const RNN_MASKS: readonly { name: string; over: (B: number, T: number) => Partial<RnnCase> }[] = [
+  { name: 'no mask', over: () => ({}) },
+  { name: 'mixed mask', over: (B, T) => ({ mask: mixedMask(B, T) }) },
+  { name: 'mixed mask, zeroOutputForMask', over: (B, T) => ({ mask: mixedMask(B, T), zeroOutputForMask: true }) },
+  { name: 'mask all false', over: (B, T) => ({ mask: new Array<boolean>(B * T).fill(false) }) },
+];
+
+const RNN_VARIANTS: Record<Cell, readonly { name: string; over: Partial<RnnCase> }[]> = {
+  lstm: [{ name: '', over: {} }],
+  gru: [{ name: 'resetAfter', over: {} }, { name: 'resetAfter no bias', over: { bias: null } }, { name: 'reset before', over: { resetAfter: false } }],
+  simpleRnn: [{ name: '', over: {} }],
+};
+
+const RNN_SLOTS: Record<Cell, number> = { lstm: 7, gru: 6, simpleRnn: 2 };
+
+/** The case's tensors (stored in dtype), by name. */
+function rnnTensors(c: RnnCase, dtype: DType): RnnCase {
+  const s = (v: number[] | null | undefined) => (v ? storedAll(v, dtype) : v);
+  return { ...c, xProj: s(c.xProj)!, h0: s(c.h0)!, c0: s(c.c0) ?? undefined, kernel: s(c.kernel)!, bias: s(c.bias) ?? null };
+}
+
+/**
+ * Every recurrent case: variant × shape × mask (the large shape with a mixed mask only); `first`
+ * marks the first small shape with a mixed mask, where backward cases also ask for each
+ * gradient alone.
+ */
+function rnnCases(cell: Cell, dtype: DType, each: (name: string, c: RnnCase, large: boolean, first: boolean) => void): void {
+  for (const variant of RNN_VARIANTS[cell]) {
+    for (const shape of RNN_SHAPES) {
+      for (const mask of shape.large ? RNN_MASKS.slice(1, 2) : RNN_MASKS) {
+        const c = drawCase(cell, shape.B, shape.T, shape.U, 200 + shape.U, { ...variant.over, ...mask.over(shape.B, shape.T) });
+        const name = `${dtype} ${variant.name ? `${variant.name} ` : ''}${shape.name} ${mask.name}`;
+        each(name, rnnTensors(c, dtype), shape.large ?? false, shape === RNN_SHAPES[0] && mask === RNN_MASKS[1]);
+      }
+    }
+  }
+}
+
+/** The kernel's inputs as buffers. */
+function rnnInputs(io: Buffers, c: RnnCase, dtype: DType) {
+  const G = GATES[c.cell];
+  return {
+    xProj: io.input(c.xProj, [c.B, c.T, G * c.U], dtype),
+    h0: io.input(c.h0, [c.B, c.U], dtype),
+    c0: c.c0 ? io.input(c.c0, [c.B, c.U], dtype) : null,
+    kernel: io.input(c.kernel, [c.U, G * c.U], dtype),
+    bias: c.bias ? io.input(c.bias, [3 * c.U], dtype) : null,
+    mask: c.mask ? io.input(c.mask.map(Number), [c.B, c.T], 'bool') : null,
+  };
+}
+
+function rnnForwardCases(cell: Cell): (backend: string) => void {
+  return (backend) => {
+    for (const dtype of FLOATS) {
+      rnnCases(cell, dtype, (name, c) => check(name, () => withBuffers(backend, async (io) => {
+        const t = rnnInputs(io, c, dtype);
+        const out = io.output([c.B, c.T, RNN_SLOTS[cell] * c.U], dtype);
+        const zero = c.zeroOutputForMask ?? false;
+        const f = fusedOf(backend);
+        if (cell === 'lstm') f.lstm!(t.xProj, t.h0, t.c0!, t.kernel, t.mask, zero, out);
+        else if (cell === 'gru') f.gru!(t.xProj, t.h0, t.kernel, t.bias, t.mask, c.resetAfter ?? true, zero, out);
+        else f.simpleRnn!(t.xProj, t.h0, t.kernel, t.mask, zero, out);
+        expectValues(await io.read(out), oracle(c).record, dtype, 'reduction', 'record');
+      }), { requires: [dtype] }));
+    }
+  };
+}
+
+/** The inputs a backward kernel differentiates, by its output's name. */
+const RNN_GRAD_INPUTS: Record<Cell, readonly ('xProj' | 'h0' | 'c0' | 'kernel' | 'bias')[]> = {
+  lstm: ['xProj', 'h0', 'c0', 'kernel'],
+  gru: ['xProj', 'h0', 'kernel', 'bias'],
+  simpleRnn: ['xProj', 'h0', 'kernel'],
+};
+
+/** Σ dy · record(c with `input` moved by ε·v): the loss whose gradient the backward kernel gives. */
+function rnnLoss(c: RnnCase, dy: readonly number[], input: keyof RnnCase, v: readonly number[], eps: number): number {
+  const moved = (c[input] as number[]).map((x, i) => x + eps * v[i]);
+  return oracle({ ...c, [input]: moved }).record.reduce((s, r, i) => s + r * dy[i], 0);
+}
+
+function rnnBackwardCases(cell: Cell): (backend: string) => void {
+  return (backend) => {
+    for (const dtype of FLOATS) {
+      rnnCases(cell, dtype, (name, c, large, first) => {
+        const present = RNN_GRAD_INPUTS[cell].filter((n) => n !== 'bias' || c.bias);
+        const alone = first ? present.map((n) => ({ name: `${n} only`, wants: new Set([n]) })) : [];
+        for (const { name: wantName, wants } of [{ name: 'all', wants: new Set(present) }, ...alone]) {
+          check(`${name} ${wantName}`, () => withBuffers(backend, async (io) => {
+            const S = RNN_SLOTS[cell];
+            const y = storedAll(oracle(c).record, dtype);
+            const dy = storedAll(values(y.length, 300 + c.U), dtype);
+            const t = rnnInputs(io, c, dtype);
+            const G = GATES[cell];
+            const shapes = { xProj: [c.B, c.T, G * c.U], h0: [c.B, c.U], c0: [c.B, c.U], kernel: [c.U, G * c.U], bias: [3 * c.U] };
+            const outs = Object.fromEntries(present.map((n) => [n, io.output(shapes[n], dtype, wants.has(n))]));
+            const o = (n: (typeof present)[number]) => (wants.has(n) ? outs[n] : null);
+            const [dyT, yT] = [io.input(dy, [c.B, c.T, S * c.U], dtype), io.input(y, [c.B, c.T, S * c.U], dtype)];
+            const zero = c.zeroOutputForMask ?? false;
+            const f = fusedOf(backend);
+            if (cell === 'lstm') f.lstmGrad!(dyT, yT, t.h0, t.c0!, t.kernel, t.mask, zero, o('xProj'), o('h0'), o('c0'), o('kernel'));
+            else if (cell === 'gru') f.gruGrad!(dyT, yT, t.h0, t.kernel, t.mask, c.resetAfter ?? true, zero, o('xProj'), o('h0'), o('kernel'), o('bias'));
+            else f.simpleRnnGrad!(dyT, yT, t.h0, t.kernel, t.mask, zero, o('xProj'), o('h0'), o('kernel'));
+            // the oracle's derivatives, in float64 from the stored inputs: exact to ~1e-9
+            const tol = { rtol: dtype === 'float64' ? 1e-6 : 1e-4, atol: dtype === 'float64' ? 1e-7 : 1e-4 };
+            const eps = 1e-6;
+            for (const n of present.filter((m) => wants.has(m))) {
+              const got = await io.read(outs[n]);
+              const size = (c[n] as number[]).length;
+              if (!large) {
+                const unit = (i: number) => Array.from({ length: size }, (_, k) => (k === i ? 1 : 0));
+                const want = got.map((_, i) => (rnnLoss(c, dy, n, unit(i), eps) - rnnLoss(c, dy, n, unit(i), -eps)) / (2 * eps));
+                expectValues(got, want, dtype, 'reduction', `d${n}`, tol);
+              } else {
+                for (const seed of [1, 2]) {
+                  const v = values(size, 400 + seed);
+                  const want = (rnnLoss(c, dy, n, v, eps) - rnnLoss(c, dy, n, v, -eps)) / (2 * eps);
+                  expectValues([got.reduce((s, g, i) => s + g * v[i], 0)], [want], dtype, 'reduction', `d${n} along a direction`, tol);
+                }
+              }
+            }
+          }), { requires: [dtype] });
+        }
+      });
+    }
+  };
+}
+
 const CASES: Record<keyof FusedKernels, (backend: string) => void> = {
   dense: denseCases,
   denseGrad: denseGradCases,
@@ -953,6 +1098,12 @@ const CASES: Record<keyof FusedKernels, (backend: string) => void> = {
   momentsGrad: momentsGradCases,
   batchNorm: batchNormCases,
   batchNormGrad: batchNormGradCases,
+  lstm: rnnForwardCases('lstm'),
+  lstmGrad: rnnBackwardCases('lstm'),
+  gru: rnnForwardCases('gru'),
+  gruGrad: rnnBackwardCases('gru'),
+  simpleRnn: rnnForwardCases('simpleRnn'),
+  simpleRnnGrad: rnnBackwardCases('simpleRnn'),
 };
 
 describeBackends('fused', (backend) => {

@@ -97,3 +97,41 @@ describe.each(AVAILABLE)('training on %s', (backend) => {
     gru.resetStates();
   });
 });
+
+/** Outputs and weight gradients of a float32 layer on `backend`, its weights set from `weights`. */
+async function float32Run(backend: string, make: () => RNN, weights: Float32Array[] | null): Promise<{ y: number[]; grads: number[][]; weights: Float32Array[] }> {
+  await kiln.setBackend(backend);
+  const layer = make();
+  const x = kiln.random.normal([5, 7, 6], { seed: 3 });
+  const mask = kiln.tensor([...Array(35).keys()].map((i) => (i * 7) % 5 !== 0), [5, 7], 'bool');
+  layer.apply(x);
+  if (weights) layer.setWeights(weights.map((w, i) => kiln.tensor(w, [...layer.getWeights()[i].shape])));
+  const tape = new kiln.GradientTape();
+  let y: kiln.Tensor | null = null;
+  const loss = tape.record(() => {
+    y = layer.apply(x, { mask }) as kiln.Tensor;
+    return kiln.ops.sum(kiln.ops.multiply(y, y));
+  });
+  const grads = tape.gradient(loss, layer.trainableWeights);
+  return { y: Array.from(y!.dataSync()), grads: grads.map((g) => Array.from(g!.dataSync())), weights: layer.getWeights().map((w) => Float32Array.from(w.dataSync())) };
+}
+
+describe.each(AVAILABLE.filter((b) => b !== 'reference'))('float32 with masks on %s agrees with reference', (backend) => {
+  afterAll(() => kiln.setBackend('reference'));
+  const cases: [string, () => RNN][] = [
+    ['LSTM', () => new LSTM(9, { returnSequences: true, goBackwards: true })],
+    ['GRU', () => new GRU(9, { returnSequences: true, zeroOutputForMask: true })],
+    ['GRU (reset before)', () => new GRU(9, { resetAfter: false })],
+    ['SimpleRNN', () => new SimpleRNN(9, { returnSequences: true })],
+  ];
+  for (const [label, make] of cases) {
+    it(label, async () => {
+      kiln.setSeed(4);
+      const want = await float32Run('reference', make, null);
+      const got = await float32Run(backend, make, want.weights);
+      const close = (a: number[], b: number[], tol: number) => a.forEach((v, i) => expect(Math.abs(v - b[i]), `${label} [${i}]`).toBeLessThanOrEqual(tol * (1 + Math.abs(b[i]))));
+      close(got.y, want.y, 1e-5);
+      got.grads.forEach((g, i) => close(g, want.grads[i], 1e-4));
+    });
+  }
+});

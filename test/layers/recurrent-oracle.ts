@@ -131,3 +131,37 @@ export function expectClose(actual: unknown, expected: unknown, tol: number, wha
     if (!(Math.abs(v - e[i]) <= tol * (1 + Math.abs(e[i])))) throw new Error(`${what}[${i}]: got ${v}, expected ${e[i]} (tolerance ${tol})`);
   });
 }
+
+/**
+ * Keras's implementation 1, used under recurrent dropout: each gate g takes its own masked copy
+ * of the input (dp[g]) and of the previous h (rec[g]); c and the GRU's mix use the unmasked ones.
+ */
+export function lstmStepPerGate(kernel: Mat, recurrent: Mat, bias: number[], dp: Mat, rec: Mat): Step {
+  const u = recurrent.length;
+  return (x, [h, c]) => {
+    const z = [0, 1, 2, 3].flatMap((g) => {
+      const xg = vecMat(x.map((v, i) => v * dp[g][i]), cols(kernel, g * u, (g + 1) * u));
+      const hg = vecMat(h.map((v, i) => v * rec[g][i]), cols(recurrent, g * u, (g + 1) * u));
+      return xg.map((v, j) => v + hg[j] + bias[g * u + j]);
+    });
+    const gate = (g: number) => z.slice(g * u, (g + 1) * u);
+    const [i, f, o] = [gate(0), gate(1), gate(3)].map((v) => v.map(sigmoid));
+    const cNew = c.map((cj, j) => f[j] * cj + i[j] * Math.tanh(gate(2)[j]));
+    const hNew = cNew.map((cj, j) => o[j] * Math.tanh(cj));
+    return [hNew, [hNew, cNew]];
+  };
+}
+
+export function gruStepPerGate(kernel: Mat, recurrent: Mat, bias: number[], dp: Mat, rec: Mat): Step {
+  const u = recurrent.length;
+  return (x, [h]) => {
+    const xs = [0, 1, 2].map((g) => vecMat(x.map((v, i) => v * dp[g][i]), cols(kernel, g * u, (g + 1) * u)).map((v, j) => v + bias[g * u + j]));
+    const hs = [0, 1].map((g) => vecMat(h.map((v, i) => v * rec[g][i]), cols(recurrent, g * u, (g + 1) * u)));
+    const z = xs[0].map((v, j) => sigmoid(v + hs[0][j]));
+    const r = xs[1].map((v, j) => sigmoid(v + hs[1][j]));
+    const rh = vecMat(h.map((v, j) => r[j] * v * rec[2][j]), cols(recurrent, 2 * u, 3 * u));
+    const cand = xs[2].map((v, j) => Math.tanh(v + rh[j]));
+    const hNew = h.map((hj, j) => z[j] * hj + (1 - z[j]) * cand[j]);
+    return [hNew, [hNew]];
+  };
+}

@@ -13,7 +13,7 @@ import {
 } from '../../layers/index.js';
 import { saveModel } from '../../saving/save.js';
 import { runLayerTest } from './harness.js';
-import { expectClose, lstmStep, nested, runRef, simpleStep, type Mat } from './recurrent-oracle.js';
+import { expectClose, gruStepPerGate, lstmStep, lstmStepPerGate, nested, runRef, simpleStep, type Mat } from './recurrent-oracle.js';
 
 const AVAILABLE = kiln.listBackends().filter((b) => b.available).map((b) => b.name);
 
@@ -149,6 +149,38 @@ describe('dropout masks are drawn once per sequence', () => {
     const again = lstm.apply(x, { training: true }) as kiln.Tensor;
     expect(nested(again)).not.toEqual(nested(a));
     expect(nested(lstm.apply(x))).not.toEqual(nested(a));
+  });
+
+  it('recurrent dropout: LSTM and GRU (reset before) mask each gate with its own input and state masks, as Keras', () => {
+    const cases = [
+      { layer: new LSTM(3, { dropout: 0.3, recurrentDropout: 0.4, seed: 5, returnSequences: true, dtype: 'float64' }), states: 2, gates: 4 },
+      { layer: new GRU(3, { dropout: 0.3, recurrentDropout: 0.4, seed: 6, resetAfter: false, returnSequences: true, dtype: 'float64' }), states: 1, gates: 3 },
+    ];
+    for (const { layer, states, gates } of cases) {
+      const x = kiln.random.normal([2, 4, 2], { dtype: 'float64', seed: 8 });
+      const [k, r, b] = randomized(layer, x);
+      // the masks the call draws, seen as it draws them
+      const drawn: { input: Mat[]; recurrent: Mat[] } = { input: [], recurrent: [] };
+      const dropout = layer.cell.dropoutMasks;
+      for (const kind of ['input', 'recurrent'] as const) {
+        const draw = dropout[kind].bind(dropout) as (...args: unknown[]) => kiln.Tensor[] | null;
+        (dropout as unknown as Record<string, unknown>)[kind] = (...args: unknown[]) => {
+          const masks = draw(...args);
+          if (masks && drawn[kind].length === 0) drawn[kind] = masks.map((m) => nested(m));
+          return masks;
+        };
+      }
+      const y = nested(layer.apply(x, { training: true }) as kiln.Tensor) as number[][][];
+      expect(drawn.input).toHaveLength(gates);
+      expect(drawn.recurrent).toHaveLength(gates);
+      nested(x).forEach((seq: number[][], s: number) => {
+        const dp = drawn.input.map((m) => m[s]);
+        const rec = drawn.recurrent.map((m) => m[s]);
+        const step = gates === 4 ? lstmStepPerGate(k, r, b as unknown as number[], dp, rec) : gruStepPerGate(k, r, b as unknown as number[], dp, rec);
+        const want = runRef(step, [seq], new Array(states).fill([[0, 0, 0]]), 3);
+        expectClose(y[s], want.outputs[0], 1e-9, `${layer.className} sample ${s}`);
+      });
+    }
   });
 
   it('LSTM and GRU with recurrent dropout take the step loop with one mask per gate, and train', async () => {

@@ -108,6 +108,7 @@ class CpuDevice final : public Device {
     cpu::add_conv_rows(sink);
     cpu::add_pool_rows(sink);
     cpu::add_normalization_rows(sink);
+    cpu::add_recurrent_rows(sink);
   }
   const char* name() const override { return "cpu"; }
   void* allocate(size_t bytes) override { return pool_.take(bytes); }

@@ -175,5 +175,6 @@ void add_update_rows(RowSink& sink);
 void add_conv_rows(RowSink& sink);
 void add_pool_rows(RowSink& sink);
 void add_normalization_rows(RowSink& sink);
+void add_recurrent_rows(RowSink& sink);
 
 }  // namespace kiln::cpu
