@@ -1,8 +1,9 @@
 import { reshape } from '../../src/ops/movement.js';
 import { fail, fmtShape } from '../../src/errors.js';
 import type { Dim, Shape } from '../../src/shape.js';
+import { SymbolicTensor } from '../../src/symbolic.js';
 import type { Tensor } from '../../src/tensor.js';
-import { Layer, type CallOptions, type LayerArgs, type LayerConfig, type Tensors } from '../layer.js';
+import { Layer, type CallOptions, type LayerArgs, type LayerConfig } from '../layer.js';
 import { withMask } from '../mask.js';
 import { serializeLayer } from '../registry.js';
 import { describeValue, nestedLayer } from './nested-layer.js';
@@ -53,10 +54,23 @@ export class TimeDistributed extends Layer {
     // a symbolic batch or time folds into an unknown size: the eager call knows both
     const folded = batch !== null && time !== null ? batch * time : null;
     const mask = options.mask ? reshape(this.checkedMask(options.mask, inputs), [folded, ...options.mask.shape.slice(2)]) : null;
+    const steps = reshape(inputs, [folded, ...rest]);
     this.layer.callLosses = [];
-    const y = this.layer.call(reshape(inputs, [folded, ...rest]), withMask<CallOptions>({ training: options.training }, false, mask)) as Tensors;
+    const y = steps instanceof SymbolicTensor && infersShapes(this.layer)
+      ? this.stepSpec(steps)
+      : (this.layer.call(steps, withMask<CallOptions>({ training: options.training }, false, mask)) as Tensor | Tensor[]);
     if (Array.isArray(y)) fail(this.toString(), `wraps a layer of one output; ${this.layer} returned a list of ${y.length}`);
     return reshape(y, [batch, time, ...y.shape.slice(1)]);
+  }
+
+  /**
+   * A step's output spec from a layer that gives its shape without running call (an RNN, whose
+   * loop needs a known length); its dtype is the input's, as Layer.outputSpecs gives it.
+   */
+  private stepSpec(steps: SymbolicTensor): Tensor {
+    const shape = this.layer.computeOutputShape(steps.shape);
+    if (shape.length > 0 && Array.isArray(shape[0])) fail(this.toString(), `wraps a layer of one output; ${this.layer} returns a list of ${shape.length}`);
+    return new SymbolicTensor(shape as Shape, steps.dtype) as unknown as Tensor;
   }
 
   /** A mask is [batch, time, ...], as Keras checks it: each step's mask goes with that step. */
@@ -77,4 +91,9 @@ export class TimeDistributed extends Layer {
     const { layer, ...rest } = config;
     return new TimeDistributed(nestedLayer(layer, 'TimeDistributed', 'layer'), optionsFromConfig(rest as LayerConfig));
   }
+}
+
+/** Whether `layer` gives its output shape without running call, as Layer.outputSpecs decides. */
+function infersShapes(layer: Layer): boolean {
+  return layer.computeOutputShape !== Layer.prototype.computeOutputShape;
 }

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as kiln from '../../index.js';
-import { Bidirectional, Dense, Embedding, GRU, GRUCell, Input, LSTM, RNN, SimpleRNN, maskOf, type LayerConfig, type MergeMode } from '../../layers/index.js';
+import { Bidirectional, Dense, Embedding, GRU, GRUCell, Input, LSTM, RNN, SimpleRNN, TimeDistributed, maskOf, type LayerConfig, type MergeMode } from '../../layers/index.js';
 import { modelFromConfig, modelToConfig } from '../../models/serialize.js';
 import { saveModel } from '../../saving/save.js';
 import { runLayerTest } from './harness.js';
@@ -159,6 +159,25 @@ describe.each(AVAILABLE)('values against direct loops on %s', (backend) => {
     expect(bi.backwardLayer).toBe(backward);
     const xs = x();
     expectClose(nested(bi.apply(xs, { mask: maskTensor() }) as kiln.Tensor), biRef('LSTM', bi, nested(xs), mask).outputs, 1e-5);
+  });
+});
+
+describe.each(AVAILABLE)('training holds its tensors on %s', (backend) => {
+  beforeAll(() => kiln.setBackend(backend));
+  afterAll(() => kiln.setBackend('reference'));
+  it('Embedding(maskZero) → Bidirectional(LSTM) → TimeDistributed(Dense): the same tensors and bytes after step 3 and step 12', async () => {
+    const model = new kiln.Sequential([
+      Input({ shape: [6], dtype: 'int32' }), new Embedding(9, 4, { maskZero: true }),
+      new Bidirectional(new LSTM(3, { returnSequences: true })), new TimeDistributed(new Dense(2, { activation: 'softmax' })),
+    ]);
+    model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy' });
+    const x = kiln.tensor([[1, 2, 3, 0, 0, 0], [4, 5, 6, 7, 8, 0]], [2, 6], 'int32');
+    const y = kiln.tensor([[1, 0, 1, 0, 0, 0], [0, 1, 0, 1, 1, 0]], [2, 6], 'int32');
+    const held = () => ({ numTensors: kiln.memory().numTensors, numBytes: kiln.memory().numBytes });
+    for (let i = 0; i < 3; i++) await model.trainOnBatch(x, y);
+    const after3 = held();
+    for (let i = 0; i < 9; i++) await model.trainOnBatch(x, y);
+    expect(held()).toEqual(after3);
   });
 });
 

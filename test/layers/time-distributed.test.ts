@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as kiln from '../../index.js';
-import { Conv2D, Dense, Dropout, Embedding, Input, LSTM, Layer, TimeDistributed, maskOf, type CallOptions, type LayerConfig } from '../../layers/index.js';
+import { Bidirectional, Conv2D, Dense, Dropout, Embedding, GRU, Input, LSTM, Layer, TimeDistributed, maskOf, type CallOptions, type LayerConfig } from '../../layers/index.js';
 import { saveModel } from '../../saving/save.js';
 import { runLayerTest } from './harness.js';
 import { expectClose as expectNear, lstmStep, nested, runRef, type Mat } from './recurrent-oracle.js';
@@ -25,6 +25,15 @@ const nestedFloat64 = (config: LayerConfig): LayerConfig => {
 
 describe('TimeDistributed passes the layer harness on reference', () => {
   beforeAll(() => kiln.setBackend('reference'));
+
+  it('of GRU over [batch, time, steps, features]: a layer that infers its shapes without running its loop', () => {
+    runLayerTest(TimeDistributed, {
+      args: [new GRU(2, { biasInitializer: 'random_normal' })],
+      inputShape: [2, 2, 3, 2], expectedOutputShape: [2, 2, 2],
+      expectedWeights: [['kernel', [2, 6]], ['recurrent_kernel', [2, 6]], ['bias', [2, 6]]],
+      float64Config: nestedFloat64,
+    });
+  });
 
   it('of Dense: the weights are the Dense layer\'s, kernel then bias', () => {
     runLayerTest(TimeDistributed, {
@@ -224,6 +233,24 @@ describe('shapes known only at run time, weights, config, save/load', () => {
     expect([...out.shape]).toEqual([null, null, 4, 4, 2]);
     const model = new kiln.Model({ inputs: input, outputs: out });
     for (const T of [1, 4]) expect([...(model.predictOnBatch(kiln.zeros([3, T, 6, 6, 1])) as kiln.Tensor).shape]).toEqual([3, T, 4, 4, 2]);
+  });
+
+  it('wraps recurrent layers in a Functional model of unknown batch, time and inner length', () => {
+    const input = Input({ shape: [null, null, 2] });
+    const lstm = new TimeDistributed(new LSTM(3));
+    const bi = new TimeDistributed(new Bidirectional(new GRU(2, { returnSequences: true })));
+    const [a, b] = [lstm.apply(input), bi.apply(input)];
+    expect([[...a.shape], [...b.shape]]).toEqual([[null, null, 3], [null, null, null, 4]]);
+    const model = new kiln.Model({ inputs: input, outputs: [a, b] });
+    for (const [T, S] of [[2, 3], [4, 1]]) {
+      const x = kiln.random.normal([3, T, S, 2], { seed: T });
+      const [ya, yb] = model.predictOnBatch(x) as kiln.Tensor[];
+      expect([...ya.shape, ...yb.shape]).toEqual([3, T, 3, 3, T, S, 4]);
+      expect(values(ya)).toEqual(values(lstm.apply(x)));
+      expect(values(yb)).toEqual(values(bi.apply(x)));
+    }
+    expect(() => new TimeDistributed(new LSTM(2, { returnState: true }), { name: 'td' }).apply(input))
+      .toThrow("TimeDistributed 'td': wraps a layer of one output; LSTM 'lstm");
   });
 
   it('owns the wrapped layer\'s weights: the same variables, frozen with it', () => {
