@@ -95,13 +95,25 @@ export abstract class HeadAttention extends AttentionLayer {
     const sources = { query, value, masks, attentionMask: options.attentionMask as Tensor | null | undefined, useCausalMask: options.useCausalMask, slidingWindow: this.slidingWindow };
     const causalOnly = Boolean(options.useCausalMask) && !masks.some(Boolean) && !options.attentionMask && !this.slidingWindow;
     const mask = attentionMaskFor(this.toString(), sources);
+    // the projections' activity penalties are this call's: apply would reset them, call does not
     if (query instanceof Tensor) for (const d of Object.values(p)) if (d) d.callLosses = [];
     const gate = p.gate ? p.gate.call(query) : null;
     const [q, k, v] = [p.query.call(query), p.key.call(key), p.value.call(value)];
-    const fused = !options.returnAttentionScores && !(options.training && this.dropout > 0) && this.axes.length === 1 && q.rank === 4 && k.shape[3] === v.shape[3] && k.shape[1] !== 0;
-    const [out, scores] = fused ? [this.fusedAttend(q, k, v, causalOnly ? null : mask, causalOnly), null] : this.attend(q, k, v, mask, options.training ?? false);
+    const [out, scores] = this.byOp(q, k, v, options)
+      ? [this.attendByOp(q, k, v, causalOnly ? null : mask, causalOnly), null]
+      : this.attend(q, k, v, mask, options.training ?? false);
     const y = p.output.call(gate ? ops.multiply(out, gate) : out);
     return options.returnAttentionScores ? [y, scores!] : y;
+  }
+
+  /**
+   * Whether ops.dotProductAttention can compute the call, as Keras routes it: neither dropout in
+   * training nor the probabilities wanted, one attention axis ([batch, T, heads, channels]), the
+   * value heads as wide as the key's, and at least one key.
+   */
+  private byOp(q: Tensor, k: Tensor, v: Tensor, options: AttentionCallOptions): boolean {
+    const dropping = options.training && this.dropout > 0;
+    return !options.returnAttentionScores && !dropping && q.rank === 4 && this.axes.length === 1 && k.shape[3] === v.shape[3] && k.shape[1] !== 0;
   }
 
   /** The projected key and value with as many heads as the query (GroupedQueryAttention repeats theirs). */
@@ -122,12 +134,11 @@ export abstract class HeadAttention extends AttentionLayer {
   }
 
   /**
-   * The same values through ops.dotProductAttention, when neither dropout nor the probabilities
-   * are wanted, for [batch, T, heads, channels] tensors whose value heads have the key's channels
-   * (the key and value heads shared by groups of query heads as they are). It gives a query whose keys are all masked the average of the
-   * values, where Keras's masked softmax gives it zero probabilities: such rows are zeroed after.
+   * attend's output through ops.dotProductAttention, the key and value heads shared by groups
+   * of query heads as they are. The op gives a query whose keys are all masked the average of
+   * the values, where Keras's masked softmax gives it zero probabilities: such rows are zeroed.
    */
-  private fusedAttend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, causal: boolean): Tensor {
+  private attendByOp(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, causal: boolean): Tensor {
     const scale = 1 / Math.sqrt(this.scoreChannels);
     // a symbolic call only infers shapes: steps decided at run time have no causal mask yet
     if (!mask) return ops.dotProductAttention(q, k, v, { scale, isCausal: causal && q.shape[1] !== null && k.shape[1] !== null });

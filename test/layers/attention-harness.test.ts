@@ -66,5 +66,20 @@ describe('attention layers pass the layer harness', () => {
     expect(Math.max(...wo)).toBeLessThanOrEqual(Math.sqrt(6 / 48));
     expect(Math.max(...wo)).toBeGreaterThan(0.3);
   });
+
+  it('MultiHeadAttention hands its regularizers to every projection, activity penalties per call', () => {
+    const mha = new MultiHeadAttention(1, 2, { kernelRegularizer: 'l2', activityRegularizer: 'l1', useBias: false });
+    const x = kiln.ones([1, 2, 2]);
+    mha.apply([x, x]);
+    mha.setWeights([[[[1, 0]], [[0, 1]]], [[[0, 0]], [[0, 0]]], [[[2, 0]], [[0, 0]]], [[[1, 1], [0, 0]]]].map((w) => kiln.tensor(w)));
+    mha.apply([x, x]);
+    // l2 (0.01 · Σw²): 2, 0, 4 and 2; l1 (0.01 · Σ|y|, over batch 1): query [1, 1] per step, key 0,
+    // value [2, 0] per step, output: the value heads averaged, [2, 0] · [[1, 1], [0, 0]] = [2, 2] per step
+    // (each projection's weight penalty, then its activity penalty, in Keras's projection order)
+    const losses = mha.losses.map((t) => +t.dataSync()[0].toFixed(6));
+    expect(losses).toEqual([0.02, 0.04, 0, 0, 0.04, 0.04, 0.02, 0.08]);
+    mha.apply([x, x]);
+    expect(mha.losses.length).toBe(8);
+  });
 });
 
