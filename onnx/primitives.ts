@@ -100,6 +100,21 @@ export function reshapeTarget(input: readonly Dim[], target: readonly Dim[], whe
   return out.map((d) => (d === null ? -1 : d));
 }
 
+/**
+ * A reshape with several unknown sizes that only adds or drops axes of size 1 (expandDims over
+ * dynamic steps: [B, T, F] to [B, 1, T, F]), which Reshape cannot say and Squeeze then Unsqueeze
+ * can: the sizes other than 1 must be the same, in order, in both. Null otherwise.
+ */
+function unitReshape(b: GraphBuilder, x: string, input: readonly Dim[], target: readonly Dim[]): string | null {
+  if (target.filter((d) => d === null).length < 2) return null;
+  const rest = (dims: readonly Dim[]) => dims.filter((d) => d !== 1);
+  const [a, t] = [rest(input), rest(target)];
+  if (a.length !== t.length || a.some((d, i) => d !== t[i])) return null;
+  const ones = (dims: readonly Dim[]) => dims.flatMap((d, i) => (d === 1 ? [i] : []));
+  const dropped = ones(input).length ? b.op('Squeeze', [x, b.int64s(ones(input), 'axes')]) : x;
+  return b.unsqueeze(dropped, ones(target));
+}
+
 /** One axis of a kiln slice (begin, size, step; negative begin from the end) as ONNX start and end. */
 function sliceBounds(dim: Dim, begin: number, size: number, step: number): [number, number] | null {
   let first = begin;
@@ -199,8 +214,8 @@ export const PRIMITIVES: Record<string, PrimitiveRow> = {
   },
   matmul,
   reshape: {
-    ops: 'Reshape',
-    emit: ({ b, inputs: [x], attrs }) => b.reshape(x.name, reshapeTarget(x.shape, attrs.shape, b.scope)),
+    ops: 'Reshape; Squeeze, Unsqueeze where only axes of size 1 come and go between several unknown sizes',
+    emit: ({ b, inputs: [x], attrs }) => unitReshape(b, x.name, x.shape, attrs.shape as Dim[]) ?? b.reshape(x.name, reshapeTarget(x.shape, attrs.shape, b.scope)),
   },
   transpose: { ops: 'Transpose', emit: ({ b, inputs: [x], attrs }) => b.op('Transpose', [x.name], { perm: ints(attrs.perm) }) },
   slice,

@@ -1,13 +1,13 @@
 /**
- * Rows of layers/attention/. Every layer's call is already the right graph of kiln primitives
- * (einsum as Transpose, Reshape and MatMul, softmax, where), so the rows trace it, with the masks
- * of its inputs. The batch stays dynamic; the steps must be fixed for the layers built on einsum
- * (MultiHeadAttention, GroupedQueryAttention) and on expandDims (Attention's concat scores,
- * AdditiveAttention): kiln's einsum folds [batch, steps] into one axis and unfolds it later, a
- * Reshape with two sizes known only at run time, which a trace cannot write. Attention's dot
- * scores take dynamic steps, but not a causal mask over them, which kiln builds from known steps.
- * ONNX's own Attention op (opset 23), which onnxruntime-node 1.30 runs, is not written: the traced
- * form keeps Keras's masked softmax, whose query with no visible key gets zero probabilities.
+ * Rows of layers/attention/. EinsumDense is ONNX's Einsum. MultiHeadAttention and
+ * GroupedQueryAttention of sequences are written as ONNX ops (../attention-ops.ts), batch and
+ * steps dynamic; in other forms (attentionAxes, outputShape, useGate) their call is traced, which
+ * needs fixed steps: kiln's einsum folds [batch, steps] into one axis and unfolds it later, a
+ * Reshape with two sizes known only at run time. Attention and AdditiveAttention are traced, with
+ * dynamic steps, but not with a causal mask over them, which kiln builds from known steps. Every
+ * row takes its inputs' masks. ONNX's own Attention op (opset 23), which onnxruntime-node 1.30
+ * runs, is not written: MatMul and Softmax keep Keras's masked softmax at every opset, whose query
+ * with no visible key gets zero probabilities.
  */
 import { fail } from '../../src/errors.js';
 import type { SymbolicTensor } from '../../src/symbolic.js';
@@ -20,9 +20,11 @@ import type { AttentionCallOptions } from '../../layers/attention/attention-laye
 import { EinsumDense } from '../../layers/attention/einsum-dense.js';
 import { GroupedQueryAttention } from '../../layers/attention/grouped-query-attention.js';
 import type { HeadAttention } from '../../layers/attention/head-attention.js';
+import { headAttention } from '../attention-ops.js';
 import { MultiHeadAttention } from '../../layers/attention/multi-head-attention.js';
 import type { Value } from '../builder.js';
-import { row, traced, type LayerArgs, type RowEntry } from './row.js';
+import { elemType, int, str } from '../proto.js';
+import { activate, row, type LayerArgs, type RowEntry } from './row.js';
 
 /**
  * The call traced with its inputs' masks: rows of this family take them, so that a causal mask
@@ -41,12 +43,32 @@ function traceCall({ layer, inputs, masks, callArgs, layout, trace }: LayerArgs)
   return trace(call, [...inputs, ...given]);
 }
 
-/** MultiHeadAttention and GroupedQueryAttention: fixed steps, or a clear error naming the layer. */
+/**
+ * Whether the layer is what ../attention-ops.ts writes: sequences [batch, steps, features], the
+ * default attention axis and output, no gate, inputs in the layer's dtype.
+ */
+function writable(layer: HeadAttention, own: readonly Value[]): boolean {
+  const mha = layer instanceof MultiHeadAttention ? layer : null;
+  const defaults = !mha || ((mha.attentionAxes === null || (mha.attentionAxes.length === 1 && [1, -2].includes(mha.attentionAxes[0]))) && mha.outputShape === null);
+  return defaults && !layer.useGate && own.every((v) => v.shape.length === 3 && v.dtype === layer.dtype);
+}
+
+/**
+ * MultiHeadAttention and GroupedQueryAttention: written as ONNX ops with dynamic steps
+ * (../attention-ops.ts); in other forms traced, which needs fixed steps (a clear error otherwise).
+ */
 function emitHeadAttention(args: LayerArgs<HeadAttention>): string[] {
-  const { layer, inputs, layout } = args;
-  const own = joinTensorOptions(layout, inputs, {}).inputs;
+  const { b, layer, inputs, layout, masks, callArgs } = args;
+  const { inputs: own, options } = joinTensorOptions(layout, inputs, callArgs as AttentionCallOptions);
+  if (writable(layer, own)) {
+    const [query, value, key = value] = own;
+    return headAttention(b, {
+      layer, query, value, key, masks: masks ?? [], attentionMask: (options.attentionMask as unknown as Value | undefined) ?? null,
+      causal: options.useCausalMask ?? false, returnScores: options.returnAttentionScores ?? false,
+    });
+  }
   if (own.some((v) => v.shape.slice(1, -1).includes(null))) {
-    fail('onnx export', `layer '${layer.name}' (${layer.className}) exports with a dynamic batch but fixed steps: kiln's einsum folds [batch, steps] into one axis and unfolds it, which ONNX's Reshape can do for one size known only at run time, not two. Give the Inputs fixed steps (kiln.Input({ shape: [steps, features] })); got ${own.map((v) => `[${v.shape.map((d) => d ?? 'null').join(', ')}]`).join(' and ')}`);
+    fail('onnx export', `layer '${layer.name}' (${layer.className}) with attentionAxes, outputShape or useGate exports with a dynamic batch but fixed steps: kiln's einsum folds [batch, steps] into one axis and unfolds it, which ONNX's Reshape can do for one size known only at run time, not two. Give the Inputs fixed steps (kiln.Input({ shape: [steps, features] })); got ${own.map((v) => `[${v.shape.map((d) => d ?? 'null').join(', ')}]`).join(' and ')}`);
   }
   return traceCall(args);
 }
@@ -65,9 +87,16 @@ function emitDotAttention(args: LayerArgs<Attention>): string[] {
 const takesMasks = (): boolean => true;
 
 export const ATTENTION_ROWS: readonly RowEntry[] = [
-  traced(EinsumDense, 'Transpose, Reshape, MatMul, Add; then the activation (traced)'),
-  row(MultiHeadAttention, 'EinsumDense\'s ops, Mul, MatMul, Softmax, Where (traced; fixed steps)', emitHeadAttention, takesMasks),
-  row(GroupedQueryAttention, 'as MultiHeadAttention, with Expand and Reshape repeating the key and value heads (traced; fixed steps)', emitHeadAttention, takesMasks),
+  // ONNX's Einsum keeps every axis the equation names, dynamic ones too; kiln's einsum, traced, reshapes them together
+  row(EinsumDense, 'Einsum, Add; then the activation', (args) => {
+    const { b, layer, inputs: [x] } = args;
+    const input = x.dtype === layer.dtype ? x.name : b.op('Cast', [x.name], { to: int(elemType(layer.dtype)) });
+    let y = b.op('Einsum', [input, b.weight(layer.kernel!)], { equation: str(layer.equation) });
+    if (layer.bias) y = b.op('Add', [y, b.weight(layer.bias)]);
+    return [activate(args, y, layer.activation, layer.dtype)];
+  }),
+  row(MultiHeadAttention, 'MatMul, Add, Reshape, Transpose, Mul, Softmax, Where; Range, GreaterOrEqual, And for masks (traced with attentionAxes, outputShape or useGate: fixed steps)', emitHeadAttention, takesMasks),
+  row(GroupedQueryAttention, 'as MultiHeadAttention, with Expand and Reshape repeating the key and value heads', emitHeadAttention, takesMasks),
   row(Attention, 'MatMul, Mul, Where, Softmax (traced)', emitDotAttention, takesMasks),
   row(AdditiveAttention, 'Unsqueeze, Add, Tanh, ReduceSum, Where, Softmax, MatMul (traced)', emitDotAttention, takesMasks),
 ];

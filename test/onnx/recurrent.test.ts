@@ -186,6 +186,16 @@ describe('right-padded masks as sequence_lens', () => {
     expect(opTypes(proto)).toContain('ReduceSum');
   });
 
+  it.each([13, 26])('a masked Bidirectional(LSTM) and a GRU at opset %i', async (opset) => {
+    kiln.setSeed(6);
+    const x = kiln.Input({ shape: [null], dtype: 'int32' });
+    const e = new L.Embedding(9, FEATURES, { maskZero: true }).apply(x) as unknown as Sym;
+    const bi = new L.Bidirectional(new L.LSTM(3, { returnSequences: true })).apply(e) as unknown as Sym;
+    const model = new kiln.Model({ inputs: x, outputs: new L.GRU(2).apply(bi) as unknown as Sym });
+    randomizeWeights(model);
+    await expectParity(model, { label: `masked Bidirectional(LSTM), GRU, opset ${opset}`, opset, batches: BATCHES, inputs: (n, seed) => [padded(n, seed)] });
+  });
+
   it('Masking into an LSTM', async () => {
     kiln.setSeed(6);
     const x = kiln.Input({ shape: [null, FEATURES] });
