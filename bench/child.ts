@@ -9,6 +9,10 @@ import { missingRow, REPORT_PREFIX, type EngineReport, type Plan, type Row } fro
 import { gemm, GEMM_SIZES } from './workloads/gemm.js';
 import { train, trainPlan } from './workloads/train.js';
 import { inference } from './workloads/inference.js';
+import { sequenceWorkload, trainSequences } from './workloads/sequence.js';
+
+/** The sequence workloads by their name on the command line. */
+const SEQUENCES = { 'lstm-train': 'lstm', 'transformer-train': 'transformer' } as const;
 
 export const JS_ENGINES: Record<string, string> = {
   'kiln-reference': 'kiln reference',
@@ -29,7 +33,8 @@ async function open(id: string, plan: Plan): Promise<JsEngine> {
 function allMissing(name: string, workload: string, why: string): Row[] {
   if (workload === 'gemm') return GEMM_SIZES.map((n) => missingRow('W1', name, `n=${n}`, why));
   if (workload === 'inference') return ['mlp b1 µs', 'mlp b256 samples/s', 'cnn b1 µs', 'cnn b256 samples/s'].map((c) => missingRow('W4', name, c, why));
-  const w = workload === 'mlp-train' ? 'W2' : 'W3';
+  const w = workload in SEQUENCES ? sequenceWorkload(SEQUENCES[workload as keyof typeof SEQUENCES]) : workload === 'mlp-train' ? 'W2' : 'W3';
+  if (workload in SEQUENCES) return [missingRow(w, name, 'samples/s', why), missingRow(w, name, 'held-out acc %', why)];
   return [missingRow(w, name, 'samples/s', why), missingRow(w, name, 'test acc %', why)];
 }
 
@@ -43,6 +48,7 @@ async function main(): Promise<void> {
     Object.assign(report, { threads: engine.threads, info: engine.info });
     if (workload === 'gemm') report.rows = await gemm(engine, plan);
     else if (workload === 'inference') report.rows = await inference(engine, plan);
+    else if (workload in SEQUENCES) report.rows = await trainSequences(engine, SEQUENCES[workload as keyof typeof SEQUENCES], plan);
     else report.rows = await train(engine, loadMnist(), trainPlan(workload === 'mlp-train' ? 'mlp' : 'cnn', name, plan));
   } catch (err) {
     // an engine that fails is a missing peer with its error, never a number

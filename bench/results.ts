@@ -1,6 +1,6 @@
 /** The rows every engine reports, in the child processes and in results.json. */
 
-export type Workload = 'W1' | 'W2' | 'W3' | 'W4';
+export type Workload = 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W6';
 
 export interface Row {
   workload: Workload;

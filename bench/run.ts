@@ -24,7 +24,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const onlyArg = args.find((a, i) => args[i - 1] === '--only' || a.startsWith('--only='));
-const only = onlyArg ? onlyArg.replace('--only=', '').split(',') : ['W1', 'W2', 'W3', 'W4'];
+const only = onlyArg ? onlyArg.replace('--only=', '').split(',') : ['W1', 'W2', 'W3', 'W4', 'W5', 'W6'];
 // `--engines kiln-native,onnxruntime,pytorch`: some engines only (ids as in WORKLOADS, and pytorch, numpy)
 const enginesArg = args.find((a, i) => args[i - 1] === '--engines' || a.startsWith('--engines='));
 const engines = enginesArg ? enginesArg.replace('--engines=', '').split(',') : null;
@@ -38,6 +38,8 @@ const WORKLOADS: { w: Workload; name: string; js: string[]; torch: boolean; nump
   { w: 'W2', name: 'mlp-train', js: ['kiln-reference', 'kiln-native', 'tfjs-cpu', 'tfjs-wasm'], torch: true, numpy: false, python: 'torch_nets.py' },
   { w: 'W3', name: 'cnn-train', js: ['kiln-reference', 'kiln-native', 'tfjs-cpu', 'tfjs-wasm'], torch: true, numpy: false, python: 'torch_nets.py' },
   { w: 'W4', name: 'inference', js: ['kiln-reference', 'kiln-native', 'tfjs-cpu', 'tfjs-wasm', 'onnxruntime'], torch: true, numpy: false, python: 'torch_nets.py' },
+  { w: 'W5', name: 'lstm-train', js: ['kiln-native'], torch: true, numpy: false, python: 'torch_seq.py' },
+  { w: 'W6', name: 'transformer-train', js: ['kiln-native'], torch: true, numpy: false, python: 'torch_seq.py' },
 ];
 
 // every engine gets the same thread count: kiln native, PyTorch/OpenMP, OpenBLAS, ORT (via the plan)
@@ -82,7 +84,8 @@ async function record(w: Workload, name: string, go: () => Promise<ChildResult>,
 
 const missingFor = (w: Workload, engine: string, why: string): Row[] => {
   const cases = w === 'W1' ? ['n=256', 'n=512', 'n=1024', 'n=2048']
-    : w === 'W4' ? ['mlp b1 µs', 'mlp b256 samples/s', 'cnn b1 µs', 'cnn b256 samples/s'] : ['samples/s', 'test acc %'];
+    : w === 'W4' ? ['mlp b1 µs', 'mlp b256 samples/s', 'cnn b1 µs', 'cnn b256 samples/s']
+      : w === 'W5' || w === 'W6' ? ['samples/s', 'held-out acc %'] : ['samples/s', 'test acc %'];
   return cases.map((c) => missingRow(w, engine, c, why));
 };
 

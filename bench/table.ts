@@ -19,6 +19,8 @@ const COLUMNS: Record<Workload, { title: string; cols: Column[] }> = {
   W1: { title: 'W1 SGEMM float32, GFLOPS', cols: [256, 512, 1024, 2048].map((n) => ({ kase: `n=${n}`, title: `n=${n}`, better: 'up' as const, digits: 1 })) },
   W2: { title: 'W2 MLP training, MNIST 784-256-256-10, Adam, batch 128', cols: [{ kase: 'samples/s', title: 'samples/s', better: 'up', digits: 0 }, { kase: 'test acc %', title: 'test acc %', better: 'none', digits: 2 }] },
   W3: { title: 'W3 CNN training, MNIST, (Conv2D 3×3 → BatchNorm → MaxPool 2) ×2 → Dense 128 → Dropout → Dense 10, Adam, batch 128', cols: [{ kase: 'samples/s', title: 'samples/s', better: 'up', digits: 0 }, { kase: 'test acc %', title: 'test acc %', better: 'none', digits: 2 }] },
+  W5: { title: 'W5 LSTM training, Embedding 1000×64 → LSTM 128 → Dense 10, sequences of 100, Adam, batch 64', cols: [{ kase: 'samples/s', title: 'samples/s', better: 'up', digits: 0 }, { kase: 'held-out acc %', title: 'held-out acc %', better: 'none', digits: 1 }] },
+  W6: { title: 'W6 transformer encoder training, d 128, 4 heads, 2 blocks, sequence 64, Adam, batch 32', cols: [{ kase: 'samples/s', title: 'samples/s', better: 'up', digits: 0 }, { kase: 'held-out acc %', title: 'held-out token acc %', better: 'none', digits: 1 }] },
   W4: {
     title: 'W4 inference (untrained weights)',
     cols: [

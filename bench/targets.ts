@@ -48,6 +48,8 @@ export function targets(rows: Row[], quick: boolean, meta: Map<string, RunMeta>)
   judge('W2', 'W2 accuracy within 0.5 points of PyTorch', 'pytorch', gap, (g) => g <= 0.5, `${fmt(gap ?? 0, 2)} points (${fmt(ka ?? 0, 2)} vs ${fmt(pa ?? 0, 2)} %)`, 'test acc %',
     quick && gap !== null ? `${fmt(gap, 2)} points after 100 steps (--quick); judged after a whole epoch` : undefined);
   speed('W3', 'pytorch', 1.2, 'W3 kiln native ≥ 1.2× PyTorch');
+  speed('W5', 'pytorch', 1.2, 'W5 LSTM training: kiln native ≥ 1.2× PyTorch');
+  speed('W6', 'pytorch', 1, 'W6 transformer training: kiln native ≥ 1.0× PyTorch');
   for (const [arch, name, latency] of [['mlp', 'MLP', 1.2], ['cnn', 'CNN', 1]] as const) {
     const [kl, ol] = [value(rows, 'W4', SUBJECT, `${arch} b1 µs`), value(rows, 'W4', 'onnxruntime', `${arch} b1 µs`)];
     const lat = kl !== null && ol !== null ? kl / ol : null;

@@ -3,6 +3,7 @@
  * process (bench/child.ts), so one engine's thread pool never competes with another's.
  */
 import type { Mnist } from '../data.js';
+import type { SequenceTask } from '../sequences.js';
 
 /** Thrown when an engine cannot run a workload here: the table shows the reason, never a number. */
 export class Missing extends Error {}
@@ -45,6 +46,12 @@ export interface TrainOutcome {
   accuracy: number | null;
 }
 
+/** W5/W6: `steps` Adam steps on the task's generated batches, then accuracy on the held-out set. */
+export interface SequenceSpec {
+  task: SequenceTask;
+  steps: number;
+}
+
 export interface JsEngine {
   /** Table name, e.g. 'kiln native', 'tfjs wasm'. */
   name: string;
@@ -54,6 +61,8 @@ export interface JsEngine {
   info: string;
   matmul(n: number): Promise<Runner>;
   train(spec: TrainSpec): Promise<TrainOutcome>;
+  /** W5/W6 training; engines without recurrent or attention layers throw Missing. */
+  trainSequences(spec: SequenceSpec): Promise<TrainOutcome>;
   /** Inference of the W2 MLP or W3 CNN (untrained weights) on a random batch. */
   predictor(arch: Arch, batch: number): Promise<Runner>;
 }

@@ -6,6 +6,7 @@ import * as kiln from 'kiln';
 import { accuracy, randomInput } from '../data.js';
 import { inputShape, Missing, type Arch, type JsEngine, type Runner, type TrainOutcome, type TrainSpec } from './engine.js';
 import { now } from '../stats.js';
+import { trainSequences } from './kiln-sequences.js';
 
 const { layers } = kiln;
 
@@ -126,6 +127,11 @@ export async function kilnEngine(backend: string): Promise<JsEngine> {
       }
       model.dispose();
       return { stamps: cb.stamps, accuracy: acc };
+    },
+
+    async trainSequences(spec) {
+      if (backend === 'reference') throw new Missing('not run: a W5/W6 step takes minutes in plain JavaScript');
+      return trainSequences(spec);
     },
 
     async predictor(arch: Arch, batch: number): Promise<Runner> {

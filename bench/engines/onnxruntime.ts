@@ -78,6 +78,10 @@ export async function onnxruntimeEngine(threads: number): Promise<JsEngine> {
       throw new Missing('inference only');
     },
 
+    async trainSequences(): Promise<never> {
+      throw new Missing('inference only');
+    },
+
     async predictor(arch: Arch, batch: number): Promise<Runner> {
       // random biases and statistics, as kiln's own W4 model (bench/engines/kiln.ts)
       const model: Exportable = buildModel(arch, 'random');

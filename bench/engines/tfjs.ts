@@ -110,6 +110,10 @@ export async function tfjsEngine(backend: 'cpu' | 'wasm', threads: number): Prom
       return { stamps, accuracy: acc };
     },
 
+    async trainSequences(): Promise<never> {
+      throw new Missing('not run: W5/W6 compare kiln with PyTorch');
+    },
+
     async predictor(arch: Arch, batch: number): Promise<Runner> {
       const model = buildModel(arch, 'random');
       const shape = [batch, ...inputShape(arch)];
