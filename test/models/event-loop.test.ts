@@ -3,7 +3,7 @@
  * 100 ms of work: a timer waiting meanwhile runs during the loop, and the results are those of a
  * loop written here. The only timing assumed is that busy-waiting 60 ms takes 60 ms.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as kiln from '../../index.js';
 
 const { Dense } = kiln.layers;
@@ -104,6 +104,17 @@ describe('fit, evaluate and predict let the event loop run', () => {
       turns.stop();
     }
     for (let e = 1; e < 5; e++) expect(seen[e], `epoch ${e}`).toBeGreaterThan(seen[e - 1]);
+  });
+
+  it('fit completes under fake timers installed after kiln loaded', async () => {
+    const model = linear();
+    vi.useFakeTimers();
+    try {
+      const history = await model.fit(kiln.tensor(X), kiln.tensor(Y), { epochs: 3, batchSize: 4, shuffle: false, verbose: 0 });
+      history.history.loss.forEach((l, i) => expect(l, `epoch ${i}`).toBeCloseTo(sgdLosses(3, 4, 0.05)[i], 5));
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('evaluate and predict: a turn after a batch past 100 ms; the loss and outputs of the linear map', async () => {
