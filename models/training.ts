@@ -11,6 +11,7 @@ import { numSamples, splitTail, toList, type InputsLike, type TargetsLike } from
 import { arraySource, checkEnds, datasetArguments, isAsyncIterable, iterableSource, predictBatches, type BatchSource } from './batches.js';
 import { sampleWeightsFromClassWeight } from './class-weight.js';
 import type { Model } from './model.js';
+import { EventLoopTurns } from './event-loop.js';
 
 /** [inputs, targets, sampleWeight] of one batch. */
 export type StepData = [Tensor[], Tensor[], Tensor | null];
@@ -99,7 +100,7 @@ function checkPositiveInt(op: string, name: string, v: number | undefined): void
  * One pass over `source`: the step hooks around each batch, and the logs of the last step, which
  * are the pass's logs (running means for compiled metrics; whatever a custom step returns).
  */
-async function runPass(op: string, source: BatchSource, step: (data: StepData) => Record<string, Tensor>, callbacks: CallbackList, mode: 'Train' | 'Test', stop: () => boolean): Promise<Logs> {
+async function runPass(op: string, source: BatchSource, step: (data: StepData) => Record<string, Tensor>, callbacks: CallbackList, mode: 'Train' | 'Test', stop: () => boolean, turns: EventLoopTurns): Promise<Logs> {
   const wantLogs = callbacks.wants(`on${mode}BatchEnd`);
   let pending: Record<string, Tensor> | null = null;
   let logs: Logs = {};
@@ -116,6 +117,7 @@ async function runPass(op: string, source: BatchSource, step: (data: StepData) =
       }
       i++;
       if (stop()) break;
+      await turns.maybe();
     }
   } catch (err) {
     if (pending) disposeLogs(pending);
@@ -192,15 +194,17 @@ export async function fit(model: Model, x: InputsLike | AsyncIterable<unknown>, 
     await callbacks.call('onTrainBegin', {});
     const start = model.resumeEpoch || initialEpoch;
     model.resumeEpoch = null;
+    const turns = new EventLoopTurns();
     for (let epoch = start; epoch < epochs && !model.stopTraining; epoch++) {
       await callbacks.call('onEpochBegin', epoch, {});
       resetMetrics(c);
-      const epochLogs = await runPass(op, train, (d) => model.trainStep(d), callbacks, 'Train', () => model.stopTraining);
+      const epochLogs = await runPass(op, train, (d) => model.trainStep(d), callbacks, 'Train', () => model.stopTraining, turns);
       if (val && (epoch + 1) % validationFreq === 0) {
         const valLogs = await evaluate(model, val.x, val.y, { batchSize, verbose: 0, sampleWeight: val.sw, steps: options.validationSteps, callbacks: options.callbacks });
         for (const [k, v] of Object.entries(valLogs)) epochLogs[`val_${k}`] = v;
       }
       await callbacks.call('onEpochEnd', epoch, epochLogs);
+      await turns.now();
     }
     await callbacks.call('onTrainEnd', {});
   } finally {
@@ -233,7 +237,7 @@ export async function evaluate(
   await callbacks.call('onTestBegin', {});
   let logs: Logs;
   try {
-    logs = await runPass(op, source, (d) => model.testStep(d), callbacks, 'Test', () => false);
+    logs = await runPass(op, source, (d) => model.testStep(d), callbacks, 'Test', () => false, new EventLoopTurns());
   } finally {
     await source.close();
   }
@@ -256,10 +260,12 @@ export async function predict(model: Model, x: InputsLike | AsyncIterable<unknow
   await callbacks.call('onPredictBegin', {});
   const chunks: Tensor[][] = [];
   let step = 0;
+  const turns = new EventLoopTurns();
   for await (const makeBatch of batches) {
     await callbacks.call('onPredictBatchBegin', step, {});
     chunks.push(ENGINE.tidy(() => [...outputsOf(predictOnBatchTensors(model, makeBatch()))]));
     await callbacks.call('onPredictBatchEnd', step++, {});
+    await turns.maybe();
   }
   await callbacks.call('onPredictEnd', {});
   if (chunks.length === 0) fail(op, 'no samples to predict');

@@ -1,7 +1,9 @@
 /**
  * Checks an exported file against kiln: the same inputs through onnxruntime-node and through
- * `model.predict`, with the largest absolute and relative error per output.
+ * `model.predict`, with the largest absolute and relative error per output. Random token ids
+ * are right-padded where the file's recurrent ops take a mask as lengths, which assume so.
  */
+import { readFile } from 'node:fs/promises';
 import type { DType, TypedArray } from '../backends/contract.js';
 import { fail } from '../src/errors.js';
 import type { Dim } from '../src/shape.js';
@@ -9,7 +11,7 @@ import { Tensor } from '../src/tensor.js';
 import { tensorFrom } from '../src/convert.js';
 import { toList, type InputsLike } from '../models/data.js';
 import type { Model } from '../models/model.js';
-import { ORT_TYPE } from './proto.js';
+import { ORT_TYPE, onnx } from './proto.js';
 
 export interface VerifyOptions {
   /** Inputs of your own (as `predict` takes them), checked besides the random ones. */
@@ -70,16 +72,36 @@ function rng(seed: number): () => number {
   };
 }
 
-function randomInput(shape: readonly Dim[], dtype: DType, batch: number, size: number, next: () => number): Tensor {
+/**
+ * Random values of an input's shape and dtype. int32 inputs (token ids) draw 0-4; `rightPadded`
+ * ones draw ids 1-4 up to each sample's length along axis 1 and 0 after it, the padding a
+ * recurrent op's sequence_lens assumes: the first sample full, the second (if any) all padding,
+ * the others of random lengths.
+ */
+function randomInput(shape: readonly Dim[], dtype: DType, batch: number, size: number, next: () => number, rightPadded: boolean): Tensor {
   const dims = shape.map((d, i) => (i === 0 ? batch : d ?? size));
   const n = dims.reduce((p, d) => p * d, 1);
-  const values = Array.from({ length: n }, () => {
+  const padded = rightPadded && dtype === 'int32' && dims.length >= 2;
+  const steps = padded ? dims[1] : 0;
+  const perStep = padded ? dims.slice(2).reduce((p, d) => p * d, 1) : 0;
+  const lengths = Array.from({ length: padded ? batch : 0 }, (_, i) => (i === 0 ? steps : i === 1 ? 0 : Math.floor(next() * (steps + 1))));
+  const values = Array.from({ length: n }, (_, k) => {
     if (dtype === 'bool') return next() < 0.5 ? 0 : 1;
+    if (padded) return Math.floor(k / perStep) % steps < lengths[Math.floor(k / (perStep * steps))] ? 1 + Math.floor(next() * 4) : 0;
     if (dtype === 'int32') return Math.floor(next() * 5);
     // Box-Muller: standard normal draws
     return Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
   });
   return tensorFrom(values, dims, dtype, 'verify');
+}
+
+/**
+ * Whether the file has an RNN, LSTM or GRU op given sequence_lens: a mask turned into lengths,
+ * which holds only for right-padded masks (docs/onnx.md), so the random inputs must be so padded.
+ */
+async function takesSequenceLengths(onnxFile: string | Uint8Array): Promise<boolean> {
+  const proto = onnx.ModelProto.decode(typeof onnxFile === 'string' ? await readFile(onnxFile) : onnxFile);
+  return (proto.graph?.node ?? []).some((node) => ['RNN', 'LSTM', 'GRU'].includes(node.opType ?? '') && (node.input?.[4] ?? '') !== '');
 }
 
 function compare(name: string, kiln: Tensor, ortValue: { dims: readonly number[]; data: unknown; type: string }, kilnData: TypedArray, atol: number, rtol: number): OutputCheck {
@@ -113,9 +135,10 @@ export async function verify(model: Model, onnxFile: string | Uint8Array, option
   const ort = await import('onnxruntime-node');
   const session = await ort.InferenceSession.create(onnxFile as string, { graphOptimizationLevel: 'all' });
   const next = rng(seed);
+  const rightPadded = await takesSequenceLengths(onnxFile);
   const cases: { label: string; xs: Tensor[] }[] = batchSizes.map((n) => ({
-    label: `random inputs, batch ${n}`,
-    xs: model.inputs.map((t) => randomInput(t.shape, t.dtype, n, dynamicSize, next)),
+    label: `random inputs${rightPadded ? ' (int32 ones right-padded with 0)' : ''}, batch ${n}`,
+    xs: model.inputs.map((t) => randomInput(t.shape, t.dtype, n, dynamicSize, next, rightPadded)),
   }));
   if (options.sample !== undefined) cases.push({ label: 'the given sample', xs: toList('verify', options.sample, model.inputNames, 'input') });
   // the sample's own tensors stay the caller's; arrays it held were uploaded here

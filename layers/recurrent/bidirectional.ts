@@ -161,13 +161,16 @@ export class Bidirectional extends Layer {
     return super.apply(inputs as Tensors, options);
   }
 
-  /** Shapes from the forward layer's, without running either loop (time may be unknown). */
+  /** Shapes from the two layers' own, without running either loop (time may be unknown). */
   override computeOutputShape(inputShape: Shapes): Shapes {
-    const shapes = this.forwardLayer.computeOutputShape(inputShape);
-    const [output, ...states] = (this.returnState ? shapes : [shapes]) as Shape[];
-    const merged = this.mergeMode === 'concat' ? [...output.slice(0, -1), mergedLast(output.at(-1)!)] : output;
-    const outputs = this.mergeMode === null ? [output, output] : [merged];
-    return this.multiOutput ? [...outputs, ...states, ...states] : outputs[0];
+    const [[forward, ...forwardStates], [backward, ...backwardStates]] = [this.forwardLayer, this.backwardLayer].map((l) => {
+      const shapes = l.computeOutputShape(inputShape);
+      return (this.returnState ? shapes : [shapes]) as Shape[];
+    });
+    // concat joins the last axes, which differ where the backward layer has other units
+    const merged = this.mergeMode === 'concat' ? [...forward.slice(0, -1), concatenated(forward.at(-1)!, backward.at(-1)!)] : forward;
+    const outputs = this.mergeMode === null ? [forward, backward] : [merged];
+    return this.multiOutput ? [...outputs, ...forwardStates, ...backwardStates] : outputs[0];
   }
 
   protected override outputSpecs(inputs: SymbolicTensor | SymbolicTensor[], options: CallOptions = {}): SymbolicTensor[] {
@@ -179,11 +182,15 @@ export class Bidirectional extends Layer {
 
   /**
    * As Keras 3.15: each output keeps the input's mask when it is a sequence; the states have none.
-   * (Keras's computeMask counts the states of a stateful layer only; the outputs get the same.)
+   * One entry per output, so that a Functional model and the ONNX exporter, which ask
+   * computeMask, give each output its own. (Keras lists the states' entries for a stateful layer
+   * only; kiln lists one for every output the call gives.)
    */
-  protected override outputMasks(inputs: Tensors, previous: LayerMask, count: number): (Tensor | null)[] {
-    void inputs;
-    const mask = (Array.isArray(previous) ? previous[0] : previous) ?? null;
+  override computeMask(inputs: Tensors, previousMask: LayerMask): LayerMask {
+    const mask = (Array.isArray(previousMask) ? previousMask[0] : previousMask) ?? null;
+    if (!this.multiOutput) return this.returnSequences ? mask : null;
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    const count = (this.computeOutputShape(x.shape) as Shape[]).length;
     const outputs = this.mergeMode === null ? 2 : 1;
     return Array.from({ length: count }, (_, i) => (i < outputs && this.returnSequences ? mask : null));
   }
@@ -219,6 +226,6 @@ function unprefixed(name: string, prefix: string): string {
   return name.startsWith(prefix) ? name.slice(prefix.length) : name;
 }
 
-function mergedLast(d: number | null): number | null {
-  return d === null ? null : 2 * d;
+function concatenated(forward: number | null, backward: number | null): number | null {
+  return forward === null || backward === null ? null : forward + backward;
 }

@@ -337,6 +337,39 @@ describe('masks, shapes known only at run time, config, save/load', () => {
     expect(new Bidirectional(new LSTM(3, { returnState: true })).computeOutputShape([2, 5, 4])).toEqual([[2, 6], [2, 3], [2, 3], [2, 3], [2, 3]]);
   });
 
+  it('a backward layer of other units: concat gives forward plus backward units, mergeMode null each its own', () => {
+    const backward = (units: number, o: { returnState?: boolean } = {}) => new LSTM(units, { returnSequences: true, goBackwards: true, ...o });
+    const concat = new Bidirectional(new LSTM(2, { returnSequences: true }), { backwardLayer: backward(3) });
+    expect(concat.computeOutputShape([2, 5, 4])).toEqual([2, 5, 5]);
+    expect([...(concat.apply(Input({ shape: [null, 4] })) as unknown as kiln.SymbolicTensor).shape]).toEqual([null, null, 5]);
+    expect([...concat.apply(kiln.ones([2, 5, 4])).shape]).toEqual([2, 5, 5]);
+    const both = new Bidirectional(new LSTM(2, { returnSequences: true, returnState: true }), { mergeMode: null, backwardLayer: backward(3, { returnState: true }) });
+    expect(both.computeOutputShape([2, 5, 4])).toEqual([[2, 5, 2], [2, 5, 3], [2, 2], [2, 2], [2, 3], [2, 3]]);
+    const eager = both.apply(kiln.ones([2, 5, 4])) as unknown as kiln.Tensor[];
+    expect(eager.map((t) => [...t.shape])).toEqual([[2, 5, 2], [2, 5, 3], [2, 2], [2, 2], [2, 3], [2, 3]]);
+  });
+
+  it.each([['concat', 'concat'], ['null', null]] as const)('masked with returnState in a Functional model, mergeMode %s: the sequences keep the mask, the states get none', (_, mergeMode) => {
+    const input = Input({ shape: [null], dtype: 'int32' });
+    const embedded = new Embedding(6, 2, { maskZero: true }).apply(input);
+    const bi = new Bidirectional(new LSTM(2, { returnSequences: true, returnState: true }), { mergeMode });
+    const outs = bi.apply(embedded) as unknown as kiln.SymbolicTensor[];
+    const sequences = mergeMode === null ? 2 : 1;
+    expect(outs.length).toBe(sequences + 4);
+    expect(outs.map((t) => maskOf(t) !== null)).toEqual(outs.map((_t, i) => i < sequences));
+    expect(bi.computeMask(kiln.zeros([1, 3, 2]), kiln.tensor([[true, true, false]], [1, 3], 'bool'))).toHaveLength(sequences + 4);
+    const model = new kiln.Model({ inputs: input, outputs: outs });
+    const short = model.predictOnBatch(kiln.tensor([[3, 1, 4]], [1, 3], 'int32')) as kiln.Tensor[];
+    const padded = model.predictOnBatch(kiln.tensor([[3, 1, 4, 0, 0]], [1, 5], 'int32')) as kiln.Tensor[];
+    // the padded steps change no state, and the sequences are zeros there (zeroOutputForMask)
+    for (let i = sequences; i < outs.length; i++) expectClose(nested(padded[i]), nested(short[i]), 1e-6);
+    for (let i = 0; i < sequences; i++) {
+      const p = nested(padded[i]) as number[][][];
+      expectClose(p[0].slice(0, 3), nested(short[i]), 1e-6);
+      expect(p[0].slice(3).flat()).toEqual(new Array(2 * p[0][0].length).fill(0));
+    }
+  });
+
   it("saves Keras's config: mergeMode and both layers; the weights option sets forward then backward", () => {
     const bi = new Bidirectional(new GRU(2, { name: 'g' }), { name: 'bi', mergeMode: 'ave' });
     const config = bi.getConfig();

@@ -50,6 +50,16 @@ describe('kiln export', () => {
     }
   });
 
+  it('verifies a saved Embedding(maskZero) → LSTM by default, on right-padded token ids', async () => {
+    kiln.setSeed(1);
+    const masked = new kiln.Sequential([kiln.Input({ shape: [null], dtype: 'int32' }), new kiln.layers.Embedding(5, 2, { maskZero: true }), new kiln.layers.LSTM(2)]);
+    const path = join(dir, 'masked.kiln');
+    await masked.save(path);
+    const result = await runExport({ model: path, out: join(dir, 'masked.onnx'), opset: 17, verify: true });
+    expect(result.verification!.ok).toBe(true);
+    expect(result.verification!.cases[0].inputs).toBe('random inputs (int32 ones right-padded with 0), batch 1');
+  });
+
   it('fails clearly on a sample count that does not match the inputs', async () => {
     await expect(runExport({ model: modelPath, out: join(dir, 'd.onnx'), opset: 17, verify: true, sample: [join(dir, 'x.npy'), join(dir, 'x.npy')] }))
       .rejects.toThrow(/--sample: the model has 1 inputs .*, got 2 sample files/);

@@ -139,6 +139,8 @@ describe('Bidirectional as one op with direction bidirectional, or two', () => {
   it.each([
     ['concat, last outputs', () => new L.Bidirectional(new L.GRU(3))],
     ['returnSequences, sum', () => new L.Bidirectional(new L.LSTM(3, { returnSequences: true }), { mergeMode: 'sum' })],
+    ['returnSequences, returnState, concat', () => new L.Bidirectional(new L.LSTM(3, { returnSequences: true, returnState: true }))],
+    ['returnSequences, returnState, mergeMode null', () => new L.Bidirectional(new L.GRU(3, { returnSequences: true, returnState: true }), { mergeMode: null })],
   ] as const)('Embedding(maskZero) into Bidirectional, %s', async (label, make) => {
     await expectParity(embedded(make()), { label: `masked Bidirectional, ${label}`, batches: BATCHES, inputs: (n, seed) => [padded(n, seed)] });
   });
