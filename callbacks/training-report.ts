@@ -32,7 +32,7 @@ export class TrainingReport extends Callback {
 
   override onEpochEnd(epoch: number, logs: Logs = {}): void {
     const seconds = (performance.now() - this.started) / 1000;
-    // the rate this epoch ran with: read before a scheduler's next onEpochBegin changes it
+    // the rate at the epoch's end, as TensorBoard's epoch_learning_rate: a scheduler changes it only at the next onEpochBegin
     const lr = this.model.optimizer?.learningRate;
     const row: Record<string, number> = { ...logs };
     if (!('learning_rate' in row) && lr !== undefined) row.learning_rate = lr;
