@@ -12,6 +12,17 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import * as kiln from '../../index.js';
 
+// the page functions below run in chromium; the test project compiles without lib.dom, so the few
+// DOM members they use are declared here (type-only: nothing is emitted)
+interface DomNode {
+  querySelector(selector: string): DomNode | null;
+  getAttribute(name: string): string | null;
+  textContent: string | null;
+  getBBox(): { width: number; height: number };
+  getTotalLength(): number;
+}
+declare const document: { querySelectorAll(selector: string): Iterable<DomNode> & { length: number }; documentElement: { nodeName: string } };
+
 const CHROMIUM = '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
 if (!available) console.warn(`test/visual skipped: ${CHROMIUM} is absent (install Debian's chromium: apt-get install -y chromium)`);
@@ -98,10 +109,10 @@ describe.skipIf(!available)('report and plot in chromium', () => {
     const { page, errors } = await open(path);
     const drawn = await page.evaluate(() => {
       const boxes = [...document.querySelectorAll('g.node')].map((g) => {
-        const r = (g as SVGGElement).getBBox();
+        const r = g.getBBox();
         return { name: g.querySelector('title')!.textContent, width: r.width, height: r.height };
       });
-      const edges = [...document.querySelectorAll('g.edge path')].map((p) => (p as SVGPathElement).getTotalLength());
+      const edges = [...document.querySelectorAll('g.edge path')].map((p) => p.getTotalLength());
       return { boxes, edges, root: document.documentElement.nodeName };
     });
     expect(drawn.root).toBe('svg');

@@ -1,4 +1,4 @@
-import { Graph, layout } from '@dagrejs/dagre';
+import { Graph, layout, type Point } from '@dagrejs/dagre';
 import { escapeXml } from '../markup.js';
 import type { PlotGraph, PlotNode } from './graph.js';
 
@@ -42,7 +42,7 @@ export function toSvg(graph: PlotGraph, rankdir: 'TB' | 'LR', name: string): str
     parts.push(`<g class="cluster" id="${c.id}"><rect x="${r(x)}" y="${r(y)}" width="${r(b.width)}" height="${r(b.height)}" fill="none" stroke="black" stroke-dasharray="6,4"/><text x="${r(x + 6)}" y="${r(y + 15)}" font-size="${DETAIL_FONT}">${escapeXml(c.label)}</text></g>`);
   }
   for (const e of graph.edges) {
-    const points = g.edge(e.from, e.to).points ?? [];
+    const points: Point[] = g.edge(e.from, e.to).points ?? [];
     const d = points.map((p, i) => `${i ? 'L' : 'M'}${r(p.x)},${r(p.y)}`).join(' ');
     parts.push(`<g class="edge" data-from="${e.from}" data-to="${e.to}"><path d="${d}" fill="none" stroke="black" stroke-width="2" marker-end="url(#arrow)"/></g>`);
   }
