@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { fail } from '../src/errors.js';
 import { Callback, type Logs } from '../models/callback.js';
-import { trainingReport } from '../utils/report/training-report.js';
+import { fromHistory } from './report/run-log.js';
+import { writeReport } from './report/write-report.js';
 
 /**
  * Writes `kiln.utils.trainingReport`'s HTML page at the end of `fit`: the epoch logs, plus the
@@ -47,6 +48,6 @@ export class TrainingReport extends Callback {
   }
 
   override async onTrainEnd(): Promise<void> {
-    await trainingReport({ epoch: this.epochs, history: this.history }, this.path, { model: this.model });
+    await writeReport(fromHistory({ epoch: this.epochs, history: this.history }, 'TrainingReport'), this.path, this.model, `Training report: ${this.model.name}`, 'TrainingReport');
   }
 }

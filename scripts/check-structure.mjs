@@ -28,11 +28,11 @@ export const FLOORS = {
   metrics: ['losses', ...CORE],
   models: MODELS_AND_BELOW,
   saving: MODELS_AND_BELOW,
-  utils: ['saving', ...MODELS_AND_BELOW],
-  callbacks: ['utils', 'saving', ...MODELS_AND_BELOW],
+  callbacks: ['saving', ...MODELS_AND_BELOW],
   onnx: ['saving', ...MODELS_AND_BELOW],
   io: ['saving', ...MODELS_AND_BELOW],
   data: ['io', 'saving', ...MODELS_AND_BELOW],
+  utils: ['data', 'io', 'onnx', 'callbacks', 'saving', ...MODELS_AND_BELOW],
   cli: '*',
   'index.ts': '*',
 };

@@ -1,5 +1,5 @@
 import { Graph, layout, type Point } from '@dagrejs/dagre';
-import { escapeXml } from '../markup.js';
+import { escapeXml } from './markup.js';
 import type { PlotGraph, PlotNode } from './graph.js';
 
 const TITLE_FONT = 14;

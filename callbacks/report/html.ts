@@ -1,4 +1,4 @@
-import { escapeXml, scriptJson } from '../markup.js';
+import { escapeXml, scriptJson } from '../../models/plot/markup.js';
 import type { RunLog } from './run-log.js';
 import type { ChartLibrary } from './uplot.js';
 

@@ -3,8 +3,8 @@ import type { Dim } from '../../src/shape.js';
 import type { SymbolicTensor } from '../../src/symbolic.js';
 import { type Layer, type LayerNode, producer } from '../../layers/layer.js';
 import { InputLayer } from '../../layers/core/input.js';
-import { Model } from '../../models/model.js';
-import { formatShape } from '../../models/summary.js';
+import { Model } from '../model.js';
+import { formatShape } from '../summary.js';
 
 /** One box: a layer, and the lines its label shows. */
 export interface PlotNode {

@@ -1,4 +1,4 @@
-import { dotString, escapeXml } from '../markup.js';
+import { dotString, escapeXml } from './markup.js';
 import type { PlotGraph, PlotNode } from './graph.js';
 
 export interface DotOptions {

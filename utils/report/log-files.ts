@@ -1,43 +1,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { fail } from '../../src/errors.js';
-
-/**
- * A run's per-epoch numbers: `series[key][i]` belongs to `epochs[i]`; null where a value is
- * missing or not finite (NaN, ±Infinity: JSON has no such numbers, and a chart cannot draw them).
- */
-export interface RunLog {
-  epochs: number[];
-  series: Record<string, (number | null)[]>;
-}
-
-/** What `fit` returns (a History), or its `history` object as Keras users save it with JSON. */
-export interface HistoryLike {
-  epoch?: readonly number[];
-  history: Readonly<Record<string, readonly number[]>>;
-}
+import { describe, fromHistory, number, type HistoryLike, type RunLog } from '../../callbacks/report/run-log.js';
 
 const OP = 'trainingReport';
-
-/** The numbers of a History (or `{ epoch, history }`), checked: every series one value per epoch. */
-export function fromHistory(h: HistoryLike, where = 'the history'): RunLog {
-  if (h === null || typeof h !== 'object' || h.history === null || typeof h.history !== 'object' || Array.isArray(h.history)) {
-    fail(OP, `${where}: expected a History or { epoch?, history: { <name>: number[] } }, got ${describe(h)}`);
-  }
-  const keys = Object.keys(h.history);
-  const length = keys.length ? h.history[keys[0]]?.length : (h.epoch?.length ?? 0);
-  const series: RunLog['series'] = {};
-  for (const key of keys) {
-    const values = h.history[key];
-    if (!Array.isArray(values)) fail(OP, `${where}: history.${key} must be a list of numbers, got ${describe(values)}`);
-    if (values.length !== length) fail(OP, `${where}: history.${key} has ${values.length} values, history.${keys[0]} has ${length}: every log needs one value per epoch`);
-    series[key] = values.map((v, i) => number(v, `${where}: history.${key}[${i}]`));
-  }
-  const epochs = h.epoch === undefined ? Array.from({ length: length ?? 0 }, (_, i) => i) : [...h.epoch];
-  if (!Array.isArray(h.epoch ?? []) || epochs.length !== length || !epochs.every((e) => Number.isInteger(e))) {
-    fail(OP, `${where}: epoch must list ${length} epoch numbers (integers), got ${describe(h.epoch)}`);
-  }
-  return { epochs, series };
-}
 
 /**
  * Reads a log file kiln writes: CSVLogger's `.csv` (an `epoch` column, `NA` for a missing value),
@@ -65,7 +30,7 @@ function fromJson(text: string, path: string): RunLog {
   }
   const obj = value as Record<string, unknown>;
   const isHistory = obj !== null && typeof obj === 'object' && !Array.isArray(obj) && 'history' in obj;
-  return fromHistory((isHistory ? obj : { history: obj }) as unknown as HistoryLike, path);
+  return fromHistory((isHistory ? obj : { history: obj }) as unknown as HistoryLike, OP, path);
 }
 
 function fromJsonLines(text: string, path: string): RunLog {
@@ -105,7 +70,7 @@ function fromRows(rows: Record<string, unknown>[], path: string, at: (r: number)
     if (!Number.isInteger(r.epoch)) fail(OP, `${at(i)}: epoch must be an integer, got ${describe(r.epoch)}`);
     return r.epoch as number;
   });
-  const series = Object.fromEntries(keys.map((k) => [k, rows.map((r, i) => (r[k] === undefined ? null : number(r[k], `${at(i)}: '${k}'`)))]));
+  const series = Object.fromEntries(keys.map((k) => [k, rows.map((r, i) => (r[k] === undefined ? null : number(r[k], OP, `${at(i)}: '${k}'`)))]));
   return { epochs, series };
 }
 
@@ -141,15 +106,3 @@ function csvNumber(cell: string, where: string): number | null {
   return Number.isFinite(v) ? v : null;
 }
 
-/** A logged value: a finite number, or null (missing, NaN or infinite). */
-function number(v: unknown, where: string): number | null {
-  if (v === null) return null;
-  if (typeof v !== 'number') fail(OP, `${where}: expected a number, got ${describe(v)}`);
-  return Number.isFinite(v) ? v : null;
-}
-
-function describe(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  const text = JSON.stringify(v);
-  return text === undefined ? typeof v : text.length > 60 ? `${text.slice(0, 60)}…` : text;
-}
