@@ -4,7 +4,7 @@
  * writes read back, hostile keys and titles kept inert, bad input named.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -95,6 +95,28 @@ describe('trainingReport', () => {
     model.dispose();
   });
 
+  it("reads a TensorBoard log folder: epoch_ scalars of train/ and validation/ (float32, as the files hold them)", async () => {
+    const logDir = join(dir, 'tb');
+    const { model, history } = await trained([new kiln.callbacks.TensorBoard({ logDir, updateFreq: 1, histogramFreq: 1 })]);
+    await kiln.utils.trainingReport(logDir, join(dir, 'tb.html'));
+    const data = embedded(readFileSync(join(dir, 'tb.html'), 'utf8'));
+    expect(data.epochs).toEqual([0, 1, 2]);
+    const f32 = (v: number[]) => v.map(Math.fround);
+    expect(data.series).toEqual({
+      loss: f32(history.history.loss), mae: f32(history.history.mae), learning_rate: f32([0.05, 0.05, 0.05]),
+      val_loss: f32(history.history.val_loss), val_mae: f32(history.history.val_mae),
+    });
+    const train = join(logDir, 'train');
+    const file = join(train, readdirSync(train)[0]);
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 6] ^= 0xff;
+    writeFileSync(file, bytes);
+    await expect(kiln.utils.trainingReport(logDir, join(dir, 'tb2.html'))).rejects.toThrow(/trainingReport: .*events\.out\.tfevents.*: the record at byte \d+ fails its checksum/);
+    writeFileSync(file, bytes.subarray(0, bytes.length - 3));
+    await expect(kiln.utils.trainingReport(logDir, join(dir, 'tb2.html'))).rejects.toThrow(/the record at byte \d+ is cut off/);
+    model.dispose();
+  });
+
   it('keeps NaN, infinite and NA values as gaps (null)', async () => {
     const csv = join(dir, 'gaps.csv');
     writeFileSync(csv, 'epoch,loss,val_loss\n0,NaN,1\n1,Infinity,NA\n2,0.5,nan\n');
@@ -145,7 +167,7 @@ describe('trainingReport', () => {
     await expect(kiln.utils.trainingReport(write('broken.json', '{"loss": [1,'), out)).rejects.toThrow(/broken\.json: not valid JSON/);
     await expect(kiln.utils.trainingReport(write('short.json', '{"loss":[1,2],"val_loss":[1]}'), out)).rejects.toThrow(/short\.json: history\.val_loss has 1 values, history\.loss has 2/);
     await expect(kiln.utils.trainingReport(write('log.txt', 'loss 1'), out)).rejects.toThrow(/log\.txt: unknown log format '\.txt'/);
-    await expect(kiln.utils.trainingReport(dir, out)).rejects.toThrow(/is a folder: expected a log file/);
+    await expect(kiln.utils.trainingReport(dir, out)).rejects.toThrow(/holds no TensorBoard event files in train\/ or validation\//);
     await expect(kiln.utils.trainingReport({ history: { loss: [1] } }, join(dir, 'missing', 'r.html'))).rejects.toThrow(/trainingReport: cannot write .*r\.html: the folder .*missing does not exist/);
     await expect(kiln.utils.trainingReport(null as never, out)).rejects.toThrow(/trainingReport: the history: expected a History/);
     expect(existsSync(out)).toBe(false);

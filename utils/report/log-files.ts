@@ -1,18 +1,20 @@
 import { readFile, stat } from 'node:fs/promises';
 import { fail } from '../../src/errors.js';
 import { describe, fromHistory, number, type HistoryLike, type RunLog } from '../../callbacks/report/run-log.js';
+import { readTensorBoardLog } from './tensorboard-log.js';
 
 const OP = 'trainingReport';
 
 /**
  * Reads a log file kiln writes: CSVLogger's `.csv` (an `epoch` column, `NA` for a missing value),
  * JSON lines (`.jsonl`/`.ndjson`, one object of logs per epoch, `epoch` optional) or a History's
- * JSON (`.json`: `{ epoch, history }` or the `history` object alone).
+ * JSON (`.json`: `{ epoch, history }` or the `history` object alone); a folder is read as
+ * callbacks.TensorBoard's log folder.
  */
 export async function readRunLog(path: string): Promise<RunLog> {
   if (typeof path !== 'string' || path === '') fail(OP, `expected a log file path, got ${describe(path)}`);
   const info = await stat(path).catch((e: NodeJS.ErrnoException) => fail(OP, e.code === 'ENOENT' ? `the log file ${path} does not exist` : `cannot read ${path}: ${e.message}`));
-  if (info.isDirectory()) fail(OP, `${path} is a folder: expected a log file (.csv from CSVLogger, .jsonl, or a History's .json)`);
+  if (info.isDirectory()) return readTensorBoardLog(path);
   const text = await readFile(path, 'utf8');
   const ext = path.slice(path.lastIndexOf('.')).toLowerCase();
   if (ext === '.csv' || ext === '.tsv') return fromCsv(text, path, ext === '.tsv' ? '\t' : ',');
