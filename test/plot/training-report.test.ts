@@ -4,6 +4,7 @@
  * writes read back, hostile keys and titles kept inert, bad input named.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -189,5 +190,19 @@ describe('kiln plot and kiln report', () => {
     expect(html).toContain('hidden (Dense)');
     await expect(runReport({ log: join(dir, 'nope.csv') })).rejects.toThrow(/log: file not found/);
     model.dispose();
+  });
+
+  it('are commands of kiln: files written, errors on one line', () => {
+    const root = join(import.meta.dirname, '..', '..');
+    const tsx = createRequire(import.meta.url).resolve('tsx');
+    const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', tsx, join(root, 'cli/main.ts'), ...args], { cwd: dir, encoding: 'utf8' });
+    writeFileSync(join(dir, 'spawn.csv'), 'epoch,loss\n0,1\n1,0.5\n');
+    const ok = cli('report', 'spawn.csv', '-o', 'spawn.html', '--title', 'spawned');
+    expect(ok.stderr).toBe('');
+    expect(ok.stdout.trim()).toBe('wrote spawn.html');
+    expect(embedded(readFileSync(join(dir, 'spawn.html'), 'utf8'))).toMatchObject({ title: 'spawned', epochs: [0, 1], series: { loss: [1, 0.5] } });
+    const bad = cli('plot', 'missing.kiln', '--rankdir', 'LR');
+    expect(bad.status).toBe(1);
+    expect(bad.stderr.trim()).toBe('kiln: model: file not found: missing.kiln');
   });
 });
