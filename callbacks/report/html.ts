@@ -94,6 +94,10 @@ const DRAW = `
   var data = JSON.parse(document.getElementById('kiln-report-data').textContent);
   var colors = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728'];
   var host = document.getElementById('charts');
+  // uPlot's default labels round to the tick step's decimals, so a flat series at 1e-3 reads 0.002, 0.002, 0.001
+  function tickText(u, splits) {
+    return splits.map(function (v) { return v == null ? '' : String(Number(v.toPrecision(6))); });
+  }
   data.charts.forEach(function (chart) {
     var el = document.createElement('div');
     el.className = 'chart';
@@ -103,7 +107,7 @@ const DRAW = `
       return { label: k, stroke: colors[i % colors.length], width: 2, points: { show: true } };
     }));
     var columns = [data.epochs].concat(chart.keys.map(function (k) { return data.series[k]; }));
-    new uPlot({ title: chart.title, width: 520, height: 280, scales: { x: { time: false } }, series: series, axes: [{ label: 'epoch' }, {}] }, columns, el);
+    new uPlot({ title: chart.title, width: 520, height: 280, scales: { x: { time: false } }, series: series, axes: [{ label: 'epoch' }, { size: 60, values: tickText }] }, columns, el);
   });
 })();
 `;
