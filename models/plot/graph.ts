@@ -5,6 +5,7 @@ import { type Layer, type LayerNode, producer } from '../../layers/layer.js';
 import { InputLayer } from '../../layers/core/input.js';
 import { Model } from '../model.js';
 import { formatShape } from '../summary.js';
+import type { Graph } from '../graph.js';
 
 /** One box: a layer, and the lines its label shows. */
 export interface PlotNode {
@@ -39,17 +40,10 @@ export interface LabelOptions {
   expandNested: boolean;
 }
 
-interface Graphish {
-  nodes: LayerNode[];
-  inputs: SymbolicTensor[];
-  outputs: SymbolicTensor[];
-  inputLayers: InputLayer[];
-}
-
 /** The model's graph as it is plotted. Functional models (Sequential included) draw the graph the model was built on. */
-function graphOf(model: Model): Graphish | null {
+function graphOf(model: Model): Graph | null {
   // the graph is the model's own (protected) state, read as summary() reads it
-  return (model as unknown as { graph: Graphish | null }).graph;
+  return (model as unknown as { graph: Graph | null }).graph;
 }
 
 /** A model whose insides can be drawn as a cluster. */
