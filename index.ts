@@ -28,6 +28,7 @@ export * as layers from './layers/index.js';
 export * as losses from './losses/index.js';
 export * as metrics from './metrics/index.js';
 export * as callbacks from './callbacks/index.js';
+export * as utils from './utils/index.js';
 export * as initializers from './src/initializers/index.js';
 export * as regularizers from './src/regularizers.js';
 export * as constraints from './src/constraints.js';

@@ -11,3 +11,4 @@ export { TerminateOnNaN } from './terminate-on-nan.js';
 export { LambdaCallback, type LambdaHooks } from './lambda-callback.js';
 export type { Mode } from './monitor.js';
 export { TensorBoard, type TensorBoardOptions } from './tensorboard/tensorboard.js';
+export { TrainingReport } from './training-report.js';

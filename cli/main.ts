@@ -9,6 +9,8 @@ import { summary } from './commands/summary.js';
 import { evaluate } from './commands/evaluate.js';
 import { predict } from './commands/predict.js';
 import { exportCommand } from './commands/export.js';
+import { plot } from './commands/plot.js';
+import { report } from './commands/report.js';
 
 class UsageError extends Error {}
 
@@ -32,6 +34,8 @@ const cli = yargs(argv)
   .command(evaluate)
   .command(predict)
   .command(exportCommand)
+  .command(plot)
+  .command(report)
   .demandCommand(1, 'name a command')
   .strict()
   .version(kiln.version)

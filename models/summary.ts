@@ -19,7 +19,7 @@ export function summary(model: Model, { printFn = console.log }: SummaryOptions 
   for (const layer of layers) {
     const layerNodes = nodes ? nodes.nodes.filter((n) => n.layer === layer) : [];
     const shapes = layer instanceof InputLayer ? [layer.batchShape] : layerNodes.flatMap((n) => n.outputs.map((o) => o.shape));
-    const shapeText = shapes.length ? shapes.map(fmt).join(', ') : '?';
+    const shapeText = shapes.length ? shapes.map(formatShape).join(', ') : '?';
     const params = layer.built ? layer.countParams() : 0;
     const row = [`${layer.name} (${layer.className})`, shapeText, params.toLocaleString('en-US')];
     if (functional) row.push(layerNodes.flatMap((n) => nodes!.inboundLayerNames(n)).join(', ') || '-');
@@ -48,7 +48,7 @@ export function summary(model: Model, { printFn = console.log }: SummaryOptions 
 }
 
 /** Keras prints shapes as Python tuples: (None, 10). */
-function fmt(shape: Shape): string {
+export function formatShape(shape: Shape): string {
   const dims = shape.map((d) => (d === null ? 'None' : String(d)));
   return `(${dims.join(', ')}${dims.length === 1 ? ',' : ''})`;
 }

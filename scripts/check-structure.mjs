@@ -32,6 +32,7 @@ export const FLOORS = {
   onnx: ['saving', ...MODELS_AND_BELOW],
   io: ['saving', ...MODELS_AND_BELOW],
   data: ['io', 'saving', ...MODELS_AND_BELOW],
+  utils: ['data', 'io', 'onnx', 'callbacks', 'saving', ...MODELS_AND_BELOW],
   cli: '*',
   'index.ts': '*',
 };

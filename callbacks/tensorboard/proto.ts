@@ -96,6 +96,11 @@ export function encodeEvent(event: Event): Uint8Array {
   return EventType.encode(event).finish();
 }
 
+/** An event read back (kiln.utils.trainingReport reads TensorBoard logs); int64 steps as numbers. */
+export function decodeEvent(bytes: Uint8Array): Event {
+  return EventType.toObject(EventType.decode(bytes), { longs: Number }) as Event;
+}
+
 export function encodeGraphDef(nodes: NodeDef[]): Uint8Array {
   return GraphDefType.encode({ node: nodes }).finish();
 }
