@@ -410,6 +410,16 @@ describeBackends('fused paths', (backend) => {
       layer.dispose();
       return out;
     }, 'float32'));
+    check('the second derivative through a fused layerNormalization equals the composition\'s', () => samePaths(backend, ['layerNorm'], () => {
+      const [x, g, b] = [uniform([3, 5], 56, 'float32'), uniform([5], 57, 'float32'), uniform([5], 58, 'float32')];
+      const outer = new kiln.GradientTape();
+      const dx = outer.record(() => {
+        const inner = new kiln.GradientTape();
+        const y = inner.record(() => ops.sum(ops.square(ops.multiply(ops.layerNormalization(x, { gamma: g, beta: b }), x))));
+        return ops.sum(ops.square(inner.gradient(y, x)!));
+      });
+      return [dx, ...outer.gradient(dx, [x, g]).map((t) => t!)];
+    }, 'float32'));
   });
 
   group('training', () => {

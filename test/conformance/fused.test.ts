@@ -945,8 +945,9 @@ function batchNormGradCases(backend: string): void {
 
 /**
  * Layer normalization inputs: C of 1 (every row constant), C past no SIMD width, a constant row,
- * a large mean (values 1000 + k/64, whose sums are exact in any order), and one past the native
- * kernels' thread split (69,300 elements: two blocks of rows for the gradient sums).
+ * a large mean (values 1000 + k/64, whose sums are exact in any order), NaN and Infinity, and
+ * one past the native kernels' thread split (69,300 elements: two blocks of rows for the gradient
+ * sums).
  */
 const LAYER_INPUTS: readonly { name: string; shape: number[]; x?: (count: number) => number[] }[] = [
   { name: '2D [3, 5]', shape: [3, 5] },
@@ -954,6 +955,7 @@ const LAYER_INPUTS: readonly { name: string; shape: number[]; x?: (count: number
   { name: 'C = 1', shape: [4, 1] },
   { name: 'C = 17, one constant row', shape: [5, 17], x: (n) => values(n, 33, -3, 3).map((v, i) => (Math.floor(i / 17) === 2 ? -1.25 : v)) },
   { name: 'mean 1000, spread 0.5', shape: [4, 16], x: (n) => values(n, 34).map((v) => 1000 + Math.round(v * 32) / 64) },
+  { name: 'a NaN and an Infinity in two rows (those rows NaN)', shape: [4, 9], x: (n) => values(n, 35, -3, 3).map((v, i) => (i === 10 ? NaN : i === 30 ? Infinity : v)) },
   { name: 'past the threads split [30, 70, 33]', shape: [30, 70, 33] },
 ];
 
