@@ -134,6 +134,24 @@ export interface FusedKernels {
     dx: TensorInfo | null, dMean: TensorInfo | null, dVariance: TensorInfo | null, dGamma: TensorInfo | null, dBeta: TensorInfo | null,
   ): void;
   /**
+   * Layer normalization over the last axis (kiln.ops.layerNormalization's composition): x [rows,
+   * C], gamma and beta [C] or null (1 and 0). Per row: mean = Σ x / C and var = Σ (x - mean)² / C,
+   * the sums in double and each step (mean, x - mean, its square, var) rounded to x's dtype;
+   * inv = rsqrt(var + epsilon) · gamma, shift = beta - mean · inv and out = x · inv + shift, each
+   * step rounded to x's dtype.
+   */
+  layerNorm(x: TensorInfo, gamma: TensorInfo | null, beta: TensorInfo | null, epsilon: number, out: TensorInfo): void;
+  /**
+   * layerNorm's backward given dy [rows, C], mean and var recomputed from x as layerNorm takes
+   * them, rstd = (var + epsilon)^-½, x̂ = (x - mean) · rstd and g = dy · gamma: per row dx = rstd ·
+   * (g - mean(g) - x̂ · mean(g · x̂)); dGamma = Σ_rows dy · x̂, dBeta = Σ_rows dy, all in double. A
+   * null output is not wanted (dGamma is null when gamma is).
+   */
+  layerNormGrad(
+    dy: TensorInfo, x: TensorInfo, gamma: TensorInfo | null, epsilon: number,
+    dx: TensorInfo | null, dGamma: TensorInfo | null, dBeta: TensorInfo | null,
+  ): void;
+  /**
    * Scaled dot-product attention: q [B, T, N, H], k and v [B, S, K, H] with N a multiple of K
    * (query head n reads key head floor(n / (N / K))), mask bool [Bm, Nm, T, S] (Bm 1 or B, Nm 1
    * or N) or null, out [B, T, N, H]. For each batch, head and query t: logits l_s = (q_t · k_s) ·
@@ -215,6 +233,7 @@ export interface PoolGeometry {
 
 export const FUSED_KERNELS: readonly (keyof FusedKernels)[] = [
   'dense', 'denseGrad', 'softmax', 'softmaxGrad', 'crossEntropy', 'crossEntropyGrad', 'applyUpdate',
-  'conv', 'convGrad', 'pool', 'poolGrad', 'moments', 'momentsGrad', 'batchNorm', 'batchNormGrad', 'attention', 'attentionGrad',
+  'conv', 'convGrad', 'pool', 'poolGrad', 'moments', 'momentsGrad', 'batchNorm', 'batchNormGrad',
+  'layerNorm', 'layerNormGrad', 'attention', 'attentionGrad',
   'lstm', 'lstmGrad', 'gru', 'gruGrad', 'simpleRnn', 'simpleRnnGrad',
 ];

@@ -88,6 +88,12 @@ export class NativeBackend implements Backend {
     batchNormGrad: (dy, x, mean, variance, gamma, epsilon, dx, dMean, dVariance, dGamma, dBeta) => {
       this.run('fused:batchNormGrad', [dy, x, mean, variance, gamma, dx, dMean, dVariance, dGamma, dBeta], [], [epsilon]);
     },
+    layerNorm: (x, gamma, beta, epsilon, out) => {
+      this.run('fused:layerNorm', [x, gamma, beta, out], [], [epsilon]);
+    },
+    layerNormGrad: (dy, x, gamma, epsilon, dx, dGamma, dBeta) => {
+      this.run('fused:layerNormGrad', [dy, x, gamma, dx, dGamma, dBeta], [], [epsilon]);
+    },
     attention: (q, k, v, mask, scale, causal, out) => {
       this.run('fused:attention', [q, k, v, mask, out], [causal ? 1 : 0], [scale]);
     },

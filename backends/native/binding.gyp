@@ -35,6 +35,7 @@
         "src/cpu/depthwise.cc",
         "src/cpu/pool.cc",
         "src/cpu/normalization.cc",
+        "src/cpu/layer_norm.cc",
         "src/cpu/attention.cc",
         "src/cpu/recurrent.cc",
         "src/cpu/recurrent_grad.cc"

@@ -12,7 +12,7 @@ import { dense, denseGrad } from './kernels/dense.js';
 import { conv, convGrad } from './kernels/conv.js';
 import { softmax, softmaxGrad, crossEntropy, crossEntropyGrad } from './kernels/softmax.js';
 import { applyUpdate } from './kernels/update.js';
-import { batchNorm, batchNormGrad, moments, momentsGrad } from './kernels/normalization.js';
+import { batchNorm, batchNormGrad, layerNorm, layerNormGrad, moments, momentsGrad } from './kernels/normalization.js';
 import { gru, gruGrad, lstm, lstmGrad, simpleRnn, simpleRnnGrad } from './kernels/recurrent.js';
 import { pool, poolGrad } from './kernels/pool.js';
 import { attention, attentionGrad } from './kernels/attention.js';
@@ -101,6 +101,13 @@ export class ReferenceBackend implements Backend {
         this.buf(dy.id), this.buf(x.id), x.shape, this.buf(mean.id), this.buf(variance.id), gamma && this.buf(gamma.id), epsilon,
         dx && this.buf(dx.id), dMean && this.buf(dMean.id), dVariance && this.buf(dVariance.id), dGamma && this.buf(dGamma.id),
         dBeta && this.buf(dBeta.id),
+      ),
+    layerNorm: (x, gamma, beta, epsilon, out) =>
+      layerNorm(this.buf(x.id), x.shape, gamma && this.buf(gamma.id), beta && this.buf(beta.id), epsilon, this.buf(out.id)),
+    layerNormGrad: (dy, x, gamma, epsilon, dx, dGamma, dBeta) =>
+      layerNormGrad(
+        this.buf(dy.id), this.buf(x.id), x.shape, gamma && this.buf(gamma.id), epsilon,
+        dx && this.buf(dx.id), dGamma && this.buf(dGamma.id), dBeta && this.buf(dBeta.id),
       ),
     attention: (q, k, v, mask, scale, causal, out) =>
       attention(this.buf(q.id), q.shape, this.buf(k.id), k.shape, this.buf(v.id), mask && this.buf(mask.id), mask && mask.shape, scale, causal, this.buf(out.id)),

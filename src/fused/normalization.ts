@@ -5,7 +5,7 @@ import { add, multiply, subtract } from '../ops/binary.js';
 import { reshape, slice, stack } from '../ops/movement.js';
 import { mean } from '../ops/reduce.js';
 import { neg, rsqrt, square } from '../ops/unary.js';
-import { defineFused } from './define.js';
+import { asRows, defineFused } from './define.js';
 
 /** Every axis but the last, which holds the channels. */
 const leadingAxes = (rank: number): number[] => Array.from({ length: rank - 1 }, (_, i) => i);
@@ -123,4 +123,67 @@ export function normalizeChannels(
 ): Tensor {
   const inputs = [x, mean, variance, ...(gamma ? [gamma] : []), ...(beta ? [beta] : [])];
   return BATCH_NORM.apply(inputs, { epsilon, scale: gamma !== null, offset: beta !== null });
+}
+
+/**
+ * Layer normalization as Keras computes it, from the mean and variance over the normalized axes
+ * (size-1 axes kept): `inv = rsqrt(variance + epsilon) · gamma`, `shift = beta - mean · inv`,
+ * `x · inv + shift`; gamma and beta (or null) already broadcast against x.
+ */
+export function layerNormFromMoments(
+  x: Tensor, m: Tensor, v: Tensor, gamma: Tensor | null, beta: Tensor | null, epsilon: number,
+): Tensor {
+  let inv = rsqrt(add(v, epsilon));
+  if (gamma) inv = multiply(inv, gamma);
+  let shift = multiply(neg(m), inv);
+  if (beta) shift = add(shift, beta);
+  return add(multiply(x, inv), shift);
+}
+
+/** gamma and beta among the inputs [x, gamma?, beta?]. */
+function layerAffineOf<T>(inputs: readonly T[], { scale, offset }: BatchNormAttrs): { gamma: T | null; beta: T | null } {
+  return { gamma: scale ? inputs[1] : null, beta: offset ? inputs[scale ? 2 : 1] : null };
+}
+
+/** Whether x [..., C] (any rank from 1) and the vectors [C] qualify for the layer kernels. */
+function lastAxisRows(x: Tensor, vectors: readonly Tensor[]): boolean {
+  const C = x.shape[x.rank - 1];
+  return isFloat(x.dtype) && x.rank >= 1 && x.size > 0 && C !== null &&
+    vectors.every((v) => v.dtype === x.dtype && v.rank === 1 && v.shape[0] === C);
+}
+
+const LAYER_NORM = defineFused({
+  kernel: 'layerNorm',
+  infer: ([x]: readonly Spec[]): Spec => ({ shape: x.shape, dtype: x.dtype }),
+  compose: (inputs: readonly Tensor[], attrs: BatchNormAttrs) => {
+    const { gamma, beta } = layerAffineOf(inputs, attrs);
+    const [m, v] = composedMoments(inputs[0], [inputs[0].rank - 1], true);
+    return layerNormFromMoments(inputs[0], m, v, gamma, beta, attrs.epsilon);
+  },
+  applies: ([x, ...vectors]) => lastAxisRows(x, vectors),
+  run: (layerNorm, inputs, out, attrs) => {
+    const { gamma, beta } = layerAffineOf(inputs, attrs);
+    layerNorm(asRows(inputs[0]), gamma, beta, attrs.epsilon, asRows(out));
+  },
+  // one pass per row where the composition's gradient walks back through every broadcast of the
+  // statistics (a dozen kernels)
+  backward: {
+    kernel: 'layerNormGrad',
+    infer: (inputs) => inputs.map((s) => ({ shape: s.shape, dtype: s.dtype })),
+    run: (layerNormGrad, dy, _y, inputs, grads, attrs) => {
+      const { gamma } = layerAffineOf(inputs, attrs);
+      const { gamma: dGamma, beta: dBeta } = layerAffineOf(grads, attrs);
+      layerNormGrad(asRows(dy), asRows(inputs[0]), gamma, attrs.epsilon, grads[0] && asRows(grads[0]), dGamma, dBeta);
+    },
+  },
+});
+
+/**
+ * x [..., C] normalized over its last axis, with optional gamma and beta (each [C] in x's dtype,
+ * or broadcasting against x, which composes): layerNormFromMoments' function, one kernel where the
+ * backend has it.
+ */
+export function layerNormLastAxis(x: Tensor, gamma: Tensor | null, beta: Tensor | null, epsilon: number): Tensor {
+  const inputs = [x, ...(gamma ? [gamma] : []), ...(beta ? [beta] : [])];
+  return LAYER_NORM.apply(inputs, { epsilon, scale: gamma !== null, offset: beta !== null });
 }

@@ -11,10 +11,12 @@ import { normalizeAxes, normalizeAxis, type Dim } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { asTensor, type TensorLike } from '../convert.js';
 import { add, multiply } from './binary.js';
-import { neg, rsqrt, square } from './unary.js';
+import { rsqrt, square } from './unary.js';
 import { cast } from './select.js';
 import { checkKeepdims, droppedShape, mean, variance, type Axis } from './reduce.js';
-import { channelMoments, composedMoments, foldBatchNormalization, normalizeChannels } from '../fused/normalization.js';
+import {
+  channelMoments, composedMoments, foldBatchNormalization, layerNormFromMoments, layerNormLastAxis, normalizeChannels,
+} from '../fused/normalization.js';
 import { reshape } from './movement.js';
 
 export interface BatchNormalizationOptions {
@@ -175,12 +177,10 @@ export function layerNormalization(x: TensorLike, options: LayerNormalizationOpt
     const y = multiply(t, rsqrt(add(variance(t, axes, true), epsilon)));
     return g ? multiply(y, g) : y;
   }
+  const b = beta === null ? null : overAxes(op, 'beta', beta, t, axes);
+  if (axes.length === 1 && axes[0] === t.rank - 1) return layerNormLastAxis(t, g, b, epsilon);
   const [m, v] = moments(t, axes, { keepdims: true });
-  let inv = rsqrt(add(v, epsilon));
-  if (g) inv = multiply(inv, g);
-  let shift = multiply(neg(m), inv);
-  if (beta !== null) shift = add(shift, overAxes(op, 'beta', beta, t, axes));
-  return add(multiply(t, inv), shift);
+  return layerNormFromMoments(t, m, v, g, b, epsilon);
 }
 
 /**

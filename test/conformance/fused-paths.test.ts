@@ -301,6 +301,29 @@ describeBackends('fused paths', (backend) => {
           return withGrads(() => ops.batchNormalization(x, m, v, -1, { scale: g, offset: b }), [x, m, v, g, b], 47);
         }, dtype), { requires: [dtype] });
       }
+      for (const [shape, affine] of [[[5, 3], 'gamma and beta'], [[2, 4, 3, 6], 'gamma and beta'], [[6], 'gamma and beta'], [[4, 7], 'gamma only'], [[4, 7], 'beta only'], [[4, 1], 'neither']] as const) {
+        check(`${dtype} layerNormalization over the last axis, ${affine}, [${shape}]`, () => samePaths(backend, opKernels('layerNorm'), () => {
+          const C = shape[shape.length - 1];
+          const x = uniform([...shape], 49, dtype);
+          const g = affine === 'gamma and beta' || affine === 'gamma only' ? uniform([C], 50, dtype) : null;
+          const b = affine === 'gamma and beta' || affine === 'beta only' ? uniform([C], 51, dtype) : null;
+          const sources = [x, ...(g ? [g] : []), ...(b ? [b] : [])];
+          return withGrads(() => ops.layerNormalization(x, { gamma: g, beta: b, epsilon: 1e-3 }), sources, 52);
+        }, dtype), { requires: [dtype] });
+      }
+      check(`${dtype} LayerNormalization trains 3 steps to the same weights`, () => samePaths(backend, ['layerNorm', 'layerNormGrad'], async () => {
+        kiln.setSeed(53);
+        const model = new kiln.Sequential([
+          kiln.Input({ shape: [4, 6], dtype }), new layers.Dense(5, { dtype }), new layers.LayerNormalization({ dtype }), new layers.Dense(2, { dtype }),
+        ]);
+        model.compile({ optimizer: new optimizers.SGD({ learningRate: 0.1 }), loss: 'mse' });
+        const [x, y] = [uniform([8, 4, 6], 54, dtype), uniform([8, 4, 2], 55, dtype)];
+        for (let step = 0; step < 3; step++) await model.trainOnBatch(x, y);
+        const out = kiln.tidy(() => model.weights.map((w) => ops.add(w.value, 0)));
+        model.dispose();
+        kiln.dispose([x, y]);
+        return out;
+      }, dtype), { requires: [dtype] });
       check(`${dtype} BatchNormalization trains 3 steps to the same weights and moving statistics`, () => samePaths(backend, ['moments', 'momentsGrad', 'batchNorm', 'batchNormGrad'], async () => {
         kiln.setSeed(48);
         const model = new kiln.Sequential([
@@ -387,6 +410,16 @@ describeBackends('fused paths', (backend) => {
       layer.dispose();
       return out;
     }, 'float32'));
+    check('the second derivative through a fused layerNormalization equals the composition\'s', () => samePaths(backend, ['layerNorm'], () => {
+      const [x, g, b] = [uniform([3, 5], 56, 'float32'), uniform([5], 57, 'float32'), uniform([5], 58, 'float32')];
+      const outer = new kiln.GradientTape();
+      const dx = outer.record(() => {
+        const inner = new kiln.GradientTape();
+        const y = inner.record(() => ops.sum(ops.square(ops.multiply(ops.layerNormalization(x, { gamma: g, beta: b }), x))));
+        return ops.sum(ops.square(inner.gradient(y, x)!));
+      });
+      return [dx, ...outer.gradient(dx, [x, g]).map((t) => t!)];
+    }, 'float32'));
   });
 
   group('training', () => {
@@ -435,6 +468,15 @@ describeBackends('fused paths', (backend) => {
       const [m, v] = ops.moments(x, [0]);
       return ops.sum(ops.multiply(ops.batchNormalization(x, m, v, -1, { scale: [0.5, -1.5, 2], offset: [0.1, 0.2, 0.3], epsilon: 1e-3 }), mix()));
     }, centred);
+    const layerWeights = () => kiln.tensor([0.5, -1.5, 2], [3], 'float64');
+    const layerOffsets = () => kiln.tensor([0.1, 0.2, -0.3], [3], 'float64');
+    // the third row is constant: its variance is 0 and only epsilon keeps the gradient finite
+    const layerInput = () => kiln.tensor([[0.5, -1.2, 0.3], [-0.4, 0.9, 1.5], [0.7, 0.7, 0.7], [1000.3, 999.1, 1000.8]], [4, 3], 'float64');
+    const layerNorm = (x: Tensor, gamma: Tensor, beta: Tensor) =>
+      ops.sum(ops.multiply(ops.layerNormalization(x, { gamma, beta, epsilon: 1e-3 }), mix()));
+    fd('layerNormalization by x', (x) => layerNorm(x, layerWeights(), layerOffsets()), layerInput);
+    fd('layerNormalization by gamma', (g) => layerNorm(layerInput(), g, layerOffsets()), layerWeights);
+    fd('layerNormalization by beta', (b) => layerNorm(layerInput(), layerWeights(), b), layerOffsets);
     fd('moments over the rows', (x) => ops.sum(ops.multiply(ops.concatenate(ops.moments(x, [0])), kiln.tensor([1, -2, 0.5, 3, 0.7, -1], [6], 'float64'))), centred);
     const attentionInput = (shape: number[], seed: number) => () => kiln.tensor(Array.from({ length: shape.reduce((a, d) => a * d) }, (_, i) => Math.sin(seed + 1.7 * i)), shape, 'float64');
     const [q, kv, w4] = [attentionInput([1, 3, 2, 2], 1), attentionInput([1, 4, 1, 2], 2), attentionInput([1, 3, 2, 2], 3)];

@@ -941,6 +941,125 @@ function batchNormGradCases(backend: string): void {
 }
 
 // ---------------------------------------------------------------------------------------------
+// layerNorm, layerNormGrad: over the last axis of [rows, C]
+
+/**
+ * Layer normalization inputs: C of 1 (every row constant), C past no SIMD width, a constant row,
+ * a large mean (values 1000 + k/64, whose sums are exact in any order), NaN and Infinity, and
+ * one past the native kernels' thread split (69,300 elements: two blocks of rows for the gradient
+ * sums).
+ */
+const LAYER_INPUTS: readonly { name: string; shape: number[]; x?: (count: number) => number[] }[] = [
+  { name: '2D [3, 5]', shape: [3, 5] },
+  { name: '4D [2, 3, 4, 7]', shape: [2, 3, 4, 7] },
+  { name: 'C = 1', shape: [4, 1] },
+  { name: 'C = 17, one constant row', shape: [5, 17], x: (n) => values(n, 33, -3, 3).map((v, i) => (Math.floor(i / 17) === 2 ? -1.25 : v)) },
+  { name: 'mean 1000, spread 0.5', shape: [4, 16], x: (n) => values(n, 34).map((v) => 1000 + Math.round(v * 32) / 64) },
+  { name: 'a NaN and an Infinity in two rows (those rows NaN)', shape: [4, 9], x: (n) => values(n, 35, -3, 3).map((v, i) => (i === 10 ? NaN : i === 30 ? Infinity : v)) },
+  { name: 'past the threads split [30, 70, 33]', shape: [30, 70, 33] },
+];
+
+/** Per row of x [rows, C]: the mean and variance as the contract rounds them. */
+function layerMomentsRef(x: readonly number[], C: number, dtype: DType): { mean: number; variance: number }[] {
+  const rows = x.length / C;
+  return Array.from({ length: rows }, (_, r) => {
+    const row = x.slice(r * C, (r + 1) * C);
+    const mean = stored(stored(row.reduce((a, b) => a + b, 0), dtype) / C, dtype);
+    const squares = row.reduce((a, v) => a + stored(stored(v - mean, dtype) ** 2, dtype), 0);
+    return { mean, variance: stored(stored(squares, dtype) / C, dtype) };
+  });
+}
+
+function layerInput(i: number, seed: number, dtype: DType): { shape: number[]; C: number; x: number[] } {
+  const { shape, x: given } = LAYER_INPUTS[i];
+  const C = shape[shape.length - 1];
+  return { shape, C, x: storedAll(given ? given(sizeOf(shape)) : values(sizeOf(shape), seed + i, -3, 3), dtype) };
+}
+
+function layerNormCases(backend: string): void {
+  const epsilon = 1e-3;
+  for (const dtype of FLOATS) {
+    for (const [i, { name }] of LAYER_INPUTS.entries()) {
+      for (const affine of i < 4 ? AFFINES : AFFINES.slice(0, 1)) {
+        check(`${dtype} ${name} ${affine.name}`, () => withBuffers(backend, async (io) => {
+          const { shape, C, x } = layerInput(i, 120, dtype);
+          const st = normStatistics(C, 130 + i, dtype);
+          const out = io.output(shape, dtype);
+          fusedOf(backend).layerNorm!(
+            io.input(x, [x.length / C, C], dtype), affine.gamma ? io.input(st.gamma, [C], dtype) : null,
+            affine.beta ? io.input(st.beta, [C], dtype) : null, epsilon, out,
+          );
+          const moments = layerMomentsRef(x, C, dtype);
+          const want = x.map((v, j) => {
+            const { mean, variance } = moments[Math.floor(j / C)];
+            const c = j % C;
+            const r = stored(1 / stored(Math.sqrt(stored(variance + stored(epsilon, dtype), dtype)), dtype), dtype);
+            const inv = affine.gamma ? stored(r * st.gamma[c], dtype) : r;
+            const shift = stored(stored(-mean * inv, dtype) + (affine.beta ? st.beta[c] : 0), dtype);
+            return stored(stored(v * inv, dtype) + shift, dtype);
+          });
+          expectValues(await io.read(out), want, dtype, 'elementwise', 'layerNorm');
+        }), { requires: [dtype] });
+      }
+    }
+  }
+}
+
+const LAYER_WANTS = [
+  { name: 'all gradients', dx: true, dGamma: true, dBeta: true },
+  { name: 'dx only', dx: true, dGamma: false, dBeta: false },
+  { name: 'dGamma only', dx: false, dGamma: true, dBeta: false },
+  { name: 'dBeta only', dx: false, dGamma: false, dBeta: true },
+];
+
+function layerNormGradCases(backend: string): void {
+  const epsilon = 1e-3;
+  for (const dtype of FLOATS) {
+    for (const [i, { name }] of LAYER_INPUTS.entries()) {
+      for (const wants of i === 0 || i === LAYER_INPUTS.length - 1 ? LAYER_WANTS : LAYER_WANTS.slice(0, 1)) {
+        for (const withGamma of i < 4 ? [true, false] : [true]) {
+          if (wants.dGamma && !wants.dx && !withGamma) continue;
+          check(`${dtype} ${name} ${wants.name}${withGamma ? '' : ', no gamma'}`, () => withBuffers(backend, async (io) => {
+            const { shape, C, x } = layerInput(i, 140, dtype);
+            const rows = x.length / C;
+            const dy = storedAll(values(x.length, 150 + i), dtype);
+            const gamma = normStatistics(C, 160 + i, dtype).gamma;
+            const dGammaWanted = wants.dGamma && withGamma;
+            const dx = io.output(shape, dtype, wants.dx);
+            const [dGamma, dBeta] = [io.output([C], dtype, dGammaWanted), io.output([C], dtype, wants.dBeta)];
+            fusedOf(backend).layerNormGrad!(
+              io.input(dy, [rows, C], dtype), io.input(x, [rows, C], dtype), withGamma ? io.input(gamma, [C], dtype) : null, epsilon,
+              wants.dx ? dx : null, dGammaWanted ? dGamma : null, wants.dBeta ? dBeta : null,
+            );
+            // y = x̂ · gamma + beta per row, x̂ = (x - mean) · rstd, differentiated by hand
+            const moments = layerMomentsRef(x, C, dtype);
+            const wantDx = new Array<number>(x.length);
+            const wantDGamma = new Array<number>(C).fill(0);
+            const wantDBeta = new Array<number>(C).fill(0);
+            for (let r = 0; r < rows; r++) {
+              const { mean, variance } = moments[r];
+              const rstd = 1 / Math.sqrt(variance + stored(epsilon, dtype));
+              const xHat = Array.from({ length: C }, (_, c) => (x[r * C + c] - mean) * rstd);
+              const g = Array.from({ length: C }, (_, c) => dy[r * C + c] * (withGamma ? gamma[c] : 1));
+              const meanG = g.reduce((a, b) => a + b, 0) / C;
+              const meanGXHat = g.reduce((a, b, c) => a + b * xHat[c], 0) / C;
+              for (let c = 0; c < C; c++) {
+                wantDx[r * C + c] = rstd * (g[c] - meanG - xHat[c] * meanGXHat);
+                wantDGamma[c] += dy[r * C + c] * xHat[c];
+                wantDBeta[c] += dy[r * C + c];
+              }
+            }
+            if (wants.dx) expectValues(await io.read(dx), wantDx, dtype, 'reduction', 'dx');
+            if (dGammaWanted) expectValues(await io.read(dGamma), wantDGamma, dtype, 'reduction', 'dGamma');
+            if (wants.dBeta) expectValues(await io.read(dBeta), wantDBeta, dtype, 'reduction', 'dBeta');
+          }), { requires: [dtype] });
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // attention, attentionGrad: past the native kernel's 32-row query blocks (T = 33, 65), with more
 // tasks than threads, H of 5 and 17 (no SIMD width), every mask form [Bm, Nm, T, S], causal with
 // T < S and T > S, and rows with every key masked (Keras averages all values there)
@@ -1194,6 +1313,8 @@ const CASES: Record<keyof FusedKernels, (backend: string) => void> = {
   momentsGrad: momentsGradCases,
   batchNorm: batchNormCases,
   batchNormGrad: batchNormGradCases,
+  layerNorm: layerNormCases,
+  layerNormGrad: layerNormGradCases,
   attention: attentionCases,
   attentionGrad: attentionGradCases,
   lstm: rnnForwardCases('lstm'),

@@ -75,3 +75,63 @@ export function batchNormGrad(
   }
   if (dx) for (let i = 0; i < x.length; i++) dx[i] = dy[i] * r[i % C] * g(i % C);
 }
+
+/** A row's mean and variance as layerNorm takes them: the sums in double, every step rounded to the dtype. */
+function rowMoments(x: TypedArray, o: number, C: number, round: (v: number) => number): { mean: number; variance: number } {
+  let s = 0;
+  for (let c = 0; c < C; c++) s += x[o + c];
+  const mean = round(round(s) / C);
+  let s2 = 0;
+  for (let c = 0; c < C; c++) {
+    const d = round(x[o + c] - mean);
+    s2 += round(d * d);
+  }
+  return { mean, variance: round(round(s2) / C) };
+}
+
+/** Layer normalization over the last axis of x [rows, C] (see the contract). */
+export function layerNorm(
+  x: TypedArray, shape: readonly number[], gamma: TypedArray | null, beta: TypedArray | null, epsilon: number, out: TypedArray,
+): void {
+  const C = shape[shape.length - 1];
+  const round = roundFor(x);
+  for (let o = 0; o < x.length; o += C) {
+    const { mean, variance } = rowMoments(x, o, C, round);
+    const r = round(1 / round(Math.sqrt(round(variance + round(epsilon)))));
+    for (let c = 0; c < C; c++) {
+      const inv = gamma ? round(r * gamma[c]) : r;
+      const shift = round(-mean * inv);
+      out[o + c] = round(round(x[o + c] * inv) + (beta ? round(shift + beta[c]) : shift));
+    }
+  }
+}
+
+/** layerNorm's gradients (see the contract); a null output is not wanted. */
+export function layerNormGrad(
+  dy: TypedArray, x: TypedArray, shape: readonly number[], gamma: TypedArray | null, epsilon: number,
+  dx: TypedArray | null, dGamma: TypedArray | null, dBeta: TypedArray | null,
+): void {
+  const C = shape[shape.length - 1];
+  const round = roundFor(x);
+  const sumDyXHat = new Array<number>(C).fill(0);
+  const sumDy = new Array<number>(C).fill(0);
+  for (let o = 0; o < x.length; o += C) {
+    const { mean, variance } = rowMoments(x, o, C, round);
+    const rstd = 1 / Math.sqrt(variance + round(epsilon));
+    const xHat = (c: number) => (x[o + c] - mean) * rstd;
+    const g = (c: number) => dy[o + c] * (gamma ? gamma[c] : 1);
+    let meanG = 0;
+    let meanGXHat = 0;
+    for (let c = 0; c < C; c++) {
+      meanG += g(c) / C;
+      meanGXHat += (g(c) * xHat(c)) / C;
+      sumDyXHat[c] += dy[o + c] * xHat(c);
+      sumDy[c] += dy[o + c];
+    }
+    if (dx) for (let c = 0; c < C; c++) dx[o + c] = rstd * (g(c) - meanG - xHat(c) * meanGXHat);
+  }
+  for (let c = 0; c < C; c++) {
+    if (dGamma) dGamma[c] = sumDyXHat[c];
+    if (dBeta) dBeta[c] = sumDy[c];
+  }
+}

@@ -108,6 +108,7 @@ class CpuDevice final : public Device {
     cpu::add_conv_rows(sink);
     cpu::add_pool_rows(sink);
     cpu::add_normalization_rows(sink);
+    cpu::add_layer_norm_rows(sink);
     cpu::add_attention_rows(sink);
     cpu::add_recurrent_rows(sink);
   }

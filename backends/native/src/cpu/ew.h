@@ -175,6 +175,7 @@ void add_update_rows(RowSink& sink);
 void add_conv_rows(RowSink& sink);
 void add_pool_rows(RowSink& sink);
 void add_normalization_rows(RowSink& sink);
+void add_layer_norm_rows(RowSink& sink);
 void add_attention_rows(RowSink& sink);
 void add_recurrent_rows(RowSink& sink);
 

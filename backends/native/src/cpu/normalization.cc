@@ -2,12 +2,11 @@
 // and their gradient, batch normalization with given statistics and its gradient. Each is one
 // or two passes over x where the compositions take a dozen broadcasts and reductions.
 //
-// Per-channel sums accumulate in double, each thread over its own block of rows into its own
-// accumulators, added in block order afterwards, so a result does not depend on timing.
+// Per-channel sums accumulate in double, deterministically (channel_sums.h).
 #include <cmath>
 #include <vector>
 
-#include "ew.h"
+#include "channel_sums.h"
 
 namespace kiln::cpu {
 namespace {
@@ -64,27 +63,6 @@ KILN_SIMD void affine_centred(const T* x, const T* mean, const T* a, const T* b,
     const T* xr = x + r * C;
     T* o = out + r * C;
     for (int64_t c = 0; c < C; c++) o[c] = a[c] + b[c] * (xr[c] - mean[c]);
-  }
-}
-
-// `count` per-channel sums (each C doubles, in `total`) from add(lo, hi, acc), which adds rows
-// [lo, hi) into acc; rows split into blocks across the threads when there is enough work.
-template <class F>
-void channel_sums(int64_t rows, int64_t C, int count, double* total, F&& add) {
-  const int64_t threads = ThreadPool::in_task() ? 1 : ThreadPool::instance().threads();
-  int64_t blocks = rows * C / kParallelElements;
-  if (blocks > threads) blocks = threads;
-  if (blocks > rows) blocks = rows;
-  if (blocks < 1) blocks = 1;
-  const int64_t width = count * C;
-  std::vector<double> partial(static_cast<size_t>(blocks * width), 0.0);
-  auto block = [&](int64_t b) { add(rows * b / blocks, rows * (b + 1) / blocks, partial.data() + b * width); };
-  if (blocks == 1) block(0);
-  else ThreadPool::instance().run(blocks, block);
-  for (int64_t i = 0; i < width; i++) {
-    double s = 0;
-    for (int64_t b = 0; b < blocks; b++) s += partial[b * width + i];
-    total[i] = s;
   }
 }
 
