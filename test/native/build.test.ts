@@ -52,7 +52,7 @@ describe('the native backend build', () => {
     it('exits 0, records the reason, and probe() reports it', () => {
       // A copy of the addon's sources and loader, so the real build is left alone.
       for (const f of ['build-native.mjs', 'node-gyp.mjs']) cpSync(join(ROOT, 'scripts', f), join(dir, 'scripts', f));
-      cpSync(join(ROOT, 'backends', 'contract.ts'), join(dir, 'backends', 'contract.ts'));
+      for (const f of ['contract.ts', 'tensor-info.ts', 'fused-contract.ts']) cpSync(join(ROOT, 'backends', f), join(dir, 'backends', f));
       for (const f of ['binding.gyp', 'src', 'addon.ts', 'backend.ts', 'index.ts']) {
         cpSync(join(ROOT, 'backends', 'native', f), join(dir, 'backends', 'native', f), { recursive: true });
       }
