@@ -149,7 +149,7 @@ const FIT_CHECKS: Record<keyof FitSettings, (v: unknown, field: string) => unkno
   initialEpoch: (v, f) => integer(v, f, 0, MAX_EPOCHS),
   shuffle: boolean,
   validationSplit: (v, f) => (number(v, f) >= 0 && (v as number) < 1 ? v : expected(f, 'a fraction in [0, 1)', v)),
-  verbose: (v, f) => (v === 0 || v === 1 || v === 2 ? v : expected(f, '0 (silent), 1 (progress) or 2 (a line per epoch)', v)),
+  verbose: (v, f) => (v === 0 || v === 1 || v === 2 || v === 'json' ? v : expected(f, "0 (silent), 1 (progress), 2 (a line per epoch) or 'json' (a JSON line per epoch)", v)),
   classWeight: (v, f) => {
     if (!isObject(v)) expected(f, 'an object mapping class indices to weights, e.g. {"0": 1, "1": 5}', v);
     for (const [k, w] of Object.entries(v)) {
