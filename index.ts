@@ -35,6 +35,7 @@ export * as activations from './src/activations.js';
 export * as io from './io/index.js';
 export * as datasets from './io/datasets/index.js';
 export * as data from './data/index.js';
+export * as utils from './data/utils.js';
 export * as onnx from './onnx/index.js';
 export { Layer, type LayerArgs, type LayerConfig, type CallOptions } from './layers/layer.js';
 export { Input, InputLayer } from './layers/core/input.js';
