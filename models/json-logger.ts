@@ -62,8 +62,8 @@ export class JsonLogger extends Callback {
     this.epochStart = performance.now();
   }
 
-  override async onTrainBatchEnd(batch: number, logs: Logs = {}): Promise<void> {
-    await this.line({ event: 'batch', epoch: this.epoch, batch, logs: jsonLogs(logs) });
+  override onTrainBatchEnd(batch: number, logs: Logs = {}): void | Promise<void> {
+    return this.line({ event: 'batch', epoch: this.epoch, batch, logs: jsonLogs(logs) });
   }
 
   override async onEpochEnd(epoch: number, logs: Logs = {}): Promise<void> {
