@@ -25,7 +25,7 @@ export type PerTensor<T> = T | T[] | Record<string, T>;
 
 export type DataSource =
   | { kind: 'files'; x: PerTensor<FileSpec>; y: PerTensor<FileSpec> }
-  | { kind: 'csv'; path: string; columns?: string[]; target: string | string[] }
+  | { kind: 'csv'; path: string; columns?: string[]; target: string | string[]; stream?: boolean }
   | { kind: 'mnist'; split: 'train' | 'test'; flatten: boolean; normalize: boolean; limit?: number };
 
 export type FitSettings = Pick<FitOptions,
@@ -75,6 +75,7 @@ export function parseTrainConfig(json: unknown, file: string): TrainConfig {
   const fit = fitSettings(top.fit ?? {});
   const data = dataSection(top.data, base);
   if (data.validation && fit.validationSplit) fail('fit.validationSplit', 'give data.validation or fit.validationSplit, not both');
+  if (streamed(data.train) && fit.validationSplit) fail('fit.validationSplit', 'a streamed data.train cannot be split: give data.validation');
   return {
     model: model as TrainConfig['model'],
     data,
@@ -109,14 +110,23 @@ function source(v: unknown, field: string, base: string, split: 'train' | 'test'
     };
   }
   if ('path' in v) {
-    const o = object(v, field, ['path', 'columns', 'target'], ['path', 'target']);
+    const o = object(v, field, ['path', 'columns', 'target', 'stream'], ['path', 'target']);
     const path = csvFile(o.path, `${field}.path`, base);
     const target = typeof o.target === 'string' ? string(o.target, `${field}.target`) : strings(o.target, `${field}.target`);
-    return { kind: 'csv', path, target, ...(o.columns === undefined ? {} : { columns: strings(o.columns, `${field}.columns`) }) };
+    return {
+      kind: 'csv', path, target,
+      ...(o.columns === undefined ? {} : { columns: strings(o.columns, `${field}.columns`) }),
+      ...(o.stream === undefined ? {} : { stream: boolean(o.stream, `${field}.stream`) }),
+    };
   }
   const o = object(v, field, ['x', 'y'], ['x', 'y']);
   const files = (w: unknown, f: string) => oneOrMany(w, f, (e, g) => fileSpec(e, g, base), isFileSpec);
   return { kind: 'files', x: files(o.x, `${field}.x`), y: files(o.y, `${field}.y`) };
+}
+
+/** Whether a source is a CSV file read as a stream, a batch at a time, rather than loaded whole. */
+export function streamed(source: DataSource): boolean {
+  return source.kind === 'csv' && source.stream === true;
 }
 
 function isFileSpec(v: unknown): boolean {
