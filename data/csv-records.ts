@@ -29,23 +29,43 @@ export class CsvRecordParser {
   private recordLine = 1;
   private readonly delim: number;
 
-  constructor(private readonly file: string, delimiter: string) {
+  constructor(private readonly file: string, private readonly delimiter: string) {
     this.delim = delimiter.charCodeAt(0);
   }
 
   /** The records completed by `chunk`, in order. */
   feed(chunk: string): CsvRecord[] {
     const out: CsvRecord[] = [];
-    let start = 0;
-    for (let i = 0; i < chunk.length; i++) {
-      const c = chunk.charCodeAt(i);
-      if (this.afterCR) {
-        this.afterCR = false;
-        if (c === LF) {
-          start = i + 1;
-          continue;
+    let i = 0;
+    if (this.afterCR) {
+      this.afterCR = false;
+      if (chunk.charCodeAt(0) === LF) i = 1;
+    }
+    while (i < chunk.length) {
+      // most lines hold no quote: split them whole, natively, and walk the rest char by char
+      if (this.fields.length === 0 && !this.fieldStarted && this.field === '') {
+        const nl = chunk.indexOf('\n', i);
+        if (nl !== -1) {
+          const line = chunk.slice(i, nl > i && chunk.charCodeAt(nl - 1) === CR ? nl - 1 : nl);
+          if (!line.includes('"') && !line.includes('\r')) {
+            if (line !== '') out.push({ fields: line.split(this.delimiter), line: this.line });
+            this.line++;
+            this.recordLine = this.line;
+            i = nl + 1;
+            continue;
+          }
         }
       }
+      i = this.walk(chunk, i, out);
+    }
+    return out;
+  }
+
+  /** Reads `chunk` from `from` char by char to the end of a record (pushed to `out`) or of the chunk; returns where it stopped. */
+  private walk(chunk: string, from: number, out: CsvRecord[]): number {
+    let start = from;
+    for (let i = from; i < chunk.length; i++) {
+      const c = chunk.charCodeAt(i);
       if (this.quoted) {
         if (c === QUOTE) {
           this.field += chunk.slice(start, i);
@@ -81,10 +101,13 @@ export class CsvRecordParser {
         this.fields = [];
         this.field = '';
         this.fieldStarted = false;
-        this.afterCR = c === CR;
         this.line++;
         this.recordLine = this.line;
-        start = i + 1;
+        if (c === CR) {
+          if (i + 1 === chunk.length) this.afterCR = true;
+          else if (chunk.charCodeAt(i + 1) === LF) i++;
+        }
+        return i + 1;
       } else if (c === QUOTE) {
         if (i !== start || this.field !== '') fail('Dataset.fromCsv', `${this.file} line ${this.line}: a quote may only open a field (quote the whole field, and write a quote inside it twice)`);
         this.quoted = true;
@@ -93,7 +116,7 @@ export class CsvRecordParser {
       }
     }
     this.field += chunk.slice(start);
-    return out;
+    return chunk.length;
   }
 
   /** The last record, when the text does not end with a line break. */

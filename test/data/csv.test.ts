@@ -82,13 +82,21 @@ describe('Dataset.fromCsv', () => {
     expect(await collect(listed)).toEqual([[3, 4]]);
   });
 
+  it('reads numbers as Number() does, in every notation', async () => {
+    const cells = ['-0.5', '+.25', '1.', '007', '1e3', '-2.5E-2', '1234567890.123456', '0.1', '3.4028235e38', '123456789012345', '  42 ', '-inf', 'Infinity'];
+    const got = (await collect(Dataset.fromCsv(csv(`${cells.map((_, i) => `c${i}`).join(',')}\n${cells.join(',')}\n`)))) as number[][];
+    expect(got[0]).toEqual(cells.map((c) => Math.fround(c.trim().toLowerCase() === '-inf' ? -Infinity : Number(c))));
+  });
+
   it('names the file, the line and the column of a bad cell or a ragged row', async () => {
     const path = csv('a,b\n1,2\n"3\n",4\n5,x7\n');
     await expect(collect(Dataset.fromCsv(path))).rejects.toThrow(new RegExp(`Dataset.fromCsv: .*f\\d+.csv line 5, column 2 \\('b'\\): expected a number, got "x7"`));
     await expect(collect(Dataset.fromCsv(csv('a,b\n1,2\n3\n')))).rejects.toThrow(/line 3 has 1 fields, but the header has 2/);
     await expect(collect(Dataset.fromCsv(csv('1,2\n3,4,5\n'), { header: false }))).rejects.toThrow(/line 2 has 3 fields, but the first row has 2/);
     await expect(collect(Dataset.fromCsv(csv('a,b\n1,\n')))).rejects.toThrow(/line 2, column 2 \('b'\): expected a number, got an empty cell/);
-    await expect(collect(Dataset.fromCsv(csv('a\n0x10\n')))).rejects.toThrow(/expected a number, got "0x10"/);
+    for (const bad of ['0x10', '1e', '.', '-', '1.2.3', '1_000', 'abc']) {
+      await expect(collect(Dataset.fromCsv(csv(`a\n${bad}\n`)))).rejects.toThrow(`expected a number, got "${bad}"`);
+    }
   });
 
   it('fails on an empty file, a header without rows, and unknown or bad options', async () => {
