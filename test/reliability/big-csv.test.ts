@@ -1,7 +1,7 @@
 /**
  * A CSV file larger than memory trains through Dataset.fromCsv: a ≥ 1 GB file streams
  * through one epoch of fit with the process's peak RSS under 500 MB. It needs 1 GB of disk and
- * minutes, so it runs only with KILN_BIG_FILES=1 (docs/reliability.md records a run).
+ * more than a minute, so it runs only with KILN_BIG_FILES=1 (docs/reliability.md records a run).
  */
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
@@ -82,7 +82,7 @@ describe.skipIf(!run)('a CSV file over 1 GB (KILN_BIG_FILES=1; skipped otherwise
     expect(((await bias.data()) as Float32Array)[0]).toBeCloseTo(0, 1);
     expect(Number.isFinite(history.history.loss[0])).toBe(true);
     const peakMB = peak / 2 ** 20;
-    console.log(`big CSV: ${rows} rows, ${(1.05e9 / 2 ** 30).toFixed(2)} GiB; written in ${((written - t0) / 1000).toFixed(1)} s, `
+    console.log(`big CSV (${kiln.getBackend()} backend): ${rows} rows, ${(1.05e9 / 2 ** 30).toFixed(2)} GiB; written in ${((written - t0) / 1000).toFixed(1)} s, `
       + `one epoch of fit in ${((trained - written) / 1000).toFixed(1)} s (${steps} steps of ${BATCH}); peak RSS ${peakMB.toFixed(0)} MB `
       + `(process maxRSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB); loss ${history.history.loss[0].toFixed(5)}`);
     expect(peakMB).toBeLessThan(500);
