@@ -82,7 +82,7 @@ describe("fit(..., { verbose: 'json' })", () => {
       out.push(String(s));
       return true;
     });
-    let h: kiln.History;
+    let h: kiln.callbacks.History;
     try {
       h = await model().fit(kiln.tensor(X), kiln.tensor(Y), { epochs: 2, batchSize: 2, shuffle: false, verbose: 'json' });
     } finally {

@@ -65,7 +65,7 @@ describe.skipIf(!run)('a CSV file over 1 GB (KILN_BIG_FILES=1; skipped otherwise
         if (steps % 64 === 0) sample();
       }
     })();
-    let history: kiln.History;
+    let history: kiln.callbacks.History;
     try {
       history = await model.fit(kiln.data.Dataset.fromCsv(path, { label: 'y', batchSize: BATCH }).prefetch(2), undefined, { epochs: 1, verbose: 0, callbacks: [counter] });
     } finally {
