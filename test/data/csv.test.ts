@@ -127,11 +127,26 @@ describe('Dataset.fromCsv', () => {
       m.compile({ optimizer: new kiln.optimizers.SGD({ learningRate: 0.05 }), loss: 'mse' });
       return m;
     };
-    const fromFile = await model().fit(Dataset.fromCsv(path, { label: 'y', batchSize: 32 }), undefined, { epochs: 3, verbose: 0 });
+    const before = kiln.memory().numTensors;
+    const trained = model();
+    const fromFile = await trained.fit(Dataset.fromCsv(path, { label: 'y', batchSize: 32 }).prefetch(2), undefined, { epochs: 3, verbose: 0 });
+    trained.dispose();
+    // every batch read from the file was freed
+    expect(kiln.memory().numTensors).toBe(before);
     const x = kiln.tensor(rows.map((r) => [Number(r[0]), Number(r[1])]));
     const y = kiln.tensor(rows.map((r) => Number(r[2])));
     const fromTensors = await model().fit(x, y, { epochs: 3, batchSize: 32, shuffle: false, verbose: 0 });
     expect(fromFile.history.loss).toEqual(fromTensors.history.loss);
     expect(fromFile.history.loss[2]).toBeLessThan(fromFile.history.loss[0]);
+  });
+
+  it('stops fit with the line of a bad cell found mid-epoch', async () => {
+    const lines = Array.from({ length: 200 }, (_, i) => `${i % 7},${i % 3}`);
+    lines[150] = '1,oops';
+    const m = new kiln.Sequential([kiln.Input({ shape: [1] }), new kiln.layers.Dense(1)]);
+    m.compile({ optimizer: 'sgd', loss: 'mse' });
+    const ds = Dataset.fromCsv(csv(`a,y\n${lines.join('\n')}\n`), { label: 'y', batchSize: 16 });
+    // row 150 of the data is line 152 of the file (after the header)
+    await expect(m.fit(ds, undefined, { epochs: 1, verbose: 0 })).rejects.toThrow(/line 152, column 2 \('y'\): expected a number, got "oops"/);
   });
 });

@@ -63,6 +63,17 @@ describe('JsonLogger', () => {
     expect(lines[1].logs).toEqual({ loss: 'NaN', a: 'Infinity', b: '-Infinity', c: 0.25 });
   });
 
+  it('keeps every line whole when two loggers append to one file at once', async () => {
+    const path = join(dir, 'shared.jsonl');
+    const a = new kiln.callbacks.JsonLogger({ path });
+    const b = new kiln.callbacks.JsonLogger({ path });
+    const wide = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`metric_${i}`, i / 3]));
+    await Promise.all(Array.from({ length: 50 }, (_, e) => [a.onEpochEnd(e, wide), b.onEpochEnd(e, { loss: e })]).flat());
+    const lines = parse(readFileSync(path, 'utf8'));
+    expect(lines).toHaveLength(100);
+    expect(lines.filter((l) => Object.keys(l.logs as object).length === 200)).toHaveLength(50);
+  });
+
   it('writes to a stream when no path is given, and refuses bad options', async () => {
     const out: string[] = [];
     const logger = new kiln.callbacks.JsonLogger({ stream: { write: (s: string) => out.push(s) } });
