@@ -1,7 +1,6 @@
 import { statSync } from 'node:fs';
 import { tensor } from '../src/creation.js';
 import { fail } from '../src/errors.js';
-import type { Tensor } from '../src/tensor.js';
 import { csvRecords, type CsvRecord } from './csv-records.js';
 import type { Element } from './element.js';
 import type { Source } from './sources.js';
@@ -112,7 +111,8 @@ function layoutOf(path: string, first: CsvRecord, o: CsvOptions): Layout {
     if (given.length !== width) fail(OP, `columnDefaults holds ${given.length} values, but ${path} has ${width} columns`);
     given.forEach((v, i) => (defaults[i] = v));
   } else if (given) {
-    for (const [k, v] of Object.entries(given)) defaults[names.includes(k) ? names.indexOf(k) : index(Number.isInteger(Number(k)) ? Number(k) : k, 'columnDefaults')] = v;
+    // a record's keys are strings: '2' is column 2 unless a column is named '2'
+    for (const [k, v] of Object.entries(given)) defaults[names.includes(k) ? names.indexOf(k) : index(/^\d+$/.test(k) ? Number(k) : k, 'columnDefaults')] = v;
   }
   defaults.forEach((v, i) => {
     if (v !== undefined && typeof v !== 'number') fail(OP, `columnDefaults for column '${names[i]}' must be a number, got ${JSON.stringify(v)}`);
@@ -156,7 +156,7 @@ class RowBuffer {
     const { features, labels } = this.layout;
     const n = this.n;
     const lead = this.batched ? [n] : [];
-    const x: Tensor = tensor(this.x.subarray(0, n * features.length), [...lead, features.length]);
+    const x = tensor(this.x.subarray(0, n * features.length), [...lead, features.length]);
     const y = labels.length === 0 ? null : tensor(this.y.subarray(0, n * labels.length), this.labelList ? [...lead, labels.length] : lead);
     this.n = 0;
     this.x = new Float32Array(this.rows * features.length);

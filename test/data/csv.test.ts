@@ -104,6 +104,9 @@ describe('Dataset.fromCsv', () => {
     await expect(collect(Dataset.fromCsv(csv('a,b\n')))).rejects.toThrow(/has a header but no rows of data/);
     await expect(collect(Dataset.fromCsv(csv('a,b\n1,2\n'), { label: 'c' }))).rejects.toThrow(/label: .* has no column 'c'; its columns are a, b/);
     await expect(collect(Dataset.fromCsv(csv('a,a\n1,2\n')))).rejects.toThrow(/the header names column 'a' twice/);
+    await expect(collect(Dataset.fromCsv(csv('a,b\n1,2\n'), { columnDefaults: { z: 1 } }))).rejects.toThrow(/columnDefaults: .* has no column 'z'/);
+    await expect(collect(Dataset.fromCsv(csv('a,b\n1,2\n'), { columnDefaults: [1] }))).rejects.toThrow(/columnDefaults holds 1 values, but .* has 2 columns/);
+    await expect(collect(Dataset.fromCsv(csv('a,b\n1,2\n'), { columns: [5] }))).rejects.toThrow(/columns 5 is past the 2 columns/);
     await expect(collect(Dataset.fromCsv(csv('a\n1\n'), { label: 'a' }))).rejects.toThrow(/no columns left for the features/);
     expect(() => Dataset.fromCsv(join(dir, 'none.csv'))).toThrow(/Dataset.fromCsv: file not found/);
     expect(() => Dataset.fromCsv(dir)).toThrow(/is not a file/);
