@@ -1,6 +1,7 @@
 export { Callback, CallbackList, type CallbackParams, type Logs } from '../models/callback.js';
 export { History } from '../models/history.js';
 export { ProgbarLogger, type ProgbarOptions } from '../models/progbar.js';
+export { JsonLogger, type JsonLoggerOptions } from '../models/json-logger.js';
 export { EarlyStopping, type EarlyStoppingOptions } from './early-stopping.js';
 export { ModelCheckpoint, type ModelCheckpointOptions } from './model-checkpoint.js';
 export { BackupAndRestore, type BackupAndRestoreOptions } from './backup-and-restore.js';

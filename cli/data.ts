@@ -8,6 +8,7 @@ import { readNpy } from '../io/npy.js';
 import { mnist, type Mnist } from '../io/datasets/mnist.js';
 import { reshape, slice } from '../src/ops/movement.js';
 import { csvColumns, readCsv, type CsvTable } from './csv.js';
+import { Dataset } from '../data/dataset.js';
 import type { DataSource, FileSpec, PerTensor } from './train-config.js';
 
 /** A path relative to the working folder when inside it (shorter in messages), else absolute. */
@@ -98,6 +99,24 @@ export async function loadSource(source: DataSource, field: string): Promise<{ x
       return { x: csvColumns(t, columns), y: csvColumns(t, source.target) };
     }
     return { x: await perTensor(source.x), y: await perTensor(source.y) };
+  } catch (err) {
+    if (err instanceof KilnError) fail(field, err.message);
+    throw err;
+  }
+}
+
+/**
+ * What fit and evaluate take for a source: `[x, y]` arrays, or for a streamed CSV source a
+ * Dataset of `[x, y]` batches read from the file as training goes (in file order: a stream is not
+ * shuffled).
+ */
+export async function fitData(source: DataSource, field: string, batchSize: number): Promise<[PerTensor<Tensor>, PerTensor<Tensor>] | [Dataset<[Tensor, Tensor]>]> {
+  if (source.kind !== 'csv' || !source.stream) {
+    const { x, y } = await loadSource(source, field);
+    return [x, y];
+  }
+  try {
+    return [Dataset.fromCsv(source.path, { label: source.target, batchSize, ...(source.columns ? { columns: source.columns } : {}) }).prefetch(2)];
   } catch (err) {
     if (err instanceof KilnError) fail(field, err.message);
     throw err;

@@ -25,7 +25,7 @@ export type PerTensor<T> = T | T[] | Record<string, T>;
 
 export type DataSource =
   | { kind: 'files'; x: PerTensor<FileSpec>; y: PerTensor<FileSpec> }
-  | { kind: 'csv'; path: string; columns?: string[]; target: string | string[] }
+  | { kind: 'csv'; path: string; columns?: string[]; target: string | string[]; stream?: boolean }
   | { kind: 'mnist'; split: 'train' | 'test'; flatten: boolean; normalize: boolean; limit?: number };
 
 export type FitSettings = Pick<FitOptions,
@@ -75,6 +75,7 @@ export function parseTrainConfig(json: unknown, file: string): TrainConfig {
   const fit = fitSettings(top.fit ?? {});
   const data = dataSection(top.data, base);
   if (data.validation && fit.validationSplit) fail('fit.validationSplit', 'give data.validation or fit.validationSplit, not both');
+  if (streamed(data.train) && fit.validationSplit) fail('fit.validationSplit', 'a streamed data.train cannot be split: give data.validation');
   return {
     model: model as TrainConfig['model'],
     data,
@@ -109,14 +110,23 @@ function source(v: unknown, field: string, base: string, split: 'train' | 'test'
     };
   }
   if ('path' in v) {
-    const o = object(v, field, ['path', 'columns', 'target'], ['path', 'target']);
+    const o = object(v, field, ['path', 'columns', 'target', 'stream'], ['path', 'target']);
     const path = csvFile(o.path, `${field}.path`, base);
     const target = typeof o.target === 'string' ? string(o.target, `${field}.target`) : strings(o.target, `${field}.target`);
-    return { kind: 'csv', path, target, ...(o.columns === undefined ? {} : { columns: strings(o.columns, `${field}.columns`) }) };
+    return {
+      kind: 'csv', path, target,
+      ...(o.columns === undefined ? {} : { columns: strings(o.columns, `${field}.columns`) }),
+      ...(o.stream === undefined ? {} : { stream: boolean(o.stream, `${field}.stream`) }),
+    };
   }
   const o = object(v, field, ['x', 'y'], ['x', 'y']);
   const files = (w: unknown, f: string) => oneOrMany(w, f, (e, g) => fileSpec(e, g, base), isFileSpec);
   return { kind: 'files', x: files(o.x, `${field}.x`), y: files(o.y, `${field}.y`) };
+}
+
+/** Whether a source is a CSV file read as a stream, a batch at a time, rather than loaded whole. */
+export function streamed(source: DataSource): boolean {
+  return source.kind === 'csv' && source.stream === true;
 }
 
 function isFileSpec(v: unknown): boolean {
@@ -149,7 +159,7 @@ const FIT_CHECKS: Record<keyof FitSettings, (v: unknown, field: string) => unkno
   initialEpoch: (v, f) => integer(v, f, 0, MAX_EPOCHS),
   shuffle: boolean,
   validationSplit: (v, f) => (number(v, f) >= 0 && (v as number) < 1 ? v : expected(f, 'a fraction in [0, 1)', v)),
-  verbose: (v, f) => (v === 0 || v === 1 || v === 2 ? v : expected(f, '0 (silent), 1 (progress) or 2 (a line per epoch)', v)),
+  verbose: (v, f) => (v === 0 || v === 1 || v === 2 || v === 'json' ? v : expected(f, "0 (silent), 1 (progress), 2 (a line per epoch) or 'json' (a JSON line per epoch)", v)),
   classWeight: (v, f) => {
     if (!isObject(v)) expected(f, 'an object mapping class indices to weights, e.g. {"0": 1, "1": 5}', v);
     for (const [k, w] of Object.entries(v)) {

@@ -6,6 +6,7 @@ import { batchStage, unbatchStage } from './batching.js';
 import type { Element, ElementOf } from './element.js';
 import { shuffleStage, type ShuffleOptions } from './reorder.js';
 import { generatorSource, idxSource, iterableSource, npySource, slicesSource, tensorsSource, type GeneratorFn, type IdxOptions, type Source } from './sources.js';
+import { csvSource, type CsvOptions } from './csv.js';
 import { cacheStage, concatenateStage, filterStage, mapStage, repeatStage, skipStage, takeStage, zipStage } from './transforms.js';
 
 const INFINITE = -1;
@@ -74,6 +75,24 @@ export class Dataset<T = Element> implements AsyncIterable<T> {
   /** The rows of a `.npy` file's array, read at the start of each pass (`.cache()` reads it once). */
   static fromNpy(path: string): Dataset<Tensor> {
     return Dataset.of(npySource(path));
+  }
+
+  /**
+   * The rows of a CSV file (RFC 4180: quoted fields may hold the delimiter, line breaks and
+   * doubled quotes), read as a stream on each pass, so a file larger than memory trains. Each
+   * element is the float32 vector of the feature columns, or `[features, label]` with a `label`;
+   * with `batchSize` the rows come stacked in batches. Cells must be numbers (decimal, exponent,
+   * nan, inf); a column of text may stand in the file if it is not picked. A ragged row, a cell
+   * that is not a number, an empty file or a header without rows fails the pass, naming the
+   * file, the line (1-based) and the column.
+   * @example
+   * const ds = kiln.data.Dataset.fromCsv('train.csv', { label: 'price', batchSize: 256 }).prefetch(2);
+   * await model.fit(ds, undefined, { epochs: 3 });
+   */
+  static fromCsv(path: string, options?: CsvOptions & { label?: undefined }): Dataset<Tensor>;
+  static fromCsv(path: string, options: CsvOptions & { label: NonNullable<CsvOptions['label']> }): Dataset<[Tensor, Tensor]>;
+  static fromCsv(path: string, options: CsvOptions = {}): Dataset<Tensor> | Dataset<[Tensor, Tensor]> {
+    return Dataset.of<Tensor>(csvSource(path, options));
   }
 
   /** The images of an IDX file (MNIST), with their labels as `[image, label]` when a labels file is given. */

@@ -3,3 +3,4 @@ export { Dataset } from './dataset.js';
 export type { Element, ElementOf } from './element.js';
 export type { ShuffleOptions } from './reorder.js';
 export type { GeneratorFn, IdxOptions } from './sources.js';
+export type { CsvOptions } from './csv.js';

@@ -7,7 +7,7 @@ export type Logs = Record<string, number>;
 export interface CallbackParams {
   epochs: number;
   steps: number | null;
-  verbose: number;
+  verbose: number | 'json';
 }
 
 /**

@@ -7,6 +7,7 @@ import { compiledOf, computeLoss, resetMetrics, updateMetrics } from './compile.
 import { Callback, CallbackList, type Logs } from './callback.js';
 import { History } from './history.js';
 import { ProgbarLogger } from './progbar.js';
+import { JsonLogger } from './json-logger.js';
 import { numSamples, splitTail, toList, type InputsLike, type TargetsLike } from './data.js';
 import { arraySource, checkEnds, datasetArguments, isAsyncIterable, iterableSource, predictBatches, type BatchSource } from './batches.js';
 import { sampleWeightsFromClassWeight } from './class-weight.js';
@@ -69,8 +70,11 @@ export interface FitOptions {
   validationSteps?: number;
   validationFreq?: number;
   callbacks?: Callback[];
-  /** 0 silent, 1 progress bar (one line per epoch when stdout is not a TTY), 2 one line per epoch. */
-  verbose?: 0 | 1 | 2;
+  /**
+   * 0 silent, 1 progress bar (one line per epoch when stdout is not a TTY), 2 one line per epoch,
+   * 'json' one JSON line per epoch on stdout (JsonLogger's format, without batch lines).
+   */
+  verbose?: 0 | 1 | 2 | 'json';
   initialEpoch?: number;
   stepsPerEpoch?: number;
   classWeight?: Record<number, number>;
@@ -133,6 +137,7 @@ export async function fit(model: Model, x: InputsLike | AsyncIterable<unknown>, 
   const c = compiledOf(model, op);
   const { epochs = 1, batchSize = 32, shuffle = true, validationSplit = 0, validationFreq = 1, initialEpoch = 0, verbose = 1 } = options;
   checkPositiveInt(op, 'epochs', epochs);
+  if (![0, 1, 2, 'json'].includes(verbose)) fail(op, `verbose must be 0, 1, 2 or 'json', got ${String(verbose)}`);
   checkPositiveInt(op, 'batchSize', batchSize);
   checkPositiveInt(op, 'validationFreq', validationFreq);
   checkPositiveInt(op, 'stepsPerEpoch', options.stepsPerEpoch);
@@ -183,7 +188,8 @@ export async function fit(model: Model, x: InputsLike | AsyncIterable<unknown>, 
   }
 
   const history = new History();
-  const callbacks = new CallbackList([...(options.callbacks ?? []), history, ...(verbose ? [new ProgbarLogger({ verbose })] : [])]);
+  const printer = verbose === 'json' ? [new JsonLogger()] : verbose ? [new ProgbarLogger({ verbose })] : [];
+  const callbacks = new CallbackList([...(options.callbacks ?? []), history, ...printer]);
   callbacks.setModel(model);
   callbacks.setParams({ epochs, steps: train.steps, verbose });
   model.stopTraining = false;

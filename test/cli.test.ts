@@ -123,6 +123,26 @@ describe('kiln CLI', () => {
     expect(existsSync(join(dir, 'out/functional.kiln'))).toBe(true);
   }, 60_000);
 
+  it("streams a CSV source (stream: true) to the same JSON-line losses as the CSV loaded whole", () => {
+    const run = (stream: boolean) => {
+      const source = { path: 'data.csv', target: 'label', stream };
+      writeConfig(`stream-${stream}.json`, config({
+        data: { train: source, validation: source, test: source },
+        fit: { epochs: 2, batchSize: 16, shuffle: false, verbose: 'json' },
+        output: `out/stream-${stream}.kiln`,
+      }));
+      const r = cli('train', `stream-${stream}.json`);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      return r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { event: string; logs?: Record<string, number> });
+    };
+    const streamed = run(true);
+    expect(streamed.map((l) => l.event)).toEqual(['train_begin', 'epoch', 'epoch', 'train_end']);
+    expect(Object.keys(streamed[1].logs!).sort()).toEqual(['accuracy', 'loss', 'val_accuracy', 'val_loss']);
+    const loaded = run(false);
+    for (const e of [1, 2]) for (const [k, v] of Object.entries(loaded[e].logs!)) expect(streamed[e].logs![k]).toBeCloseTo(v, 5);
+  }, 120_000);
+
   it('trains examples/mnist-mlp.json (one short epoch)', () => {
     const r = cli('train', join(root, 'examples/mnist-mlp.json'), '--epochs', '1', '--steps-per-epoch', '2', '-o', 'mnist.kiln');
     expect(r.stderr).toBe('');
@@ -173,7 +193,9 @@ describe('train config checks', () => {
   it.each([
     [{ fit: { epochs: 0 } }, 'fit.epochs: expected a positive integer, got 0'],
     [{ fit: { validationSplit: 1 } }, 'fit.validationSplit: expected a fraction in [0, 1), got 1'],
-    [{ fit: { verbose: 3 } }, 'fit.verbose: expected 0 (silent), 1 (progress) or 2'],
+    [{ fit: { verbose: 3 } }, "fit.verbose: expected 0 (silent), 1 (progress), 2 (a line per epoch) or 'json'"],
+    [{ data: { train: { path: 'data.csv', target: 'label', stream: 1 } } }, 'data.train.stream: expected'],
+    [{ data: { train: { path: 'data.csv', target: 'label', stream: true } } }, 'fit.validationSplit: a streamed data.train cannot be split: give data.validation'],
     [{ fit: { epoch: 2 } }, "fit: unknown field 'epoch'; allowed: epochs,"],
     [{ compile: { optimizer: 'adam' } }, "compile: missing 'loss'"],
     [{ compile: { loss: 3 } }, 'compile.loss: expected a loss: a name or { className, config }, got 3'],

@@ -1,4 +1,11 @@
-/** kiln.utils: Keras's utilities for looking at models and runs. */
+/**
+ * kiln.utils: Keras's utilities. Looking at models and runs (plotModel, trainingReport) is here;
+ * the data helpers live in data/, beside the Datasets two of them return.
+ */
 export { plotModel, type PlotModelOptions, type ModelPlot } from './plot/plot-model.js';
 export { trainingReport, type TrainingReportOptions } from './report/training-report.js';
 export type { HistoryLike } from '../callbacks/report/run-log.js';
+export { toCategorical } from '../data/categorical.js';
+export { padSequences, type PadSequencesOptions } from '../data/sequences.js';
+export { timeseriesDatasetFromArray, type TimeseriesOptions } from '../data/timeseries.js';
+export { splitDataset, type SplitDatasetOptions } from '../data/split.js';

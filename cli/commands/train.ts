@@ -4,7 +4,7 @@ import * as kiln from '../../index.js';
 import { KilnError, fail } from '../../src/errors.js';
 import { modelFromConfig } from '../../models/serialize.js';
 import { formatLogs, type GlobalArgs } from '../common.js';
-import { loadSource, shownPath, writableOutput } from '../data.js';
+import { fitData, shownPath, writableOutput } from '../data.js';
 import { MAX_BATCH, MAX_EPOCHS, MAX_STEPS, readTrainConfig } from '../train-config.js';
 
 interface Args extends GlobalArgs {
@@ -40,13 +40,15 @@ export const train: CommandModule<GlobalArgs, Args> = {
 
     const model = section(argv.config, 'model', () => modelFromConfig(cfg.model));
     section(argv.config, 'compile', () => model.compile(cfg.compile));
-    const train = await loadSource(cfg.data.train, 'data.train');
-    const validation = cfg.data.validation && (await loadSource(cfg.data.validation, 'data.validation'));
+    const batchSize = fit.batchSize ?? 32;
+    const [x, y] = await fitData(cfg.data.train, 'data.train', batchSize);
+    const validation = cfg.data.validation && (await fitData(cfg.data.validation, 'data.validation', batchSize));
     model.summary();
-    await model.fit(train.x, train.y, { ...fit, ...(validation ? { validationData: [validation.x, validation.y] } : {}) });
+    const validationData = validation && (validation.length === 1 ? validation[0] : validation);
+    await model.fit(x, y, { ...fit, ...(validationData ? { validationData } : {}) });
     if (cfg.data.test) {
-      const test = await loadSource(cfg.data.test, 'data.test');
-      console.log(`test - ${formatLogs(await model.evaluate(test.x, test.y, { batchSize: fit.batchSize }))}`);
+      const [tx, ty] = await fitData(cfg.data.test, 'data.test', batchSize);
+      console.log(`test - ${formatLogs(await model.evaluate(tx, ty, { batchSize }))}`);
     }
     await model.save(output);
     console.log(`saved ${shownPath(output)}`);
