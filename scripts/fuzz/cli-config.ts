@@ -39,6 +39,8 @@ function mutate(rng: Rng, config: any, dataDir: string): string {
   switch (rng.pick([0, 1, 2, 2, 2, 3, 3])) {
     case 0: {
       const [part, key] = rng.pick([['train', 'x'], ['train', 'y'], ['validation', 'x'], ['validation', 'y']]);
+      // a first mutation of the case may have removed or replaced the part: mutate something else
+      if (typeof config.data?.[part] !== 'object' || config.data[part] === null) return mutateJson(rng, config);
       const path = rng.pick(DATA_PATHS);
       config.data[part][key] = path.startsWith('/') || path === '' || path === '.' ? path : join(dataDir, path);
       return `data.${part}.${key} = ${JSON.stringify(config.data[part][key]).slice(0, 60)}`;
