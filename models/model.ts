@@ -61,6 +61,8 @@ export class Model extends Layer {
   protected initGraph(inputs: NonNullable<ModelArgs['inputs']>, outputs: NonNullable<ModelArgs['outputs']>): void {
     const list = (v: typeof inputs, what: string): SymbolicTensor[] => {
       const arr = v instanceof SymbolicTensor ? [v] : Array.isArray(v) ? v : Object.values(v);
+      // a model of no outputs computes nothing, and its exported graph would fail in onnxruntime
+      if (arr.length === 0) fail(`Model '${this.name}'`, `a Functional model needs at least one ${what}, got none`);
       arr.forEach((t, i) => {
         if (!(t instanceof SymbolicTensor)) fail(`Model '${this.name}'`, `${what} ${i} must be a symbolic tensor from kiln.Input or layer.apply, got ${(t as unknown) instanceof Tensor ? 'a concrete Tensor' : typeof t}`);
       });

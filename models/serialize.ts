@@ -242,6 +242,9 @@ function functionalFromConfig(config: FunctionalConfig, customObjects: CustomObj
   const need = (r: unknown, what: string): SymbolicTensor => lookup(r, what) ?? fail(OP_LOAD, `${where}: ${what} is never computed`);
   const inputs = config.inputLayers.map((r, i) => need(r, `input ${i}`));
   const o = config.outputLayers;
+  if (o === null || typeof o !== 'object' || Object.keys(o).length === 0) {
+    fail(OP_LOAD, `${where}: outputLayers must be a tensor reference, a list of them or an object of them, at least one, got ${JSON.stringify(o)?.slice(0, 80)}`);
+  }
   const outputs = isRef(o)
     ? need(o, 'the output')
     : Array.isArray(o)

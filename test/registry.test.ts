@@ -19,7 +19,7 @@ function concreteClasses(family: object, bases: readonly Class[]): [string, Clas
 const FAMILIES: { name: string; classes: [string, Class][]; find: (className: string) => unknown; unknown: () => unknown }[] = [
   {
     name: 'layers',
-    classes: concreteClasses(kiln.layers, [kiln.layers.Layer, kiln.layers.Merge, kiln.layers.RNNCell]),
+    classes: concreteClasses(kiln.layers, [kiln.layers.Layer, kiln.layers.Merge, kiln.layers.RNNCell, kiln.layers.AttentionLayer, kiln.layers.HeadAttention]),
     find: (className) => kiln.layers.getLayerClass(className),
     unknown: () => kiln.layers.layerFromConfig({ className: 'NoSuchThing', config: { name: 'x', trainable: true, dtype: 'float32' } }),
   },

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as kiln from '../../index.js';
-import { modelFromConfig } from '../../models/serialize.js';
+import { modelFromConfig, modelToConfig } from '../../models/serialize.js';
 
 const model = () => new kiln.Sequential([kiln.Input({ shape: [2] }), new kiln.layers.Dense(1)]);
 
@@ -82,3 +82,20 @@ describe('layer configs from files', () => {
     rmSync(dirname(file), { recursive: true });
   });
 });
+
+describe('models of no outputs', () => {
+  it('a Functional model with an empty list or object of outputs is refused, and so is a config whose outputLayers is not a reference', () => {
+    const x = kiln.Input({ shape: [2] });
+    expect(() => new kiln.Model({ inputs: x, outputs: [] })).toThrow(/a Functional model needs at least one output, got none/);
+    expect(() => new kiln.Model({ inputs: x, outputs: {} })).toThrow(/a Functional model needs at least one output, got none/);
+    expect(() => new kiln.Model({ inputs: [], outputs: new kiln.layers.Dense(1).apply(x) })).toThrow(/needs at least one input, got none/);
+    const functional = new kiln.Model({ inputs: x, outputs: new kiln.layers.Dense(1, { name: "d" }).apply(x) });
+    // the fuzzer's two crashes (onnxruntime refused the exported graph of a model of no outputs)
+    for (const bad of [-0.5, 2 ** 53 + 2, {}, [], null]) {
+      const config = JSON.parse(JSON.stringify(modelToConfig(functional)));
+      config.config.outputLayers = bad;
+      expect(() => modelFromConfig(config)).toThrow(/outputLayers must be a tensor reference, a list of them or an object of them, at least one|at least one output/);
+    }
+  });
+});
+
