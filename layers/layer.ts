@@ -11,7 +11,7 @@ import { divide } from '../src/ops/binary.js';
 import { getInitializer, type InitializerId } from '../src/initializers/index.js';
 import { getRegularizer, type RegularizerId } from '../src/regularizers.js';
 import { getConstraint, type ConstraintId } from '../src/constraints.js';
-import { uniqueName } from './names.js';
+import { snakeCase, uniqueName } from './names.js';
 import { splitTensorOptions, type OptionInputs } from './call-options.js';
 import { attachMasks, maskList, maskOf, maskSpec, previousMask, probed, withMask, type LayerMask, type MaskedOutputs, type MaskOptions } from './mask.js';
 
@@ -103,7 +103,7 @@ export abstract class Layer {
   constructor(args: LayerArgs = {}) {
     // a name from a config file reaches ONNX node names, which onnxruntime reads as C strings (cut at a NUL)
     if (args.name !== undefined && (typeof args.name !== 'string' || args.name === '' || args.name.includes('\0'))) fail(this.className, `name must be a non-empty string without NUL characters, got ${JSON.stringify(args.name)?.slice(0, 80)}`);
-    this.name = args.name ?? uniqueName(snake(this.constructor.name));
+    this.name = args.name ?? uniqueName(snakeCase(this.constructor.name));
     // the flag alone: a layer holds no other layers yet, and a subclass's fields do not exist yet
     this._trainable = args.trainable ?? true;
     this.dtype = args.dtype ?? 'float32';
@@ -139,9 +139,14 @@ export abstract class Layer {
     this._trainable = value;
   }
 
-  /** The layers this one holds, which its `trainable` setter reaches. */
+  /**
+   * The layers this one holds: those given to track, then those in its fields (a layer or a list
+   * of layers), as Keras 3 tracks a layer assigned to an attribute. Their weights are this layer's.
+   */
   protected heldLayers(): Layer[] {
-    return this._sublayers;
+    const held = [...this._sublayers];
+    for (const v of Object.values(this)) for (const l of Array.isArray(v) ? v : [v]) if (l instanceof Layer && l !== this && !held.includes(l)) held.push(l);
+    return held;
   }
 
   /** Kiln's class name for this layer, as saved in configs. */
@@ -305,18 +310,18 @@ export abstract class Layer {
 
   get trainableWeights(): Variable[] {
     if (!this.trainable) return [];
-    return [...this._weights.filter((w) => w.trainable).map((w) => w.variable), ...this._sublayers.flatMap((l) => l.trainableWeights)];
+    return [...this._weights.filter((w) => w.trainable).map((w) => w.variable), ...this.heldLayers().flatMap((l) => l.trainableWeights)];
   }
 
   get nonTrainableWeights(): Variable[] {
     const own = this._weights.filter((w) => !this.trainable || !w.trainable).map((w) => w.variable);
-    const sub = this._sublayers.flatMap((l) => (this.trainable ? l.nonTrainableWeights : l.weights));
+    const sub = this.heldLayers().flatMap((l) => (this.trainable ? l.nonTrainableWeights : l.weights));
     return [...own, ...sub];
   }
 
   /** Every weight in creation order (Keras's getWeights order), trainable or not. */
   protected orderedWeights(): Variable[] {
-    return [...this._weights.map((w) => w.variable), ...this._sublayers.flatMap((l) => l.orderedWeights())];
+    return [...this._weights.map((w) => w.variable), ...this.heldLayers().flatMap((l) => l.orderedWeights())];
   }
 
   /** The weight variables in creation order (the order of getWeights). */
@@ -363,13 +368,13 @@ export abstract class Layer {
   /** Regularization penalties of the weights plus the last call's activity penalties. */
   get losses(): Tensor[] {
     const own = this._weights.filter((w) => w.regularizer).map((w) => w.regularizer!(w.variable.value));
-    return [...own, ...this.callLosses, ...this._sublayers.flatMap((l) => l.losses)];
+    return [...own, ...this.callLosses, ...this.heldLayers().flatMap((l) => l.losses)];
   }
 
   /** Applies the weights' constraints (after each optimizer step). */
   applyConstraints(): void {
     for (const w of this._weights) if (w.constraint) w.variable.assign(ENGINE.tidy(() => w.constraint!(w.variable.value)));
-    for (const l of this._sublayers) l.applyConstraints();
+    for (const l of this.heldLayers()) l.applyConstraints();
   }
 
   getConfig(): LayerConfig {
@@ -380,7 +385,7 @@ export abstract class Layer {
 
   dispose(): void {
     for (const w of this._weights) w.variable.dispose();
-    for (const l of this._sublayers) l.dispose();
+    for (const l of this.heldLayers()) l.dispose();
   }
 
   toString(): string {
@@ -392,9 +397,4 @@ export abstract class Layer {
 export function symbolicOf(shapes: Shapes, dtype: DType): SymbolicTensor | SymbolicTensor[] {
   const isList = shapes.length > 0 && Array.isArray(shapes[0]);
   return isList ? (shapes as Shape[]).map((s) => new SymbolicTensor(s, dtype)) : new SymbolicTensor(shapes as Shape, dtype);
-}
-
-/** Keras's to_snake_case: Conv2D → conv2d, MaxPooling2D → max_pooling2d, LeakyReLU → leaky_re_lu. */
-function snake(name: string): string {
-  return name.replace(/\W+/g, '').replace(/(.)([A-Z][a-z]+)/g, '$1_$2').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
 }

@@ -11,3 +11,8 @@ export function uniqueName(prefix: string): string {
 export function resetNames(): void {
   counters.clear();
 }
+
+/** Keras's to_snake_case: Conv2D → conv2d, MaxPooling2D → max_pooling2d, LeakyReLU → leaky_re_lu. */
+export function snakeCase(name: string): string {
+  return name.replace(/\W+/g, '').replace(/(.)([A-Z][a-z]+)/g, '$1_$2').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
+}
