@@ -168,21 +168,14 @@ export class Model extends Layer {
     return this.callWithMasks(inputs, [], withMask({}, this.multiInput, previous)).masks;
   }
 
+  // the model's layers are among those it holds (heldLayers), so Layer gathers their weights,
+  // losses and constraints; a layer shared by two nested models is counted once
   protected override orderedWeights(): Variable[] {
-    const seen = new Set<Variable>();
-    const out: Variable[] = [];
-    for (const v of [...super.orderedWeights(), ...this.layers.flatMap((l) => l.getWeightVariables())]) {
-      if (!seen.has(v)) {
-        seen.add(v);
-        out.push(v);
-      }
-    }
-    return out;
+    return dedupe(super.orderedWeights());
   }
 
   override get trainableWeights(): Variable[] {
-    if (!this.trainable) return [];
-    return dedupe([...super.trainableWeights, ...this.layers.flatMap((l) => l.trainableWeights)]);
+    return dedupe(super.trainableWeights);
   }
 
   override get nonTrainableWeights(): Variable[] {
@@ -190,19 +183,9 @@ export class Model extends Layer {
     return this.orderedWeights().filter((v) => !trainable.has(v));
   }
 
-  override get losses(): Tensor[] {
-    return [...super.losses, ...this.layers.flatMap((l) => l.losses)];
-  }
-
-  override applyConstraints(): void {
-    super.applyConstraints();
-    for (const l of this.layers) l.applyConstraints();
-  }
-
   /** Frees the weights and what compile() holds: optimizer slots, metric and loss-tracker state. */
   override dispose(): void {
     super.dispose();
-    for (const l of this.layers) l.dispose();
     const c = this.compiled;
     if (c) {
       c.optimizer.dispose();
