@@ -2,6 +2,7 @@
 import type { Dim } from '../src/shape.js';
 import { serializeRegularizer, type RegularizerId, type SerializedRegularizer } from '../src/regularizers.js';
 import { serializeConstraint, type ConstraintId, type SerializedConstraint } from '../src/constraints.js';
+import { serializeInitializer, type InitializerId } from '../src/initializers/index.js';
 import type { LayerArgs, LayerConfig } from './layer.js';
 
 /**
@@ -21,3 +22,27 @@ export const regularizerConfig = (id: RegularizerId | null | undefined): Seriali
 
 export const constraintConfig = (id: ConstraintId | null | undefined): SerializedConstraint | null =>
   id === null || id === undefined ? null : serializeConstraint(id);
+
+/** The kernel and bias options of a layer with a kernel and an optional bias (Dense and its kin). */
+export interface KernelBiasOptions {
+  kernelInitializer?: InitializerId;
+  biasInitializer?: InitializerId;
+  kernelRegularizer?: RegularizerId | null;
+  biasRegularizer?: RegularizerId | null;
+  activityRegularizer?: RegularizerId | null;
+  kernelConstraint?: ConstraintId | null;
+  biasConstraint?: ConstraintId | null;
+}
+
+/** Those options as a config saves them, with Keras's defaults (glorot_uniform, zeros). */
+export function kernelBiasConfig(o: KernelBiasOptions): Record<string, unknown> {
+  return {
+    kernelInitializer: serializeInitializer(o.kernelInitializer ?? 'glorot_uniform'),
+    biasInitializer: serializeInitializer(o.biasInitializer ?? 'zeros'),
+    kernelRegularizer: regularizerConfig(o.kernelRegularizer),
+    biasRegularizer: regularizerConfig(o.biasRegularizer),
+    activityRegularizer: regularizerConfig(o.activityRegularizer),
+    kernelConstraint: constraintConfig(o.kernelConstraint),
+    biasConstraint: constraintConfig(o.biasConstraint),
+  };
+}

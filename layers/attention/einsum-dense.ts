@@ -8,7 +8,7 @@ import { getInitializer, serializeInitializer, type InitializerFn, type Initiali
 import { getRegularizer, type RegularizerFn, type RegularizerId } from '../../src/regularizers.js';
 import { getConstraint, type ConstraintId } from '../../src/constraints.js';
 import { Layer, type LayerArgs, type LayerConfig } from '../layer.js';
-import { constraintConfig, optionsFromConfig, regularizerConfig } from '../config.js';
+import { kernelBiasConfig, optionsFromConfig } from '../config.js';
 import { einsumShapes, splitEquation } from './einsum-shapes.js';
 
 export interface EinsumDenseOptions extends LayerArgs {
@@ -100,13 +100,7 @@ export class EinsumDense extends Layer {
       equation: this.equation,
       activation: serializeActivation(o.activation),
       biasAxes: this.biasAxes,
-      kernelInitializer: serializeInitializer(o.kernelInitializer ?? 'glorot_uniform'),
-      biasInitializer: serializeInitializer(o.biasInitializer ?? 'zeros'),
-      kernelRegularizer: regularizerConfig(o.kernelRegularizer),
-      biasRegularizer: regularizerConfig(o.biasRegularizer),
-      activityRegularizer: regularizerConfig(o.activityRegularizer),
-      kernelConstraint: constraintConfig(o.kernelConstraint),
-      biasConstraint: constraintConfig(o.biasConstraint),
+      ...kernelBiasConfig(o),
     };
   }
 

@@ -2,12 +2,12 @@ import * as ops from '../../src/ops/index.js';
 import { fail } from '../../src/errors.js';
 import type { Dim, Shape } from '../../src/shape.js';
 import { Tensor } from '../../src/tensor.js';
-import { getInitializer, serializeInitializer, type InitializerId } from '../../src/initializers/index.js';
+import { getInitializer, type InitializerId } from '../../src/initializers/index.js';
 import { getRegularizer, type RegularizerId } from '../../src/regularizers.js';
 import { getConstraint, type ConstraintId } from '../../src/constraints.js';
 import type { ActivationId } from '../../src/activations.js';
 import type { LayerArgs, LayerConfig } from '../layer.js';
-import { constraintConfig, regularizerConfig } from '../config.js';
+import { kernelBiasConfig } from '../config.js';
 import { SeedStream } from '../seed-stream.js';
 import { AttentionLayer, type AttentionCallOptions } from './attention-layer.js';
 import { EinsumDense } from './einsum-dense.js';
@@ -156,13 +156,7 @@ export abstract class HeadAttention extends AttentionLayer {
       useBias: this.useBias,
       useGate: this.useGate,
       slidingWindow: this.slidingWindow,
-      kernelInitializer: serializeInitializer(o.kernelInitializer ?? 'glorot_uniform'),
-      biasInitializer: serializeInitializer(o.biasInitializer ?? 'zeros'),
-      kernelRegularizer: regularizerConfig(o.kernelRegularizer),
-      biasRegularizer: regularizerConfig(o.biasRegularizer),
-      activityRegularizer: regularizerConfig(o.activityRegularizer),
-      kernelConstraint: constraintConfig(o.kernelConstraint),
-      biasConstraint: constraintConfig(o.biasConstraint),
+      ...kernelBiasConfig(o),
       seed: this.seeds.seed ?? null,
     };
   }

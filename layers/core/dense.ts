@@ -5,11 +5,11 @@ import type { Variable } from '../../src/variable.js';
 import { fusedActivationOf, getActivation, serializeActivation, type ActivationFn, type ActivationId } from '../../src/activations.js';
 import { dense } from '../../src/fused/dense.js';
 import type { FusedActivation } from '../../backends/contract.js';
-import { getInitializer, serializeInitializer, type InitializerId } from '../../src/initializers/index.js';
+import { getInitializer, type InitializerId } from '../../src/initializers/index.js';
 import { getRegularizer, type RegularizerFn, type RegularizerId } from '../../src/regularizers.js';
 import { getConstraint, type ConstraintId } from '../../src/constraints.js';
 import { Layer, type LayerArgs, type LayerConfig } from '../layer.js';
-import { constraintConfig, optionsFromConfig, regularizerConfig } from '../config.js';
+import { kernelBiasConfig, optionsFromConfig } from '../config.js';
 
 export interface DenseOptions extends LayerArgs {
   activation?: ActivationId;
@@ -90,13 +90,7 @@ export class Dense extends Layer {
       units: this.units,
       activation: serializeActivation(o.activation),
       useBias: o.useBias ?? true,
-      kernelInitializer: serializeInitializer(o.kernelInitializer ?? 'glorot_uniform'),
-      biasInitializer: serializeInitializer(o.biasInitializer ?? 'zeros'),
-      kernelRegularizer: regularizerConfig(o.kernelRegularizer),
-      biasRegularizer: regularizerConfig(o.biasRegularizer),
-      activityRegularizer: regularizerConfig(o.activityRegularizer),
-      kernelConstraint: constraintConfig(o.kernelConstraint),
-      biasConstraint: constraintConfig(o.biasConstraint),
+      ...kernelBiasConfig(o),
     };
   }
 
