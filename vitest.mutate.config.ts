@@ -12,7 +12,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     exclude: [
       'test/package/**', 'test/native/build.test.ts', 'test/native/required.test.ts', 'test/cli.test.ts',
-      'test/onnx/cli.test.ts', 'test/structure.test.ts', 'test/examples/**', 'test/datasets.test.ts',
+      'test/onnx/cli.test.ts', 'test/structure.test.ts', 'test/examples/**', 'test/datasets.test.ts', 'test/data/mnist-pipeline.test.ts',
     ],
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -17,12 +17,14 @@ const SEQUENCES = { 'lstm-train': 'lstm', 'transformer-train': 'transformer' } a
 export const JS_ENGINES: Record<string, string> = {
   'kiln-reference': 'kiln reference',
   'kiln-native': 'kiln native',
+  'kiln-native-dataset': 'kiln native dataset',
   'tfjs-cpu': 'tfjs cpu',
   'tfjs-wasm': 'tfjs wasm',
   onnxruntime: 'onnxruntime',
 };
 
 async function open(id: string, plan: Plan): Promise<JsEngine> {
+  if (id === 'kiln-native-dataset') return (await import('./engines/kiln.js')).kilnEngine('native', 'dataset');
   if (id.startsWith('kiln-')) return (await import('./engines/kiln.js')).kilnEngine(id.slice(5));
   if (id.startsWith('tfjs-')) return (await import('./engines/tfjs.js')).tfjsEngine(id.slice(5) as 'cpu' | 'wasm', plan.threads);
   if (id === 'onnxruntime') return (await import('./engines/onnxruntime.js')).onnxruntimeEngine(plan.threads);

@@ -35,7 +35,7 @@ const plan: Plan = { quick, threads };
 
 const WORKLOADS: { w: Workload; name: string; js: string[]; torch: boolean; numpy: boolean; python: string }[] = [
   { w: 'W1', name: 'gemm', js: ['kiln-reference', 'kiln-native', 'tfjs-cpu', 'tfjs-wasm', 'onnxruntime'], torch: true, numpy: true, python: 'gemm.py' },
-  { w: 'W2', name: 'mlp-train', js: ['kiln-reference', 'kiln-native', 'tfjs-cpu', 'tfjs-wasm'], torch: true, numpy: false, python: 'torch_nets.py' },
+  { w: 'W2', name: 'mlp-train', js: ['kiln-reference', 'kiln-native', 'kiln-native-dataset', 'tfjs-cpu', 'tfjs-wasm'], torch: true, numpy: false, python: 'torch_nets.py' },
   { w: 'W3', name: 'cnn-train', js: ['kiln-reference', 'kiln-native', 'tfjs-cpu', 'tfjs-wasm'], torch: true, numpy: false, python: 'torch_nets.py' },
   { w: 'W4', name: 'inference', js: ['kiln-reference', 'kiln-native', 'tfjs-cpu', 'tfjs-wasm', 'onnxruntime'], torch: true, numpy: false, python: 'torch_nets.py' },
   { w: 'W5', name: 'lstm-train', js: ['kiln-native'], torch: true, numpy: false, python: 'torch_seq.py' },

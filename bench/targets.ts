@@ -9,6 +9,9 @@ export interface Target {
   ratio: number | null;
 }
 
+/** W2 fed through kiln.data instead of whole tensors (bench/engines/kiln.ts, mnistPipeline). */
+const PIPELINE = 'kiln native dataset';
+
 const isBlas = (e: string) => e === 'pytorch' || e === 'onnxruntime' || e.startsWith('numpy');
 
 export function targets(rows: Row[], quick: boolean, meta: Map<string, RunMeta>): Target[] {
@@ -47,6 +50,11 @@ export function targets(rows: Row[], quick: boolean, meta: Map<string, RunMeta>)
   const gap = ka !== null && pa !== null ? Math.abs(ka - pa) : null;
   judge('W2', 'W2 accuracy within 0.5 points of PyTorch', 'pytorch', gap, (g) => g <= 0.5, `${fmt(gap ?? 0, 2)} points (${fmt(ka ?? 0, 2)} vs ${fmt(pa ?? 0, 2)} %)`, 'test acc %',
     quick && gap !== null ? `${fmt(gap, 2)} points after 100 steps (--quick); judged after a whole epoch` : undefined);
+  const [tensors, piped] = [value(rows, 'W2', SUBJECT, 'samples/s'), value(rows, 'W2', PIPELINE, 'samples/s')];
+  // the pipeline's cost per step as a share of the tensor path's step: (1/piped - 1/tensors) / (1/tensors)
+  const overhead = tensors !== null && piped !== null ? tensors / piped - 1 : null;
+  judge('W2', 'W2 Dataset pipeline overhead per step < 5 % of the native step', PIPELINE, overhead, (o) => o < 0.05,
+    `${fmt((overhead ?? 0) * 100, 1)} % (${fmt(piped ?? 0, 0)} vs ${fmt(tensors ?? 0, 0)} samples/s)`, 'samples/s');
   speed('W3', 'pytorch', 1.2, 'W3 kiln native ≥ 1.2× PyTorch');
   speed('W5', 'pytorch', 1.2, 'W5 LSTM training: kiln native ≥ 1.2× PyTorch');
   speed('W6', 'pytorch', 1, 'W6 transformer training: kiln native ≥ 1.0× PyTorch');

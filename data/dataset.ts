@@ -4,7 +4,8 @@ import { CONSUMER_OWNS_ELEMENTS } from '../models/batches.js';
 import { readAhead, type Open } from './ahead.js';
 import { batchStage, unbatchStage } from './batching.js';
 import type { Element, ElementOf } from './element.js';
-import { shuffleStage, type ShuffleOptions } from './reorder.js';
+import { shuffleBuffer, shuffleStage, type ShuffleOptions } from './reorder.js';
+import { openBatches, repeatPlan, shufflePlan, skipPlan, takePlan, type RowPlan } from './plan.js';
 import { generatorSource, idxSource, iterableSource, npySource, slicesSource, tensorsSource, type GeneratorFn, type IdxOptions, type Source } from './sources.js';
 import { csvSource, type CsvOptions } from './csv.js';
 import { cacheStage, concatenateStage, filterStage, mapStage, repeatStage, skipStage, takeStage, zipStage } from './transforms.js';
@@ -42,14 +43,20 @@ export class Dataset<T = Element> implements AsyncIterable<T> {
   /** Tells fit, evaluate and predict that they own the batches (models/batches.ts). */
   readonly [CONSUMER_OWNS_ELEMENTS] = true;
 
-  private constructor(private readonly open: Open<Element>, private readonly count: number) {}
+  /** While only rows are chosen and ordered, the pipeline is also a plan that batch gathers from (plan.ts). */
+  private constructor(private readonly open: Open<Element>, private readonly count: number, private readonly plan: RowPlan | null = null) {}
 
   private static of<U>(source: Source): Dataset<U> {
-    return new Dataset<U>(source.open, source.cardinality);
+    return new Dataset<U>(source.open, source.cardinality, source.plan);
   }
 
   private derived<U>(open: Open<Element>, count: number): Dataset<U> {
     return new Dataset<U>(open, count);
+  }
+
+  /** A stage that only chooses or orders rows: `stage` for the elements, `step` for the plan. */
+  private reordered(open: Open<Element>, count: number, step: (plan: RowPlan) => RowPlan): Dataset<T> {
+    return new Dataset<T>(open, count, this.plan && step(this.plan));
   }
 
   /** One element: `x` itself (tensors, tuples or records of them). */
@@ -132,7 +139,8 @@ export class Dataset<T = Element> implements AsyncIterable<T> {
   /** Consecutive elements stacked along a new axis 0, `batchSize` at a time; the last batch may be smaller. */
   batch(batchSize: number, { dropRemainder = false }: { dropRemainder?: boolean } = {}): Dataset<T> {
     checkCount('Dataset.batch', 'batchSize', batchSize, 1);
-    return this.derived(batchStage(this.open, batchSize, dropRemainder), derive(this.count, (n) => (dropRemainder ? Math.floor(n / batchSize) : Math.ceil(n / batchSize))));
+    const open = this.plan ? openBatches(this.plan, batchSize, dropRemainder) : batchStage(this.open, batchSize, dropRemainder);
+    return this.derived(open, derive(this.count, (n) => (dropRemainder ? Math.floor(n / batchSize) : Math.ceil(n / batchSize))));
   }
 
   /** Each element split into its rows along axis 0. */
@@ -144,28 +152,30 @@ export class Dataset<T = Element> implements AsyncIterable<T> {
   shuffle(bufferSize: number, options: ShuffleOptions = {}): Dataset<T> {
     checkCount('Dataset.shuffle', 'bufferSize', bufferSize, 1);
     if (options.seed !== undefined && !Number.isInteger(options.seed)) fail('Dataset.shuffle', `seed must be an integer, got ${options.seed}`);
-    return this.derived(shuffleStage(this.open, bufferSize, options), this.count);
+    // one buffer for both paths: one seed drawn, and one pass count whichever path a pass takes
+    const buffer = shuffleBuffer(bufferSize, options);
+    return this.reordered(shuffleStage(this.open, buffer), this.count, (p) => shufflePlan(p, buffer));
   }
 
   /** `count` passes over this dataset in one; forever without a count (or with -1). */
   repeat(count = -1): Dataset<T> {
     if (count !== -1) checkCount('Dataset.repeat', 'count', count, 0);
     const n = this.count === 0 ? 0 : count === -1 ? (this.count === UNKNOWN ? UNKNOWN : INFINITE) : derive(this.count, (c) => c * count);
-    return this.derived(repeatStage(this.open, count), n);
+    return this.reordered(repeatStage(this.open, count), n, (p) => repeatPlan(p, count));
   }
 
   /** The first `count` elements (all of them with -1). */
   take(count: number): Dataset<T> {
     if (count !== -1) checkCount('Dataset.take', 'count', count, 0);
     const n = count === -1 ? this.count : this.count === INFINITE ? count : derive(this.count, (c) => Math.min(c, count));
-    return this.derived(takeStage(this.open, count), n);
+    return this.reordered(takeStage(this.open, count), n, (p) => takePlan(p, count));
   }
 
   /** All but the first `count` elements (none with -1). */
   skip(count: number): Dataset<T> {
     if (count !== -1) checkCount('Dataset.skip', 'count', count, 0);
     const n = count === -1 ? (this.count === INFINITE ? INFINITE : 0) : derive(this.count, (c) => Math.max(0, c - count));
-    return this.derived(skipStage(this.open, count), n);
+    return this.reordered(skipStage(this.open, count), n, (p) => skipPlan(p, count));
   }
 
   /** Up to `bufferSize` elements made ahead of the one being used, so the pipeline runs beside training. */

@@ -9,36 +9,71 @@ export interface ShuffleOptions {
   reshuffleEachIteration?: boolean;
 }
 
+/** One pass of a shuffle buffer: fill it while it `wants`, then `pick` until it is empty. */
+export interface ShufflePass<T> {
+  wants(): boolean;
+  add(item: T): void;
+  /** The upstream has ended. */
+  end(): void;
+  empty(): boolean;
+  pick(): T;
+  /** The items still held (when a pass is left early). */
+  held(): readonly T[];
+}
+
 /**
- * tf.data's shuffle: a buffer of `bufferSize` elements, from which a random one is handed out and
- * replaced by the next upstream element. An element can move at most bufferSize - 1 places
- * earlier, so a buffer of 1 keeps the order and a buffer as large as the data shuffles it fully.
+ * tf.data's shuffle: a buffer of `bufferSize` items, from which a random one is handed out and
+ * replaced by the next upstream item. An item can move at most bufferSize - 1 places earlier, so
+ * a buffer of 1 keeps the order and a buffer as large as the data shuffles it fully. Elements
+ * (shuffleStage) and row indices (plan.ts) go through this one algorithm, so both give one order.
  */
-export function shuffleStage(open: Open<Element>, bufferSize: number, { seed, reshuffleEachIteration = true }: ShuffleOptions): Open<Element> {
+export interface ShuffleBuffer {
+  /** A new pass: pass k of a seeded shuffle is seeded by (seed, k), so each epoch has a new order. */
+  pass<T>(): ShufflePass<T>;
+}
+
+export function shuffleBuffer(bufferSize: number, { seed, reshuffleEachIteration = true }: ShuffleOptions): ShuffleBuffer {
   const base = seed ?? nextSeed();
-  let pass = 0;
+  let passes = 0;
+  return {
+    pass<T>(): ShufflePass<T> {
+      const g = new Generator(reshuffleEachIteration ? (base + Math.imul(passes++, 0x9e3779b1)) | 0 : base);
+      const buffer: T[] = [];
+      let exhausted = false;
+      return {
+        wants: () => !exhausted && buffer.length < bufferSize,
+        add: (item) => void buffer.push(item),
+        end: () => void (exhausted = true),
+        empty: () => buffer.length === 0,
+        pick() {
+          const k = Math.floor(g.next() * buffer.length);
+          const chosen = buffer[k];
+          buffer[k] = buffer[buffer.length - 1];
+          buffer.pop();
+          return chosen;
+        },
+        held: () => buffer,
+      };
+    },
+  };
+}
+
+export function shuffleStage(open: Open<Element>, buffer: ShuffleBuffer): Open<Element> {
   return async function* shuffle() {
-    // pass k of a seeded shuffle is seeded by (seed, k): reproducible, yet a new order each epoch
-    const g = new Generator(reshuffleEachIteration ? (base + Math.imul(pass++, 0x9e3779b1)) | 0 : base);
+    const pass = buffer.pass<Element>();
     const it = open();
-    const buffer: Element[] = [];
-    let exhausted = false;
     try {
       for (;;) {
-        while (!exhausted && buffer.length < bufferSize) {
+        while (pass.wants()) {
           const r = await it.next();
-          if (r.done) exhausted = true;
-          else buffer.push(r.value);
+          if (r.done) pass.end();
+          else pass.add(r.value);
         }
-        if (buffer.length === 0) return;
-        const k = Math.floor(g.next() * buffer.length);
-        const chosen = buffer[k];
-        buffer[k] = buffer[buffer.length - 1];
-        buffer.pop();
-        yield chosen;
+        if (pass.empty()) return;
+        yield pass.pick();
       }
     } finally {
-      for (const e of buffer) disposeElement(e);
+      for (const e of pass.held()) disposeElement(e);
       await it.return?.();
     }
   };

@@ -5,12 +5,20 @@ import { readNpy } from '../io/npy.js';
 import type { DType } from '../backends/contract.js';
 import type { Tensor } from '../src/tensor.js';
 import type { Open } from './ahead.js';
-import { disposeElement, mapLeaves, rowOf, rowsOf, stageError, toElement, viewOf, type Element } from './element.js';
+import { disposeElement, rowsOf, stageError, toElement, viewOf, type Element } from './element.js';
+import { openRows, rowPlan, type RowPlan, type Rows } from './plan.js';
 
 /** A dataset's first stage: how to open a pass, and how many elements a pass has (or -1, -2). */
 export interface Source {
   open: Open<Element>;
   cardinality: number;
+  /** For sources of rows, the rows as a plan that batch can gather from (plan.ts). */
+  plan?: RowPlan;
+}
+
+function rowsSource(cardinality: number, load: () => Promise<Rows>): Source {
+  const plan = rowPlan(load);
+  return { cardinality, open: openRows(plan), plan };
 }
 
 export function tensorsSource(x: unknown): Source {
@@ -26,11 +34,7 @@ export function tensorsSource(x: unknown): Source {
 export function slicesSource(x: unknown): Source {
   const element = toElement('Dataset.fromTensorSlices', x);
   const n = rowsOf('Dataset.fromTensorSlices', element);
-  return { cardinality: n, open: () => rows(element, n) };
-}
-
-async function* rows(element: Element, n: number): AsyncGenerator<Element> {
-  for (let i = 0; i < n; i++) yield mapLeaves(element, (t) => rowOf(t, i));
+  return rowsSource(n, async () => ({ element, n, owned: false }));
 }
 
 /** What fromGenerator accepts: a function that starts one pass, as a generator function does. */
@@ -92,17 +96,15 @@ export function iterableSource(iterable: Iterable<unknown> | AsyncIterable<unkno
 
 /** Slices of a file's arrays, read afresh on each pass and freed when the pass ends. */
 function fileSource(stage: string, load: () => Promise<Element>): Source {
-  return {
-    cardinality: -2,
-    async *open() {
-      const element = await load();
-      try {
-        yield* rows(element, rowsOf(stage, element));
-      } finally {
-        disposeElement(element);
-      }
-    },
-  };
+  return rowsSource(-2, async () => {
+    const element = await load();
+    try {
+      return { element, n: rowsOf(stage, element), owned: true };
+    } catch (err) {
+      disposeElement(element);
+      throw err;
+    }
+  });
 }
 
 export function npySource(path: string): Source {

@@ -57,6 +57,8 @@ export interface BatchSource {
   epochBatches(): AsyncIterable<() => StepData>;
   /** Ends an iteration still open (stepsPerEpoch stopped it early), so the iterable frees what it holds. */
   close(): Promise<void>;
+  /** For data the user's pipeline made: which batch a step's error came from, said beside it. */
+  where?(step: number): string;
 }
 
 export function arraySource(op: string, xs: Tensor[], ys: Tensor[], sw: Tensor | null, batchSize: number, shuffle: boolean, stepsPerEpoch?: number): BatchSource {
@@ -99,6 +101,7 @@ export function iterableSource(model: Model, op: string, data: AsyncIterable<unk
   return {
     steps: stepsPerEpoch ?? (known !== null && known >= 0 ? known : null),
     close,
+    where: (step) => `in batch ${step} of the epoch, from the dataset`,
     async *epochBatches() {
       // with stepsPerEpoch one iterator runs across epochs; without, each epoch iterates afresh
       if (!stepsPerEpoch) await close();

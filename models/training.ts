@@ -1,5 +1,5 @@
 import { ENGINE } from '../src/engine.js';
-import { fail } from '../src/errors.js';
+import { fail, KilnError } from '../src/errors.js';
 import type { Tensor } from '../src/tensor.js';
 import { GradientTape } from '../src/autodiff/tape.js';
 import { concatenate } from '../src/ops/movement.js';
@@ -125,6 +125,8 @@ async function runPass(op: string, source: BatchSource, step: (data: StepData) =
     }
   } catch (err) {
     if (pending) disposeLogs(pending);
+    // a batch whose shapes differ from the others fails in some layer: say which batch it was
+    if (err instanceof KilnError && source.where) err.message += ` (${source.where(i)})`;
     throw err;
   }
   if (i === 0) fail(op, 'the data produced no batch');

@@ -3,7 +3,8 @@
  * predictOnBatch and ops.matmul, as a user would call them.
  */
 import * as kiln from 'kiln';
-import { accuracy, randomInput } from '../data.js';
+import { join } from 'node:path';
+import { accuracy, mnistFolder, randomInput } from '../data.js';
 import { inputShape, Missing, type Arch, type JsEngine, type Runner, type TrainOutcome, type TrainSpec } from './engine.js';
 import { now } from '../stats.js';
 import { trainSequences } from './kiln-sequences.js';
@@ -74,7 +75,26 @@ class Stamps extends kiln.callbacks.Callback {
   }
 }
 
-export async function kilnEngine(backend: string): Promise<JsEngine> {
+/**
+ * How training gets its batches: `tensors` is fit(x, y) on the whole arrays; `dataset` reads the
+ * same IDX files through kiln.data (fromIdx, shuffle, batch, map, prefetch), to measure what
+ * the pipeline costs per step against the tensor path.
+ */
+export type Feed = 'tensors' | 'dataset';
+
+/** W2/W3 batches through the Dataset pipeline a user would write for MNIST. */
+function mnistPipeline(arch: Arch, samples: number, batchSize: number) {
+  const file = (name: string) => join(mnistFolder(), name);
+  const shape = inputShape(arch);
+  return kiln.data.Dataset.fromIdx(file('train-images-idx3-ubyte'), file('train-labels-idx1-ubyte'), { dtype: 'float32', scale: 1 / 255 })
+    .take(samples)
+    .shuffle(samples, { seed: 1 })
+    .batch(batchSize)
+    .map(([x, y]) => [kiln.ops.reshape(x, [-1, ...shape]), y] as const)
+    .prefetch(2);
+}
+
+export async function kilnEngine(backend: string, feed: Feed = 'tensors'): Promise<JsEngine> {
   const status = kiln.listBackends().find((b) => b.name === backend);
   if (!status) throw new Missing(`kiln has no backend '${backend}'`);
   if (!status.available) throw new Missing(`backend unavailable: ${status.reason}`);
@@ -84,7 +104,7 @@ export async function kilnEngine(backend: string): Promise<JsEngine> {
   const threads = backend === 'reference' ? 1 : Number(process.env.KILN_NUM_THREADS ?? 1);
 
   return {
-    name: `kiln ${backend}`,
+    name: feed === 'dataset' ? `kiln ${backend} dataset` : `kiln ${backend}`,
     threads,
     info: `kiln ${kiln.version}, backend ${kiln.getBackend()}`,
 
@@ -112,12 +132,16 @@ export async function kilnEngine(backend: string): Promise<JsEngine> {
       });
       const { train, test } = spec.data;
       const shape = inputShape(spec.arch);
-      const x = kiln.tensor(train.x.subarray(0, spec.samples * 784), [spec.samples, ...shape]);
-      const y = kiln.tensor(train.y.subarray(0, spec.samples), [spec.samples], 'int32');
       const cb = new Stamps();
-      await model.fit(x, y, { epochs: 1, batchSize: spec.batchSize, shuffle: true, verbose: 0, callbacks: [cb] });
+      if (feed === 'dataset') {
+        await model.fit(mnistPipeline(spec.arch, spec.samples, spec.batchSize), { epochs: 1, verbose: 0, callbacks: [cb] });
+      } else {
+        const x = kiln.tensor(train.x.subarray(0, spec.samples * 784), [spec.samples, ...shape]);
+        const y = kiln.tensor(train.y.subarray(0, spec.samples), [spec.samples], 'int32');
+        await model.fit(x, y, { epochs: 1, batchSize: spec.batchSize, shuffle: true, verbose: 0, callbacks: [cb] });
+        kiln.dispose([x, y]);
+      }
       cb.stamps.push(now());
-      kiln.dispose([x, y]);
       let acc: number | null = null;
       if (spec.evaluate) {
         const xTest = kiln.tensor(test.x, [test.n, ...shape]);

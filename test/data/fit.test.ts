@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as kiln from '../../index.js';
 
 const { Dataset } = kiln.data;
@@ -171,6 +174,55 @@ describe('fit, evaluate and predict on a Dataset', () => {
     const before = kiln.memory().numTensors;
     await expect(model.fit(ds, { epochs: 2, verbose: 0 })).rejects.toThrow('Dataset.fromGenerator: element 3 failed: corrupt record');
     expect(kiln.memory().numTensors).toBe(before);
+  });
+
+  it('a batch whose shapes differ from the others: the layer that refuses it and the batch are named', async () => {
+    const model = linear(0.01);
+    const ds = Dataset.fromGenerator(function* () {
+      yield [kiln.tensor([X[0]]), kiln.tensor([Y[0]])];
+      yield [kiln.tensor([[...X[1], 7]]), kiln.tensor([Y[1]])];
+    });
+    const before = kiln.memory().numTensors;
+    await expect(model.fit(ds, { verbose: 0 })).rejects.toThrow(/^Dense 'dense(_\d+)?': expects input last dimension 2, got shape \[1,3\] \(in batch 1 of the epoch, from the dataset\)$/);
+    expect(kiln.memory().numTensors).toBe(before);
+  });
+
+  it('a generator that fails in epoch 2: fit stops, and the checkpoint of epoch 1 is kept whole', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kiln-ckpt-'));
+    try {
+      let pass = 0;
+      const ds = Dataset.fromGenerator(function* () {
+        pass++;
+        for (let i = 0; i < X.length; i++) {
+          if (pass === 2 && i === 4) throw new Error('disk read error');
+          yield [kiln.tensor([X[i]]), kiln.tensor([Y[i]])];
+        }
+      }).batch(2);
+      const model = linear(0.01);
+      const path = join(dir, 'best.kiln');
+      await expect(model.fit(ds, { epochs: 3, verbose: 0, callbacks: [new kiln.callbacks.ModelCheckpoint(path)] }))
+        .rejects.toThrow('Dataset.fromGenerator: element 4 failed: disk read error');
+      // epoch 1 was minibatch SGD over batches of 2; its weights are the ones saved
+      const w = [...W0];
+      let b = B0;
+      for (let s = 0; s < X.length; s += 2) {
+        const err = [s, s + 1].map((i) => X[i][0] * w[0] + X[i][1] * w[1] + b - Y[i][0]);
+        const gw = [0, 1].map((j) => err[0] * X[s][j] + err[1] * X[s + 1][j]);
+        w[0] -= 0.01 * gw[0];
+        w[1] -= 0.01 * gw[1];
+        b -= 0.01 * (err[0] + err[1]);
+      }
+      expect(readdirSync(dir)).toEqual(['best.kiln']);
+      const saved = await kiln.loadModel(path);
+      const [kernel, bias] = saved.getWeights();
+      const got = [...(await kernel.data()), ...(await bias.data())];
+      [...w, b].forEach((v, i) => expect(got[i]).toBeCloseTo(v, 5));
+      kiln.dispose([kernel, bias]);
+      saved.dispose();
+      model.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("the README's pipeline: map, shuffle, batch, prefetch to fit; cache for validation, evaluate and predict", async () => {
