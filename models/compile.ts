@@ -3,6 +3,7 @@
  * it: the batch's loss, and the metrics' update. A mask on an output (layers/mask.ts) leaves the
  * masked steps out of both, as Keras's compiled loss and metrics do.
  */
+import { releasePlans } from './jit.js';
 import { fail } from '../src/errors.js';
 import type { Tensor } from '../src/tensor.js';
 import type { Variable } from '../src/variable.js';
@@ -24,6 +25,11 @@ export interface CompileArgs {
   metrics?: PerOutput<unknown[]> | unknown[];
   lossWeights?: number[] | Record<string, number>;
   weightedMetrics?: PerOutput<unknown[]> | unknown[];
+  /**
+   * Keras's jit_compile, for inference so far: predict and predictOnBatch replay each input
+   * signature's recorded kernels instead of calling the layers (models/jit.ts). Off by default.
+   */
+  jitCompile?: boolean;
 }
 
 /** What compile resolved, reused by every step. */
@@ -49,6 +55,9 @@ export interface Compiled {
 
 
 export function compile(model: Model, args: CompileArgs): void {
+  if (args.jitCompile !== undefined && typeof args.jitCompile !== 'boolean') fail('compile', `jitCompile must be true or false, got ${String(args.jitCompile)}`);
+  // a new compile starts from eager calls: the old plans read buffers the new state may not keep
+  releasePlans(model);
   const names = model.outputNames.length ? model.outputNames : ['output'];
   const perOutput = <T>(v: PerOutput<T> | undefined, what: string, isList = false): (T | undefined)[] => {
     if (v === undefined) return names.map(() => undefined);

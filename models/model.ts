@@ -1,3 +1,4 @@
+import { releasePlans } from './jit.js';
 import { fail } from '../src/errors.js';
 import { SymbolicTensor } from '../src/symbolic.js';
 import { Tensor } from '../src/tensor.js';
@@ -186,6 +187,7 @@ export class Model extends Layer {
   /** Frees the weights and what compile() holds: optimizer slots, metric and loss-tracker state. */
   override dispose(): void {
     super.dispose();
+    releasePlans(this);
     const c = this.compiled;
     if (c) {
       c.optimizer.dispose();

@@ -13,6 +13,7 @@ import { arraySource, checkEnds, datasetArguments, isAsyncIterable, iterableSour
 import { sampleWeightsFromClassWeight } from './class-weight.js';
 import type { Model } from './model.js';
 import { EventLoopTurns } from './event-loop.js';
+import { jitCall } from './jit.js';
 
 /** [inputs, targets, sampleWeight] of one batch. */
 export type StepData = [Tensor[], Tensor[], Tensor | null];
@@ -287,7 +288,9 @@ async function* arrayInputs(source: BatchSource): AsyncGenerator<() => Tensor[]>
 }
 
 function predictOnBatchTensors(model: Model, x: Tensor[]): Tensor | Tensor[] {
-  return model.apply(model.multiInput ? x : x[0], { training: false }) as Tensor | Tensor[];
+  const eager = (xs: Tensor[]) => ENGINE.tidy(() => outputsOf(model.apply(model.multiInput ? xs : xs[0], { training: false }) as Tensor | Tensor[]));
+  const outs = model.compiled?.args.jitCompile ? jitCall(model, x, eager) : eager(x);
+  return model.multiOutput ? outs : outs[0];
 }
 
 export function predictOnBatch(model: Model, x: InputsLike): Tensor | Tensor[] {

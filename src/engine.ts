@@ -5,6 +5,7 @@ import type { Shape } from './shape.js';
 import { DataHandle, lifecycle, Tensor } from './tensor.js';
 import { currentBackend } from './backends.js';
 import { SymbolicTensor } from './symbolic.js';
+import { Trace } from './trace.js';
 
 /** The shape and dtype of a value, known without computing it. */
 export interface Spec {
@@ -66,9 +67,13 @@ class Engine {
   private made: Scope[] = [];
   private tapes: TapeSink[] = [];
   private live = new Map<Backend, number>();
+  private tracing: Trace | null = null;
 
   constructor() {
     lifecycle.release = (t) => this.release(t);
+    lifecycle.read = (t) => {
+      if (this.tracing && !this.tracing.readBack) this.tracing.readBack = `it reads tensor ${t.id} ${t.dtype} [${t.shape}] back to the host`;
+    };
   }
 
   /** A new tensor over a fresh buffer, tracked by the innermost tidy scope. */
@@ -84,13 +89,18 @@ class Engine {
       fail(op, `backend '${backend.name}' does not support dtype ${dtype} (it supports ${backend.dtypes.join(', ')})`);
     }
     const size = checkAllocation(op, shape, dtype);
-    return this.track(new Tensor(new DataHandle(backend, backend.alloc(dtype, size), dtype, size), shape, dtype));
+    const id = backend.alloc(dtype, size);
+    this.tracing?.allocated(id);
+    return this.track(new Tensor(new DataHandle(backend, id, dtype, size), shape, dtype));
   }
 
   /** A tensor holding a copy of `data` on the current backend. */
   upload(data: TypedArray, shape: readonly number[], dtype: DType, op = 'upload'): Tensor {
     const t = this.allocate(currentBackend(), shape, dtype, op);
-    if (t.size > 0) t.dataHandle().backend.write(t.dataHandle().id, data);
+    if (t.size > 0) {
+      t.dataHandle().backend.write(t.dataHandle().id, data);
+      this.tracing?.uploaded(t.dataHandle().id, data);
+    }
     return t;
   }
 
@@ -112,7 +122,26 @@ class Engine {
     this.live.set(h.backend, (this.live.get(h.backend) ?? 1) - 1);
     for (const s of this.scopes) s.delete(t);
     for (const m of this.made) m.delete(t);
-    if (--h.refs === 0) h.backend.free(h.id);
+    if (--h.refs === 0 && !this.tracing?.keeps(h.id)) h.backend.free(h.id);
+  }
+
+  /**
+   * Runs `fn` while recording every kernel it calls on the current backend (src/trace.ts). The
+   * buffers it frees stay allocated, owned by the trace, until the trace becomes a plan or is
+   * released. Traces do not nest.
+   */
+  trace<T>(fn: () => T): { result: T; trace: Trace } {
+    if (this.tracing) fail('trace', 'a trace is already running');
+    const trace = new Trace(currentBackend());
+    this.tracing = trace;
+    try {
+      return { result: fn(), trace };
+    } catch (err) {
+      trace.release();
+      throw err;
+    } finally {
+      this.tracing = null;
+    }
   }
 
   /** Runs `prim` on concrete tensors (or symbolically, when any input is symbolic). */
@@ -136,7 +165,7 @@ class Engine {
     let out: Tensor;
     if (prim.run) {
       out = this.allocate(backend, spec.shape as number[], spec.dtype, prim.name);
-      if (out.size > 0) prim.run(backend, (inputs as Tensor[]).map(info), info(out), attrs);
+      if (out.size > 0) prim.run(this.tracing?.recording(backend) ?? backend, (inputs as Tensor[]).map(info), info(out), attrs);
     } else {
       out = this.view(inputs[0] as Tensor, spec.shape as number[]);
     }
@@ -163,7 +192,7 @@ class Engine {
       }
     }
     const outs = prim.infer(inputs, attrs).map((s) => this.allocate(backend, s.shape as number[], s.dtype, prim.name));
-    if (outs.some((t) => t.size > 0)) prim.run(backend, inputs.map(info), outs.map(info), attrs);
+    if (outs.some((t) => t.size > 0)) prim.run(this.tracing?.recording(backend) ?? backend, inputs.map(info), outs.map(info), attrs);
     return outs;
   }
 

@@ -16,8 +16,8 @@ export class DataHandle {
   ) {}
 }
 
-/** Called when a tensor is disposed; the engine installs it (keeps tensor.ts free of engine imports). */
-export const lifecycle: { release(t: Tensor): void } = { release: () => {} };
+/** The engine's hooks into a tensor's life: its release, and reads of its values (a trace refuses them). */
+export const lifecycle: { release(t: Tensor): void; read(t: Tensor): void } = { release: () => {}, read: () => {} };
 
 let nextId = 1;
 
@@ -63,6 +63,7 @@ export class Tensor {
   /** A copy of the values as a typed array (Float32Array, Float64Array, Int32Array, or Uint8Array for bool). */
   async data(): Promise<TypedArray> {
     const h = this.dataHandle('data');
+    lifecycle.read(this);
     return h.backend.read(h.id);
   }
 
@@ -77,6 +78,7 @@ export class Tensor {
     if (!h.backend.readSync) {
       fail('dataSync', `backend '${h.backend.name}' reads asynchronously; use await t.data()`);
     }
+    lifecycle.read(this);
     return h.backend.readSync(h.id);
   }
 

@@ -163,6 +163,8 @@ export async function kilnEngine(backend: string, feed: Feed = 'tensors'): Promi
       // sees a bias added in the wrong place (issue #17's planted GEMM epilogue bug) or a
       // BatchNormalization folded wrongly; the time is the same either way
       const model = buildModel(arch, 'random');
+      // a server's setting: each input shape's kernels recorded once and replayed (models/jit.ts)
+      model.compile({ jitCompile: true });
       const shape = [batch, ...inputShape(arch)];
       const input = randomInput(shape.reduce((p, d) => p * d, 1));
       const x = kiln.tensor(input, shape);
