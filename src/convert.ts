@@ -49,6 +49,9 @@ export function tensorFrom(values: unknown, shape?: readonly number[], dtype?: D
     fail(op, `shape ${fmtShape(outShape)} needs ${sizeOf(outShape)} values, got ${flat.length}`);
   }
   const outDtype = dtype ?? dtypeOfArray(flat) ?? (flat.length > 0 && typeof flat[0] === 'boolean' ? 'bool' : 'float32');
+  if (ArrayBuffer.isView(values) && !(values instanceof BigInt64Array || values instanceof BigUint64Array)) {
+    return ENGINE.upload(typedValues(values as unknown as TypedArray, outDtype), outShape, outDtype, op);
+  }
   const data = typedArrayFor(outDtype, flat.length);
   for (let i = 0; i < flat.length; i++) {
     const v = flat[i];
@@ -56,6 +59,19 @@ export function tensorFrom(values: unknown, shape?: readonly number[], dtype?: D
     data[i] = outDtype === 'bool' ? (v ? 1 : 0) : Number(v);
   }
   return ENGINE.upload(data, outShape, outDtype, op);
+}
+
+/**
+ * A typed array's values as `dtype` stores them: the array itself when its type is the dtype's (the
+ * backend's write makes the one copy, so the tensor never aliases the caller's memory), else one
+ * converting copy by TypedArray.set (float to int truncates, as cast does). bool is 0 or 1.
+ */
+function typedValues(a: TypedArray, dtype: DType): TypedArray {
+  if (dtype === 'bool') return Uint8Array.from(a as ArrayLike<number>, (v) => (v ? 1 : 0));
+  if (dtypeOfArray(a) === dtype) return a;
+  const out = typedArrayFor(dtype, a.length);
+  out.set(a);
+  return out;
 }
 
 function nestedShape(values: readonly unknown[], op: string): number[] {

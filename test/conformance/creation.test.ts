@@ -40,6 +40,14 @@ describeBackends('creation', () => {
     checkOp('Uint8Array is bool', () => kiln.tensor(new Uint8Array([1, 0])), [true, false], { dtype: 'bool' });
     checkOp('typed array with shape', () => kiln.tensor(new Int32Array([1, 2, 3, 4]), [2, 2]), [[1, 2], [3, 4]], { dtype: 'int32' });
     checkOp('typed array converted', () => kiln.tensor(new Float64Array([1.5, -2.5]), [2], 'int32'), [1, -2], { dtype: 'int32' });
+    checkOp('Uint8Array values other than 0 and 1 are true', () => kiln.tensor(new Uint8Array([2, 0, 255])), [true, false, true], { dtype: 'bool' });
+    checkOp('Int8Array converts to float32', () => kiln.tensor(new Int8Array([-128, 5])), [-128, 5], { dtype: 'float32' });
+    checkOp('Float32Array to int32 truncates toward zero', () => kiln.tensor(new Float32Array([1.75, -1.75, 2.5]), [3], 'int32'), [1, -1, 2], { dtype: 'int32' });
+    checkOp('Float32Array to float64 keeps the float32 values', () => kiln.tensor(new Float32Array([0.1]), [1], 'float64'), [Math.fround(0.1)], { dtype: 'float64', rtol: 0, atol: 0 });
+    checkOp('a subarray is its own values only', () => kiln.tensor(new Float32Array([1, 2, 3, 4, 5]).subarray(1, 4), [3]), [2, 3, 4], { dtype: 'float32' });
+    check('a BigInt64Array is refused, naming the element', () => {
+      expect(() => kiln.tensor(new BigInt64Array([1n]) as unknown as number[])).toThrow('tensor: element 0 is bigint 1; expected numbers or booleans');
+    });
     check('the source array is copied', async () => {
       const source = new Float32Array([1, 2]);
       const t = kiln.tensor(source);
