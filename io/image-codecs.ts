@@ -35,8 +35,9 @@ const reason = (err: unknown): string => (err instanceof Error ? err.message : S
  * Gamma chunks are not applied (PIL and TensorFlow leave them too).
  */
 export function decodeImage(op: string, bytes: Uint8Array, name: string): Img {
-  if (startsWith(bytes, PNG_SIGNATURE)) return decodePng(op, bytes, name);
-  if (startsWith(bytes, [0xff, 0xd8, 0xff])) return decodeJpeg(op, bytes, name);
+  const img = startsWith(bytes, PNG_SIGNATURE) ? decodePng(op, bytes, name) : startsWith(bytes, [0xff, 0xd8, 0xff]) ? decodeJpeg(op, bytes, name) : null;
+  if (img && (img.width === 0 || img.height === 0)) fail(op, `cannot use ${name}: it decodes to ${img.width} × ${img.height} pixels, no image`);
+  if (img) return img;
   const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
   return fail(op, `cannot decode ${name}: it is neither a PNG nor a JPEG file (it starts with ${bytes.length ? `bytes ${head}` : 'nothing: the file is empty'})`);
 }
@@ -55,7 +56,9 @@ function decodePng(op: string, bytes: Uint8Array, name: string): Img {
   try {
     png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch (err) {
-    return fail(op, `cannot decode ${name} as PNG: ${reason(err)}`);
+    // pngjs's words for a file that stops before its last chunk
+    const cut = /read requests waitng on finished stream/.test(reason(err)) ? ' (the file ends early: is it cut short?)' : '';
+    return fail(op, `cannot decode ${name} as PNG: ${reason(err)}${cut}`);
   }
   return { width: png.width, height: png.height, channels: 4, data: png.data };
 }

@@ -192,8 +192,9 @@ export function resizeLikePil(img: Img, height: number, width: number, interpola
   const { height: h, width: w, channels: c } = img;
   let [top, left, boxH, boxW] = [0, 0, h, w];
   if (keepAspectRatio) {
-    boxH = Math.min(h, Math.floor((w * height) / width));
-    boxW = Math.min(w, Math.floor((h * width) / height));
+    // at least one pixel, as smart_resize keeps (PIL would refuse an empty box)
+    boxH = Math.max(1, Math.min(h, Math.floor((w * height) / width)));
+    boxW = Math.max(1, Math.min(w, Math.floor((h * width) / height)));
     top = Math.floor((h - boxH) / 2);
     left = Math.floor((w - boxW) / 2);
   }

@@ -111,6 +111,9 @@ describe('loadImg: resizing as PIL does', () => {
     expect(bytes(img)).toEqual([10, 20, 50, 60]);
     // without it the 4 columns are squeezed: nearest takes 0.5·2 = 1 → column 1, 1.5·2 = 3 → column 3
     expect(bytes(await loadImg(path, { colorMode: 'grayscale', targetSize: [2, 2] }))).toEqual([10, 30, 50, 70]);
+    // a window of floor(1 · 1/8) = 0 rows keeps one, the middle one: row floor((4 − 1)/2) = 1
+    const tall = png('tall.png', 1, 4, 1, [0, 10, 20, 30]);
+    expect(bytes(await loadImg(tall, { colorMode: 'grayscale', targetSize: [1, 8], keepAspectRatio: true }))).toEqual(new Array(8).fill(10));
   });
 });
 
@@ -249,11 +252,15 @@ describe('loadImg: bad input', () => {
     const full = readFileSync(png('whole.png', 4, 4, 3, new Array(48).fill(9)));
     const cut = join(dir, 'cut.png');
     writeFileSync(cut, full.subarray(0, full.length - 20));
-    await expect(loadImg(cut)).rejects.toThrow(/loadImg: cannot decode .*cut.png as PNG: ./);
+    await expect(loadImg(cut)).rejects.toThrow(/loadImg: cannot decode .*cut.png as PNG: .*\(the file ends early: is it cut short\?\)/);
     const whole = readFileSync(jpg('whole.jpg', 16, 16, new Array(768).fill(90)));
     const cutJpg = join(dir, 'cut.jpg');
     writeFileSync(cutJpg, whole.subarray(0, whole.length - 100));
     await expect(loadImg(cutJpg)).rejects.toThrow(/loadImg: cannot decode .*cut.jpg as JPEG: ./);
+    // jpeg-js writes and reads a JPEG 0 pixels wide
+    const zero = join(dir, 'zero.jpg');
+    writeFileSync(zero, jpeg.encode({ width: 0, height: 4, data: Buffer.alloc(0) }, 90).data);
+    await expect(loadImg(zero)).rejects.toThrow(/loadImg: cannot use .*zero.jpg: it decodes to 0 × 4 pixels, no image/);
   });
 
   it('refuses a PNG that claims more pixels than kiln decodes, before allocating them', async () => {
