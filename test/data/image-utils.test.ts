@@ -178,6 +178,19 @@ describe('imgToArray and arrayToImg', () => {
     expect([rgb.width, rgb.height, rgb.channels, ...bytes(rgb)]).toEqual([2, 1, 3, 1, 3, 5, 2, 4, 6]);
   });
 
+  it('leaves a tensor or Variable it is given alive, and frees the tensor it makes from arrays', async () => {
+    const t = kiln.tensor([[[1], [2]]]);
+    const v = new kiln.Variable(kiln.tensor([[[3], [4]]]));
+    const before = kiln.memory().numTensors;
+    await arrayToImg(t);
+    await arrayToImg(v);
+    await arrayToImg([[[5], [6]]]);
+    expect(kiln.memory().numTensors).toBe(before);
+    expect([await t.array(), await v.value.array()]).toEqual([[[[1], [2]]], [[[3], [4]]]]);
+    kiln.dispose(t);
+    v.dispose();
+  });
+
   it('round-trips an Img through imgToArray without scaling', async () => {
     expect(await arrayToImg(imgToArray(img), { scale: false })).toEqual(img);
   });
