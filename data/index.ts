@@ -4,3 +4,4 @@ export type { Element, ElementOf } from './element.js';
 export type { ShuffleOptions } from './reorder.js';
 export type { GeneratorFn, IdxOptions } from './sources.js';
 export type { CsvOptions } from './csv.js';
+export { imageDatasetFromDirectory, type ImageDataset, type ImageDatasetOptions, type ImageDatasetResult, type LabelMode } from './image-dataset.js';
