@@ -1,7 +1,8 @@
 import { asTensor, type TensorLike } from '../src/convert.js';
 import { tensor } from '../src/creation.js';
 import { fail, fmtShape } from '../src/errors.js';
-import { Tensor } from '../src/tensor.js';
+import type { Tensor } from '../src/tensor.js';
+import { Variable } from '../src/variable.js';
 
 /**
  * Class indices as one-hot float32 rows (keras.utils.to_categorical): the class axis is a new
@@ -18,7 +19,8 @@ export function toCategorical(y: TensorLike, numClasses?: number): Tensor {
   const t = asTensor(y, op);
   const values = t.dataSync();
   const shape = t.shape.length > 1 && t.shape.at(-1) === 1 ? t.shape.slice(0, -1) : [...t.shape];
-  if (!(y instanceof Tensor)) t.dispose();
+  // asTensor hands back a tensor or a Variable's value as it is: only an upload of ours is freed
+  if (t !== (y instanceof Variable ? y.value : y)) t.dispose();
   let max = -1;
   for (let i = 0; i < values.length; i++) {
     const v = Number(values[i]);

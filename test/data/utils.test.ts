@@ -5,6 +5,15 @@ import { collect, range } from './helpers.js';
 const { toCategorical, padSequences, timeseriesDatasetFromArray, splitDataset } = kiln.utils;
 
 describe('kiln.utils.toCategorical', () => {
+  it('leaves a tensor or a Variable it is given alive', async () => {
+    const t = kiln.tensor([1, 0], [2], 'int32');
+    const v = new kiln.Variable(kiln.tensor([2, 1], [2], 'int32'));
+    kiln.dispose([toCategorical(t, 3), toCategorical(v, 3)]);
+    expect([await t.array(), await v.array()]).toEqual([[1, 0], [2, 1]]);
+    t.dispose();
+    v.dispose();
+  });
+
   it("matches Keras's documented example and keeps any leading shape", async () => {
     const a = toCategorical([0, 1, 2, 3], 4);
     expect(a.dtype).toBe('float32');
