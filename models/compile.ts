@@ -26,8 +26,9 @@ export interface CompileArgs {
   lossWeights?: number[] | Record<string, number>;
   weightedMetrics?: PerOutput<unknown[]> | unknown[];
   /**
-   * Keras's jit_compile, for inference so far: predict and predictOnBatch replay each input
-   * signature's recorded kernels instead of calling the layers (models/jit.ts). Off by default.
+   * Keras's jit_compile: predict, predictOnBatch and the gradient half of each training step replay
+   * each input signature's recorded kernels instead of calling the layers (models/jit.ts). Off by
+   * default.
    */
   jitCompile?: boolean;
 }

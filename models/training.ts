@@ -3,7 +3,9 @@ import { fail, KilnError } from '../src/errors.js';
 import type { Tensor } from '../src/tensor.js';
 import { GradientTape } from '../src/autodiff/tape.js';
 import { concatenate } from '../src/ops/movement.js';
-import { compiledOf, computeLoss, resetMetrics, updateMetrics } from './compile.js';
+import { compiledOf, computeLoss, resetMetrics, updateMetrics, type Compiled } from './compile.js';
+import { maskOf } from '../layers/mask.js';
+import type { Variable } from '../src/variable.js';
 import { Callback, CallbackList, type Logs } from './callback.js';
 import { History } from './history.js';
 import { ProgbarLogger } from './progbar.js';
@@ -24,6 +26,22 @@ function outputsOf(yPred: Tensor | Tensor[]): Tensor[] {
 
 export function trainStep(model: Model, [x, y, sw]: StepData): Record<string, Tensor> {
   const c = compiledOf(model, 'trainStep');
+  const vars = (c.trainable ??= model.trainableWeights);
+  const { loss, perOutput, yPred, grads } = c.args.jitCompile ? jitGradients(model, c, vars, x, y, sw) : gradients(model, c, vars, x, y, sw);
+  c.optimizer.applyGradients(vars.map((v, i) => [grads[i], v] as const));
+  model.applyConstraints();
+  return updateMetrics(model, c, y, yPred, sw, loss, perOutput);
+}
+
+interface StepGradients {
+  loss: Tensor;
+  perOutput: (Tensor | null)[];
+  yPred: Tensor[];
+  grads: (Tensor | null)[];
+}
+
+/** The forward pass, the loss and the gradients of the trainable weights: a step less its updates. */
+function gradients(model: Model, c: Compiled, vars: Variable[], x: Tensor[], y: Tensor[], sw: Tensor | null): StepGradients {
   const tape = new GradientTape();
   let yPred: Tensor[] = [];
   let perOutput: (Tensor | null)[] = [];
@@ -33,11 +51,41 @@ export function trainStep(model: Model, [x, y, sw]: StepData): Record<string, Te
     perOutput = l.perOutput;
     return l.total;
   });
-  const vars = (c.trainable ??= model.trainableWeights);
-  const grads = tape.gradient(loss, vars);
-  c.optimizer.applyGradients(vars.map((v, i) => [grads[i], v] as const));
-  model.applyConstraints();
-  return updateMetrics(model, c, y, yPred, sw, loss, perOutput);
+  return { loss, perOutput, yPred, grads: tape.gradient(loss, vars) };
+}
+
+/**
+ * `gradients` replayed from a plan (models/jit.ts): the batch and the trainable weights' current
+ * buffers in, the loss, the per-output losses, the predictions and the gradients out. The
+ * optimizer's update and the metrics run eagerly after it (their per-step numbers, such as Adam's
+ * bias correction, are computed on the host).
+ */
+function jitGradients(model: Model, c: Compiled, vars: Variable[], x: Tensor[], y: Tensor[], sw: Tensor | null): StepGradients {
+  const targets = y.map((t) => t !== undefined);
+  const inputs = [...x, ...y.filter((t) => t !== undefined), ...(sw ? [sw] : [])];
+  const eager = (ins: Tensor[]) => {
+    const ys: Tensor[] = [];
+    let k = x.length;
+    for (const has of targets) ys.push(has ? ins[k++] : (undefined as unknown as Tensor));
+    // tidy inside the trace: what the step frees there, the plan keeps and reuses; the
+    // predictions' masks stay alive for the metrics, as in the eager step
+    const { r, masks } = ENGINE.tidy(() => {
+      const g = gradients(model, c, vars, ins.slice(0, x.length), ys, sw ? ins[k] : null);
+      return { r: g, masks: g.yPred.map((t) => maskOf(t)) };
+    });
+    const present = <T>(ts: (T | null)[]) => ts.filter((t): t is T => t !== null);
+    return {
+      outs: [r.loss, ...present(r.perOutput), ...r.yPred, ...present(r.grads)],
+      meta: { perOutput: r.perOutput.map((t) => t !== null), predictions: r.yPred.length, grads: r.grads.map((t) => t !== null) },
+      refuse: masks.some((m) => m !== null) ? 'an output carries a mask, which a replay would not attach' : undefined,
+    };
+  };
+  const { outs, meta } = jitCall(model, `train ${targets.map(Number).join('')}${sw ? ' weighted' : ''}`, inputs, eager, vars);
+  let k = 1;
+  const take = (present: boolean[]) => present.map((p) => (p ? outs[k++] : null));
+  const perOutput = take(meta.perOutput);
+  const yPred = outs.slice(k, (k += meta.predictions));
+  return { loss: outs[0], perOutput, yPred, grads: take(meta.grads) };
 }
 
 export function testStep(model: Model, [x, y, sw]: StepData): Record<string, Tensor> {
@@ -288,8 +336,8 @@ async function* arrayInputs(source: BatchSource): AsyncGenerator<() => Tensor[]>
 }
 
 function predictOnBatchTensors(model: Model, x: Tensor[]): Tensor | Tensor[] {
-  const eager = (xs: Tensor[]) => ENGINE.tidy(() => outputsOf(model.apply(model.multiInput ? xs : xs[0], { training: false }) as Tensor | Tensor[]));
-  const outs = model.compiled?.args.jitCompile ? jitCall(model, x, eager) : eager(x);
+  const eager = (xs: Tensor[]) => ({ outs: ENGINE.tidy(() => outputsOf(model.apply(model.multiInput ? xs : xs[0], { training: false }) as Tensor | Tensor[])), meta: null });
+  const { outs } = model.compiled?.args.jitCompile ? jitCall(model, 'predict', x, eager) : eager(x);
   return model.multiOutput ? outs : outs[0];
 }
 
