@@ -371,10 +371,9 @@ export abstract class Layer {
     return [...own, ...this.callLosses, ...this.heldLayers().flatMap((l) => l.losses)];
   }
 
-  /** Applies the weights' constraints (after each optimizer step). */
-  applyConstraints(): void {
-    for (const w of this._weights) if (w.constraint) w.variable.assign(ENGINE.tidy(() => w.constraint!(w.variable.value)));
-    for (const l of this.heldLayers()) l.applyConstraints();
+  /** The weights that have a constraint, with it, this layer's and its layers' (applied after each optimizer step). */
+  constrainedWeights(): [Variable, (w: Tensor) => Tensor][] {
+    return [...this._weights.flatMap((w) => (w.constraint ? [[w.variable, w.constraint] as [Variable, (w: Tensor) => Tensor]] : [])), ...this.heldLayers().flatMap((l) => l.constrainedWeights())];
   }
 
   getConfig(): LayerConfig {

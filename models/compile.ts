@@ -52,6 +52,8 @@ export interface Compiled {
   outputLossTrackers: { output: number; tracker: Mean }[];
   /** The trainable variables, gathered once per fit rather than per step. */
   trainable: Variable[] | null;
+  /** The weights with a constraint, gathered likewise: walking the layers each step costs more than a small step. */
+  constrained: [Variable, (w: Tensor) => Tensor][] | null;
 }
 
 
@@ -98,6 +100,7 @@ export function compile(model: Model, args: CompileArgs): void {
     lossTracker: new Mean({ name: 'loss' }),
     outputLossTrackers: outputLossTrackers(names, losses),
     trainable: null,
+    constrained: null,
   };
 }
 

@@ -29,7 +29,7 @@ export function trainStep(model: Model, [x, y, sw]: StepData): Record<string, Te
   const vars = (c.trainable ??= model.trainableWeights);
   const { loss, perOutput, yPred, grads } = c.args.jitCompile ? jitGradients(model, c, vars, x, y, sw) : gradients(model, c, vars, x, y, sw);
   c.optimizer.applyGradients(vars.map((v, i) => [grads[i], v] as const));
-  model.applyConstraints();
+  for (const [v, constraint] of (c.constrained ??= model.constrainedWeights())) v.assign(ENGINE.tidy(() => constraint(v.value)));
   return updateMetrics(model, c, y, yPred, sw, loss, perOutput);
 }
 
@@ -196,6 +196,7 @@ export async function fit(model: Model, x: InputsLike | AsyncIterable<unknown>, 
   if (!Number.isSafeInteger(initialEpoch) || initialEpoch < 0) fail(op, `initialEpoch must be a non-negative integer, got ${initialEpoch}`);
   if (!(validationSplit >= 0 && validationSplit < 1)) fail(op, `validationSplit must be in [0, 1), got ${validationSplit}`);
   c.trainable = null;
+  c.constrained = null;
 
   let train: BatchSource;
   let val: { x: InputsLike | AsyncIterable<unknown>; y?: TargetsLike; sw?: Tensor } | null = null;

@@ -146,7 +146,9 @@ describe('Embedding options and config', () => {
     // 0.5 · Σw² = 0.5 · 16; the activity penalty l1 (0.01) of |y| = 0.01 · (0 + 3 + 1 + 1), batch 1
     expect(layer.losses.map((t) => t.dataSync()[0])).toEqual([8, expect.closeTo(0.05, 6)]);
     expect(values(y)).toEqual([0, 3, -1, 1]);
-    layer.applyConstraints();
+    const [[constrained, constraint]] = layer.constrainedWeights();
+    expect(constrained).toBe(layer.weights[0]);
+    constrained.assign(constraint(constrained.value));
     expect(values(layer.embeddings!)).toEqual([1, 0, 0, 3, 0, 1]);
   });
 
