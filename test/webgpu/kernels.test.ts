@@ -127,6 +127,35 @@ describe.skipIf(UNAVAILABLE !== null)('webgpu kernels at larger sizes', () => {
     expect(Array.from(await (grad(x) as kiln.Tensor).data())).toEqual(Array.from(want));
   });
 
+  it('softmax, log-softmax and their gradients over 1000-long rows (one workgroup per row), NaN kept to its row', async () => {
+    const [rows, n] = [3, 1000];
+    const x = values(rows * n, 10).map((v) => v * 20);
+    x[1500] = NaN;
+    const dy = values(rows * n, 11);
+    const row = (r: number) => x.slice(r * n, (r + 1) * n);
+    const want = (log: boolean) => [0, 1, 2].flatMap((r) => {
+      const v = row(r);
+      const max = v.some(Number.isNaN) ? NaN : maxOf(v);
+      const sum = v.reduce((s, e) => s + Math.exp(e - max), 0);
+      return v.map((e) => (log ? e - max - Math.log(sum) : Math.exp(e - max) / sum));
+    });
+    for (const log of [false, true]) {
+      const t = kiln.tensor(x, [rows, n]);
+      const f = (v: kiln.Tensor) => (log ? ops.logSoftmax(v) : ops.softmax(v));
+      expectClose(await f(t).data(), want(log), 1e-4, 1e-6);
+      // d/dx Σ dy·f(x): y·(dy - Σ dy·y), or dy - exp(y)·Σ dy for log-softmax
+      const y = want(log);
+      const grad = [0, 1, 2].flatMap((r) => {
+        const ys = y.slice(r * n, (r + 1) * n);
+        const ds = dy.slice(r * n, (r + 1) * n);
+        const s = ds.reduce((acc, d, j) => acc + (log ? d : d * ys[j]), 0);
+        return ys.map((v, j) => (log ? ds[j] - Math.exp(v) * s : v * (ds[j] - s)));
+      });
+      const g = kiln.grad((v: kiln.Tensor) => ops.sum(ops.multiply(f(v), kiln.tensor(dy, [rows, n]))))(t) as kiln.Tensor;
+      expectClose(await g.data(), grad, 1e-4, 1e-5);
+    }
+  });
+
   it('cumsum along a middle axis, reversed and exclusive', async () => {
     const x = values(4 * 300 * 3, 9);
     const got = await ops.cumsum(ops.flip(kiln.tensor(x, [4, 300, 3]), 1), 1).data();

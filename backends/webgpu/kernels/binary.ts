@@ -52,7 +52,8 @@ const BOOL: Record<BinaryOp, string> = {
   lessEqual: 'u32(a <= b)',
 };
 
-const FLOAT_FUNCTIONS = `
+/** The float32 rows' functions, shared with the fused kernels that compose the same ops. */
+export const FLOAT_FUNCTIONS = `
 // x / ±0 written out: an implementation may assume no infinity arises and fold it otherwise.
 // (Float tests here are == and <, never !=: a compiler may emit != as an ordered comparison,
 // false for NaN.)

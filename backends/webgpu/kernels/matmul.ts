@@ -1,7 +1,16 @@
-import type { TensorInfo } from '../../contract.js';
+import type { FusedActivation, TensorInfo } from '../../contract.js';
 import { sizeOf } from '../../contract.js';
+import { activate } from './activation.js';
+import { FLOAT_FUNCTIONS } from './binary.js';
 import { broadcastStrides } from './elementwise.js';
-import { storage, wgslType, type GpuContext } from './wgsl.js';
+import { mathLibrary, mathUsedBy } from './math.js';
+import { storage, wgslType, type Access, type GpuContext } from './wgsl.js';
+
+/** What the fused dense kernel adds after the product: a bias per column, then an activation. */
+export interface Epilogue {
+  bias: TensorInfo | null;
+  activation: FusedActivation;
+}
 
 /** Each thread computes an R x R block of out (register blocking). */
 const R = 4;
@@ -28,7 +37,7 @@ const range = (n: number) => [...Array(n).keys()];
  * otherwise. Every product of the real sum is taken in order along k, padding only feeds
  * outputs outside out, so NaN and Inf travel as in reference's loop.
  */
-function code(decl: string, t: string, side: number, transposeA: boolean, transposeB: boolean): string {
+function code(decl: string, t: string, side: number, transposeA: boolean, transposeB: boolean, epilogue?: Epilogue): string {
   const tile = R * side;
   const threads = side * side;
   const loads = (tile * DEPTH) / threads;
@@ -36,10 +45,14 @@ function code(decl: string, t: string, side: number, transposeA: boolean, transp
   const aIndex = transposeA ? [`e % ${tile}u`, `e / ${tile}u`] : [`e / ${DEPTH}u`, `e % ${DEPTH}u`];
   const bIndex = transposeB ? [`e / ${DEPTH}u`, `e % ${DEPTH}u`] : [`e % ${tile}u`, `e / ${tile}u`];
   const acc = range(R).flatMap((r) => range(R).map((c) => `c${r}${c}`));
+  // the product is stored as float32 before the bias is added, as the composed matmul-then-add rounds it
+  const result = (v: string, col: string) => (epilogue ? `act(${epilogue.bias ? `${v} + bias[${col}]` : v})` : v);
   return `${decl}
 ${storage(1, 'a', t, 'read')}
 ${storage(2, 'b', t, 'read')}
 ${storage(3, 'y', t, 'write')}
+${epilogue?.bias ? storage(4, 'bias', t, 'read') : ''}
+${epilogue ? `${mathLibrary(mathUsedBy(FLOAT_FUNCTIONS + activate(epilogue.activation)))}\n${FLOAT_FUNCTIONS}\n${activate(epilogue.activation)}` : ''}
 var<workgroup> As: array<array<${t}, ${tile}>, ${DEPTH}>;
 var<workgroup> Bs: array<array<${t}, ${tile}>, ${DEPTH}>;
 @compute @workgroup_size(${side}, ${side})
@@ -90,7 +103,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
     workgroupBarrier();
   }
   let outBase = batch * m * n;
-  ${range(R).flatMap((r) => range(R).map((c) => `if (row0 + lid.y * ${R}u + ${r}u < m && col0 + lid.x * ${R}u + ${c}u < n) { y[outBase + (row0 + lid.y * ${R}u + ${r}u) * n + col0 + lid.x * ${R}u + ${c}u] = c${r}${c}; }`)).join('\n  ')}
+  ${range(R).flatMap((r) => range(R).map((c) => `if (row0 + lid.y * ${R}u + ${r}u < m && col0 + lid.x * ${R}u + ${c}u < n) { y[outBase + (row0 + lid.y * ${R}u + ${r}u) * n + col0 + lid.x * ${R}u + ${c}u] = ${result(`c${r}${c}`, `col0 + lid.x * ${R}u + ${c}u`)}; }`)).join('\n  ')}
 }`;
 }
 
@@ -100,7 +113,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
  * arithmetic: no copy is made. Float32 sums in float32 (reference sums in float64: the
  * difference is the reduction tolerance); int32 products and sums wrap.
  */
-export function matmul(ctx: GpuContext, a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean, out: TensorInfo): void {
+export function matmul(
+  ctx: GpuContext, a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean, out: TensorInfo, epilogue?: Epilogue,
+): void {
   const rank = out.shape.length;
   const m = out.shape[rank - 2];
   const n = out.shape[rank - 1];
@@ -112,12 +127,14 @@ export function matmul(ctx: GpuContext, a: TensorInfo, b: TensorInfo, transposeA
   const tile = R * side;
   const t = wgslType(out.dtype);
   const batches = sizeOf(batchShape);
+  const bindings: [GPUBuffer, Access][] = [[ctx.buffer(a), 'read'], [ctx.buffer(b), 'read'], [ctx.buffer(out), 'write']];
+  if (epilogue?.bias) bindings.push([ctx.buffer(epilogue.bias), 'read']);
   // WebGPU guarantees 65535 workgroups per dimension: more batches take more launches
   for (let first = 0; first < batches; first += 65535) {
     ctx.dispatch({
-      key: `matmul:${t}:${side}:${transposeA}:${transposeB}`,
-      code: (decl) => code(decl, t, side, transposeA, transposeB),
-      bindings: [[ctx.buffer(a), 'read'], [ctx.buffer(b), 'read'], [ctx.buffer(out), 'write']],
+      key: `matmul:${t}:${side}:${transposeA}:${transposeB}${epilogue ? `:${epilogue.activation}:${epilogue.bias !== null}` : ''}`,
+      code: (decl) => code(decl, t, side, transposeA, transposeB, epilogue),
+      bindings,
       params: [
         m, n, k, transposeA ? 1 : k, transposeA ? m : 1, transposeB ? 1 : n, transposeB ? k : 1,
         batchShape.length, first, ...batchShape, ...aStrides, ...bStrides,

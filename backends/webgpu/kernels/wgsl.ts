@@ -44,6 +44,10 @@ export interface GpuContext {
   /** A temporary buffer of at least `bytes`, released with `release` once its last launch is recorded. */
   scratch(bytes: number): GPUBuffer;
   release(b: GPUBuffer): void;
+  /** A temporary tensor (a buffer of the backend's, counted by memory() until dropped). */
+  temp(shape: readonly number[], dtype: DType): TensorInfo;
+  /** Frees a temp once its last launch is recorded. */
+  drop(t: TensorInfo): void;
   readonly limits: GPUSupportedLimits;
 }
 
