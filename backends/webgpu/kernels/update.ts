@@ -74,7 +74,7 @@ export function applyUpdate(
   const r = ruleOf(rule, hyper, slots.length);
   const k = slots.length;
   const consts = r.hyper.map((_, i) => `let h${i} = bitcast<f32>(p(${i + 1}u));`).join('\n  ');
-  const launch = (key: string, reads: string[], readBufs: TensorInfo[], writes: string[], writeBufs: TensorInfo[], body: string) => {
+  const launch = (key: string, reads: string[], readBufs: readonly TensorInfo[], writes: string[], writeBufs: readonly TensorInfo[], body: string) => {
     const bindings = [...readBufs.map((t) => [ctx.buffer(t), 'read'] as [GPUBuffer, Access]), ...writeBufs.map((t) => [ctx.buffer(t), 'write'] as [GPUBuffer, Access])];
     ctx.dispatch({
       key,
