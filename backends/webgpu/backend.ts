@@ -115,11 +115,6 @@ export class WebGPUBackend implements Backend, GpuContext {
     return { idleBuffers: s.count, idleBytes: s.bytes, created: s.created };
   }
 
-  /** Waits until the GPU has run every kernel recorded so far (benchmarks time with it). */
-  async sync(): Promise<void> {
-    await this.runtime.idle();
-  }
-
   dispose(): void {
     this.buffers.clear();
     this.bytes = 0;

@@ -166,12 +166,6 @@ export class Runtime {
     this.doomed = [];
   }
 
-  /** Waits until the GPU has run everything submitted. */
-  async idle(): Promise<void> {
-    this.flush();
-    await Promise.race([this.device.queue.onSubmittedWorkDone(), this.lost]);
-  }
-
   destroy(): void {
     this.failure ??= 'the webgpu backend was disposed (its device destroyed)';
     this.storage.clear();

@@ -1,12 +1,7 @@
 import type { TensorInfo } from '../../contract.js';
 import { sizeOf } from '../../contract.js';
 import { fillWords } from './creation.js';
-import { MAIN, grid, storage, wgslType, type GpuContext } from './wgsl.js';
-
-/** x viewed as [outer, n, inner] around `axis`. */
-function around(shape: readonly number[], axis: number): [number, number, number] {
-  return [sizeOf(shape.slice(0, axis)), shape[axis], sizeOf(shape.slice(axis + 1))];
-}
+import { MAIN, around, grid, storage, wgslType, type GpuContext } from './wgsl.js';
 
 /**
  * out[o, t, i] = x[o, indices[t], i]: one thread per output element. Words are copied, so every

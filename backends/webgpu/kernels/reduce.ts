@@ -3,7 +3,7 @@ import { sizeOf } from '../../contract.js';
 import { fillWords } from './creation.js';
 import { mathLibrary } from './math.js';
 import { strided } from './movement.js';
-import { MAIN, WG, f32Word, storage, wgslType, type GpuContext } from './wgsl.js';
+import { MAIN, WG, around, f32Word, storage, wgslType, type GpuContext } from './wgsl.js';
 
 /** How two partial results combine, per op and WGSL type. max and min let NaN win, as NumPy's do. */
 function combine(op: ReduceOp, t: string): string {
@@ -129,22 +129,21 @@ export function reduce(ctx: GpuContext, op: ReduceOp, x: TensorInfo, axes: reado
     fillWords(ctx, ctx.buffer(out), rows, emptyWord(op, x.dtype));
     return;
   }
-  const runs: { reduced: boolean; size: number; axes: number[] }[] = [];
+  // x's dims, size-1 ones dropped, as runs of kept or reduced neighbours
+  const runs: { reduced: boolean; size: number }[] = [];
   x.shape.forEach((size, d) => {
     if (size === 1) return;
     const reduced = axes.includes(d);
     const last = runs.at(-1);
-    if (last && last.reduced === reduced) {
-      last.size *= size;
-      last.axes.push(d);
-    } else runs.push({ reduced, size, axes: [d] });
+    if (last?.reduced === reduced) last.size *= size;
+    else runs.push({ reduced, size });
   });
-  if (n === 1 || (runs.at(-1)!.reduced && runs.length <= 2)) {
+  const pattern = runs.map((r) => (r.reduced ? 'R' : 'K')).join('');
+  if (n === 1 || pattern === 'R' || pattern === 'KR') {
     reduceRows(ctx, op, t, ctx.buffer(x), rows, n, ctx.buffer(out));
     return;
   }
-  const columns = runs.length === 3 ? runs[0].size * runs[2].size : runs.length === 2 ? runs[1].size : 0;
-  if (!runs.at(-1)!.reduced && runs.filter((r) => r.reduced).length === 1 && runs.length <= 3 && columns >= WG) {
+  if ((pattern === 'RK' || pattern === 'KRK') && rows >= WG) {
     const inner = runs.at(-1)!.size;
     ctx.dispatch({
       key: `reduce:column:${op}:${t}`,
@@ -174,11 +173,6 @@ ${MAIN}
   strided(ctx, ctx.buffer(x), 0, perm.map((d) => xStrides[d]), moved, perm.map((d) => x.shape[d]));
   reduceRows(ctx, op, t, moved, rows, n, ctx.buffer(out));
   ctx.release(moved);
-}
-
-/** x viewed as [outer, n, inner] around `axis`. */
-function around(shape: readonly number[], axis: number): [number, number, number] {
-  return [sizeOf(shape.slice(0, axis)), shape[axis], sizeOf(shape.slice(axis + 1))];
 }
 
 /**

@@ -4,6 +4,7 @@
  * (its code, bindings, parameters and grid), and the shader text every kernel begins with.
  */
 import type { DType, TensorInfo } from '../../contract.js';
+import { sizeOf } from '../../contract.js';
 
 /** Threads per workgroup of the one-thread-per-element kernels: WebGPU's guaranteed minimum limit. */
 export const WG = 256;
@@ -60,6 +61,11 @@ export function grid(n: number): [number, number, number] {
   const groups = Math.max(1, Math.ceil(n / WG));
   const x = Math.min(groups, 65535);
   return [x, Math.ceil(groups / x), 1];
+}
+
+/** A shape viewed as [outer, n, inner] around `axis`: the sizes before, at and after it. */
+export function around(shape: readonly number[], axis: number): [number, number, number] {
+  return [sizeOf(shape.slice(0, axis)), shape[axis], sizeOf(shape.slice(axis + 1))];
 }
 
 /** The entry point of a one-thread-per-element kernel; `i` is the thread's linear index. */
