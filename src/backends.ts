@@ -2,12 +2,13 @@ import type { Backend, BackendDescriptor } from '../backends/contract.js';
 import { fail } from './errors.js';
 import reference from '../backends/reference/index.js';
 import native from '../backends/native/index.js';
+import webgpu from '../backends/webgpu/index.js';
 
 /**
  * The backend registry: every backend folder's descriptor, in one list. The only file in src/
  * that names a particular backend.
  */
-const DESCRIPTORS: BackendDescriptor[] = [reference, native];
+const DESCRIPTORS: BackendDescriptor[] = [reference, native, webgpu];
 
 const created = new Map<string, Backend>();
 let current: Backend | null = null;

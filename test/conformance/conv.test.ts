@@ -218,24 +218,28 @@ async function checkGradients(f: (...xs: Tensor[]) => Tensor, shapes: number[][]
 
 /** Values and gradients of `f` at seeded inputs, with fused kernels on and then off: they must agree. */
 async function checkSamePaths(f: (...xs: Tensor[]) => Tensor, shapes: number[][], dtype: DType, seed: number): Promise<void> {
-  const run = (fused: boolean) => {
+  const run = async (fused: boolean) => {
     kiln.setFusedKernels(fused);
+    let outs: Tensor[];
     try {
-      return kiln.tidy(() => {
+      outs = kiln.tidy(() => {
         const xs = shapes.map((s, k) => kiln.tensor(values(prod(s), seed + k, -1.5, 1.5), s, dtype));
         const tape = new kiln.GradientTape();
         const [y, loss] = tape.record(() => {
           const out = f(...xs);
           return [out, weightedSum((t) => t, seed + 9)(out)];
         });
-        const grads = tape.gradient(loss, xs) as Tensor[];
-        return [y, ...grads].map((t) => Array.from(t.dataSync()));
+        return [y, ...(tape.gradient(loss, xs) as Tensor[])];
       });
     } finally {
       kiln.setFusedKernels(true);
     }
+    // read after the tidy: a backend that reads asynchronously (webgpu) has no dataSync
+    const read = await Promise.all(outs.map(async (t) => Array.from(await t.data())));
+    kiln.dispose(outs);
+    return read;
   };
-  const [on, off] = [run(true), run(false)];
+  const [on, off] = [await run(true), await run(false)];
   const [rtol, atol] = dtype === 'float64' ? [1e-12, 1e-12] : [1e-4, 1e-5];
   on.forEach((vs, k) => vs.forEach((v, i) => {
     if (!close(v, off[k][i], rtol, atol)) throw new Error(`${k === 0 ? 'value' : `gradient ${k - 1}`} [${i}]: fused ${v}, composed ${off[k][i]}`);
