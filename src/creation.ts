@@ -7,6 +7,7 @@ import { checkDType } from './dtype.js';
 import { checkShape } from './shape.js';
 import type { Tensor } from './tensor.js';
 import { tensorFrom } from './convert.js';
+import { filled } from './ops/fill.js';
 
 /**
  * A tensor from a number, boolean, nested array or typed array.
@@ -18,14 +19,16 @@ export function tensor(values: unknown, shape?: readonly number[], dtype?: DType
   return tensorFrom(values, shape, dtype, 'tensor');
 }
 
-/** A tensor of `shape` filled with `value`. */
+/**
+ * A tensor of `shape` filled with `value`, converted to `dtype` as cast converts (bool: value != 0).
+ * Made on the device by the fill kernel: nothing is uploaded.
+ */
 export function fill(shape: readonly number[], value: number | boolean, dtype?: DType, op = 'fill'): Tensor {
   const s = checkShape(op, shape) as number[];
   const dt = dtype === undefined ? (typeof value === 'boolean' ? 'bool' : 'float32') : checkDType(op, dtype);
   if (typeof value !== 'number' && typeof value !== 'boolean') fail(op, `expected a number or boolean value, got ${typeof value}`);
-  const data = typedArrayFor(dt, checkAllocation(op, s, dt));
-  data.fill(Number(value));
-  return ENGINE.upload(data, s, dt, op);
+  checkAllocation(op, s, dt);
+  return filled(s, Number(value), dt);
 }
 
 export function zeros(shape: readonly number[], dtype: DType = 'float32'): Tensor {
