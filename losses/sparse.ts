@@ -4,6 +4,8 @@ import { tidy } from '../src/memory.js';
 import * as ops from '../src/ops/index.js';
 import { shapesEqual } from '../src/shape.js';
 import { Tensor } from '../src/tensor.js';
+import { checkOnDevice } from '../src/deferred-checks.js';
+import { isFloat } from '../src/dtype.js';
 import { checkBoolean, checkNumber, EPSILON, floatPrediction, Loss, type LossConfig, type LossOptions } from './loss.js';
 import { crossEntropy } from '../src/fused/cross-entropy.js';
 import { classAxis } from './probabilistic.js';
@@ -28,23 +30,21 @@ function sparseOptions(op: string, o: SparseCrossentropyOptions): Resolved {
 }
 
 /**
- * Out-of-range labels would otherwise pass unnoticed (a one-hot of them is all zeros, and gather
- * clamps on asynchronous backends), so they are an error naming the label. The check reads the
- * labels back, which only backends that read synchronously (reference, native) can do inside a
- * synchronous loss; elsewhere it is skipped. The labels are one value per row of yPred, so the
- * read is small next to the loss itself.
+ * Out-of-range labels would otherwise pass unnoticed (a one-hot of them is all zeros, and the
+ * gather below gets them clamped), so they are an error naming the label. The check runs on the
+ * device, as every index check does (docs/indices.md): no readback on the training step, and the
+ * error is thrown by the next read (fit reads its logs), the same on every backend.
  */
 function checkLabels(op: string, labels: Tensor, numClasses: number, ignoreClass: number | null): void {
-  if (!(labels instanceof Tensor) || !labels.dataHandle(op).backend.readSync) return;
-  const values = labels.dataSync();
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v === ignoreClass) continue;
-    if (!Number.isInteger(v) || v < 0 || v >= numClasses) {
-      const ignored = ignoreClass === null ? '' : ` (or the ignored class ${ignoreClass})`;
-      fail(op, `label ${v} at position ${i} is out of range: labels must be integers in [0, ${numClasses})${ignored}`);
-    }
-  }
+  if (!(labels instanceof Tensor)) return;
+  const float = isFloat(labels.dtype);
+  const ignored = ignoreClass === null ? '' : ` (or the ignored class ${ignoreClass})`;
+  checkOnDevice(`${op} ${labels.dtype} labels for ${numClasses} classes${ignored}`, labels, (v) => {
+    let ok = ops.logicalAnd(ops.greaterEqual(v, 0), ops.less(v, numClasses));
+    if (float) ok = ops.logicalAnd(ok, ops.equal(ops.floor(v), v));
+    if (ignoreClass !== null) ok = ops.logicalOr(ok, ops.equal(v, ignoreClass));
+    return ops.logicalNot(ok);
+  }, (i, v) => fail(op, `label ${v} at position ${i} is out of range: labels must be integers in [0, ${numClasses})${ignored}`));
 }
 
 /** Per-row losses, and (with ignoreClass) which rows count. */
@@ -66,7 +66,9 @@ function scce(op: string, yTrue: TensorLike, yPred: TensorLike, o: Resolved): { 
     // which gives 0/0 before the where and NaN gradients through it
     labels = ops.where(valid, labels, 0);
   }
-  const values = crossEntropy(p, ops.cast(labels, 'int32'), { fromLogits: o.fromLogits, epsilon: EPSILON, axis: a });
+  // clamped, as the check's error waits for the next read: the gather never sees a bad index
+  const classes = ops.clip(ops.cast(labels, 'int32'), 0, p.shape[a] - 1);
+  const values = crossEntropy(p, classes, { fromLogits: o.fromLogits, epsilon: EPSILON, axis: a });
   return { values: valid === null ? values : ops.where(valid, values, 0), valid };
 }
 

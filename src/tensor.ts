@@ -19,6 +19,16 @@ export class DataHandle {
 /** Called when a tensor is disposed; the engine installs it (keeps tensor.ts free of engine imports). */
 export const lifecycle: { release(t: Tensor): void } = { release: () => {} };
 
+/**
+ * Called before every read of a backend's tensor: src/deferred-checks.ts installs these to read
+ * the results of the checks that ran on the device since the last read, and to throw the first
+ * that failed (an index out of range), so a read is where such an error surfaces on every backend.
+ */
+export const readHooks: { beforeRead(backend: Backend): Promise<void>; beforeReadSync(backend: Backend): void } = {
+  beforeRead: async () => {},
+  beforeReadSync: () => {},
+};
+
 let nextId = 1;
 
 export function newTensorId(): number {
@@ -63,7 +73,8 @@ export class Tensor {
   /** A copy of the values as a typed array (Float32Array, Float64Array, Int32Array, or Uint8Array for bool). */
   async data(): Promise<TypedArray> {
     const h = this.dataHandle('data');
-    return h.backend.read(h.id);
+    await readHooks.beforeRead(h.backend);
+    return h.backend.read(this.dataHandle('data').id);
   }
 
   /** The values as nested arrays (numbers, or booleans for bool tensors). */
@@ -77,6 +88,7 @@ export class Tensor {
     if (!h.backend.readSync) {
       fail('dataSync', `backend '${h.backend.name}' reads asynchronously; use await t.data()`);
     }
+    readHooks.beforeReadSync(h.backend);
     return h.backend.readSync(h.id);
   }
 
@@ -104,7 +116,8 @@ export class Tensor {
     const head = `Tensor(${this.dtype}, shape=${fmtShape(this.shape)})`;
     if (this.handle === null) return `${head} <disposed>`;
     if (!this.handle.backend.readSync) return `${head} <on ${this.handle.backend.name}: await data() to read>`;
-    return `${head}\n${formatTensor(this.dataSync(), this.shape, this.dtype)}`;
+    // printing reads past the deferred checks: a message that shows a tensor must not throw one
+    return `${head}\n${formatTensor(this.handle.backend.readSync(this.handle.id), this.shape, this.dtype)}`;
   }
 }
 
