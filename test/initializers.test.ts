@@ -223,7 +223,7 @@ describe('Orthogonal', () => {
     const q = values(new Orthogonal({ seed: 21 }).call([m, n], 'float64'));
     // drawn on the host, row by row, from the seed's generator (no readback from any backend)
     const g = new Generator(21);
-    const a = Array.from({ length: m * n }, () => g.normal());
+    const a = Float64Array.from({ length: m * n }, () => g.normal());
     // R = QᵀA must be upper triangular with a positive diagonal, and A = QR
     const r = atb(q, a, m, n, n);
     for (let i = 0; i < n; i++) {
