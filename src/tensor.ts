@@ -73,8 +73,9 @@ export class Tensor {
   /** A copy of the values as a typed array (Float32Array, Float64Array, Int32Array, or Uint8Array for bool). */
   async data(): Promise<TypedArray> {
     const h = this.dataHandle('data');
-    await readHooks.beforeRead(h.backend);
-    return h.backend.read(this.dataHandle('data').id);
+    // the pending checks are read alongside, not before: one round trip on an async backend
+    const [, values] = await Promise.all([readHooks.beforeRead(h.backend), h.backend.read(h.id)]);
+    return values;
   }
 
   /** The values as nested arrays (numbers, or booleans for bool tensors). */
