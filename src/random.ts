@@ -91,14 +91,10 @@ export function checkSeed(op: string, seed: unknown): number {
   return seed;
 }
 
-function generator(seed: number | undefined): Generator {
+/** The generator a `seed` option names (the global stream when undefined). */
+export function generatorFor(seed: number | undefined): Generator {
   if (seed === undefined) return global;
   return new Generator(checkSeed('random', seed));
-}
-
-/** The generator a `seed` option names (the global stream when undefined), for host-side draws. */
-export function generatorFor(seed: number | undefined): Generator {
-  return generator(seed);
 }
 
 function checkDraw(op: string, shape: readonly number[], dtype: DType | undefined): [number[], DType, number] {
@@ -125,7 +121,7 @@ const RANDOM: Primitive<{ dist: RandomDist; key: [number, number]; shape: readon
 /** `dist` drawn on the device under the next key of `seed`'s generator, then `scale` and `shift` applied with ops. */
 function deviceDraw(op: string, dist: RandomDist, shape: readonly number[], dtype: DType | undefined, seed: number | undefined, scale: number, shift: number): Tensor {
   const [s, dt] = checkDraw(op, shape, dtype);
-  const key = generator(seed).key();
+  const key = generatorFor(seed).key();
   return ENGINE.tidy(() => {
     let t = ENGINE.run(RANDOM, [], { dist, key, shape: s, dtype: dt });
     if (scale !== 1) t = multiply(t, scale);
@@ -147,7 +143,7 @@ export function normal(shape: readonly number[], { mean = 0, stddev = 1, dtype, 
 
 /** Normal values redrawn until within two standard deviations of the mean (keras.random.truncated_normal). */
 export function truncatedNormal(shape: readonly number[], { mean = 0, stddev = 1, dtype, seed }: NormalOptions = {}): Tensor {
-  const g = generator(seed);
+  const g = generatorFor(seed);
   // rejection needs to look at each value, so these are drawn on the host (initializers only)
   return hostDraw('truncatedNormal', shape, dtype, () => {
     let z: number;
@@ -174,13 +170,13 @@ export function randint(shape: readonly number[], minval: number, maxval: number
   if (!Number.isInteger(minval) || !Number.isInteger(maxval) || maxval <= minval) {
     fail('randint', `expected integers minval < maxval, got minval=${minval}, maxval=${maxval}`);
   }
-  const g = generator(seed);
+  const g = generatorFor(seed);
   return hostDraw('randint', shape, dtype, () => minval + Math.floor((maxval - minval) * g.next()));
 }
 
 /** A random permutation of the indices 0…n-1 (Fisher–Yates). */
 export function permutation(n: number, seed?: number): Int32Array {
-  const g = generator(seed);
+  const g = generatorFor(seed);
   const p = new Int32Array(n);
   for (let i = 0; i < n; i++) p[i] = i;
   for (let i = n - 1; i > 0; i--) {
