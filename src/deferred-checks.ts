@@ -15,9 +15,8 @@ import type { Backend } from '../backends/contract.js';
 import { ENGINE } from './engine.js';
 import { readHooks, type Tensor } from './tensor.js';
 import { cast, where } from './ops/select.js';
-import { argmax, max } from './ops/reduce.js';
+import { argmax } from './ops/reduce.js';
 import { concatenate, reshape, slice } from './ops/movement.js';
-import { greater } from './ops/binary.js';
 import { GATHER } from './ops/gather.js';
 
 interface Pending {
@@ -32,25 +31,25 @@ const pending = new Map<string, Pending>();
 let moved = 0;
 
 /**
- * Checks `values` on the device: `isBad` maps the flattened values to a bool mask of the failing
- * ones, and `report` throws the error naming the first, at the next read of the backend. `key`
- * names the check site and everything `report` says besides the position and value (op, bounds,
- * shape), so that checks of one key fold.
+ * Checks `values` on the device: `bad` (bool, the shape of `values`) marks the failing ones, and
+ * `report` throws the error naming the first, at the next read of the backend. `key` names the
+ * check site and everything `report` says besides the position and value (op, bounds, shape), so
+ * that checks of one key fold.
  */
-export function checkOnDevice(key: string, values: Tensor, isBad: (flat: Tensor) => Tensor, report: Pending['report']): void {
+export function checkOnDevice(key: string, values: Tensor, bad: Tensor, report: Pending['report']): void {
   if (values.size === 0) return;
   const backend = values.dataHandle('check').backend;
   const earlier = pending.get(key);
   const folds = earlier !== undefined && earlier.backend === backend && !earlier.status.isDisposed && earlier.value.dtype === values.dtype;
   const [status, value] = ENGINE.withoutTapes(() => ENGINE.tidy(() => {
-    const flat = reshape(values, [-1]);
-    const bad = cast(isBad(flat), 'int32');
-    const position = argmax(bad);
-    let s = concatenate([reshape(max(bad), [1]), reshape(position, [1])]);
+    const marks = reshape(cast(bad, 'int32'), [-1]);
+    const position = reshape(argmax(marks), [1]);
+    // [whether the first marked position is marked (so any is), that position]
+    let s = concatenate([ENGINE.run(GATHER, [marks, position], { axis: 0 }), position]);
     // the first failing value, or the first value when none fails (position 0, never read)
-    let v = ENGINE.run(GATHER, [flat, reshape(position, [1])], { axis: 0 });
+    let v = ENGINE.run(GATHER, [reshape(values, [-1]), position], { axis: 0 });
     if (folds) {
-      const keepEarlier = greater(slice(earlier.status, [0], [1]), 0);
+      const keepEarlier = cast(slice(earlier.status, [0], [1]), 'bool');
       s = where(keepEarlier, earlier.status, s);
       v = where(keepEarlier, earlier.value, v);
     }

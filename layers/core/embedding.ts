@@ -72,12 +72,10 @@ export class Embedding extends Layer {
 
   call(inputs: Tensor): Tensor {
     if (inputs.dtype === 'bool') fail(this.toString(), `expects integer indices, got a bool tensor of shape ${fmtShape(inputs.shape)}`);
-    // eager indices are checked here, where the error can name the layer (symbolic calls only
-    // infer shapes); gather then runs directly, as take would check them a second time
-    if (inputs instanceof Tensor) this.checkIndices(inputs);
     const cast = inputs.dtype === 'int32' ? inputs : ops.cast(inputs, 'int32');
-    // the check's error comes with the next read, so the gather gets indices clamped into range
-    const indices = inputs instanceof Tensor ? ops.clip(cast, 0, this.inputDim - 1) : cast;
+    // symbolic calls only infer shapes; eager indices are checked here, where the error can name
+    // the layer, and clamped, as the error waits for the next read; gather then runs directly
+    const indices = inputs instanceof Tensor ? this.checked(inputs, cast) : cast;
     const y = ENGINE.run(GATHER, [this.embeddings!.value, indices], { axis: 0 });
     if (this.activityPenalty && y instanceof Tensor) this.addActivityLoss(this.activityPenalty(y), y);
     return y;
@@ -89,16 +87,21 @@ export class Embedding extends Layer {
   }
 
   /**
-   * Each index as the cast gives it (toward zero) must lie in [0, inputDim), so a float must be
-   * above -1 and below inputDim; NaN and ±Infinity never are. Checked on the device, on every
-   * backend alike: the error is thrown by the next read (fit reads its logs), naming the layer,
-   * the index and where it sits (docs/indices.md).
+   * `cast` clamped into [0, inputDim), the inputs checked on the device: each index as the cast
+   * gives it (toward zero) must lie in [0, inputDim), so an int32 one must be left alone by the
+   * clamp and a float one must be above -1 and below inputDim (NaN and ±Infinity never are). The
+   * error, naming the layer, the index and where it sits, comes with the next read (fit reads its
+   * logs), on every backend alike (docs/indices.md).
    */
-  private checkIndices(inputs: Tensor): void {
+  private checked(inputs: Tensor, cast: Tensor): Tensor {
+    const clamped = ops.clip(cast, 0, this.inputDim - 1);
+    const bad = inputs.dtype === 'int32'
+      ? ops.notEqual(clamped, inputs)
+      : ops.logicalNot(ops.logicalAnd(ops.greater(inputs, -1), ops.less(inputs, this.inputDim)));
     const at = `of the input ${fmtShape(inputs.shape)}, flattened`;
-    checkOnDevice(`${this.toString()} ${inputs.dtype} ${at}`, inputs,
-      (v) => ops.logicalNot(ops.logicalAnd(ops.greater(v, -1), ops.less(v, this.inputDim))),
-      (i, v) => fail(this.toString(), `index ${v}${inputs.rank > 0 ? ` (element ${i} ${at})` : ''} is out of range for inputDim ${this.inputDim}: indices must be in [0, ${this.inputDim})`));
+    checkOnDevice(`${this.toString()} ${inputs.dtype} ${at}`, inputs, bad, (i, v) => fail(this.toString(),
+      `index ${v}${inputs.rank > 0 ? ` (element ${i} ${at})` : ''} is out of range for inputDim ${this.inputDim}: indices must be in [0, ${this.inputDim})`));
+    return clamped;
   }
 
   override getConfig(): LayerConfig {

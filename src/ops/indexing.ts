@@ -8,7 +8,7 @@ import { Variable } from '../variable.js';
 import { SymbolicTensor } from '../symbolic.js';
 import { asTensor, type TensorLike } from '../convert.js';
 import { range } from '../creation.js';
-import { add, equal, greaterEqual, less, logicalAnd, logicalNot, maximum, minimum, multiply } from './binary.js';
+import { add, equal, greaterEqual, less, logicalAnd, logicalNot, maximum, minimum, multiply, notEqual } from './binary.js';
 import { floor } from './unary.js';
 import { checkOnDevice } from '../deferred-checks.js';
 import { cast, where } from './select.js';
@@ -39,22 +39,25 @@ function indexTensor(op: string, indices: TensorLike, n: Dim): Tensor {
     values = flatValues(indices);
     if (n !== null) checkIndices(op, values, n);
   }
-  let t = asTensor(indices, op, values === null ? undefined : 'int32');
-  if (t.dtype === 'bool') fail(op, 'indices must be integers, got a bool tensor');
-  if (values === null && n !== null && t instanceof Tensor) {
-    if (n === 0 && t.size !== 0) fail(op, 'cannot take from an axis of size 0');
-    const float = isFloat(t.dtype);
-    checkOnDevice(`${op} ${t.dtype} indices for an axis of size ${n}`, t, (v) => {
-      const inside = logicalAnd(greaterEqual(v, -n), less(v, n));
-      return logicalNot(float ? logicalAnd(inside, equal(floor(v), v)) : inside);
-    }, (position, v) => fail(op, Number.isInteger(v)
+  const given = asTensor(indices, op, values === null ? undefined : 'int32');
+  if (given.dtype === 'bool') fail(op, 'indices must be integers, got a bool tensor');
+  const t = cast(given, 'int32');
+  if (n === null) return t;
+  if (values !== null) return Array.prototype.some.call(values, (v) => (v as number) < 0) ? where(less(t, 0), add(t, n), t) : t;
+  if (n === 0 && t.size !== 0) fail(op, 'cannot take from an axis of size 0');
+  const wrapped = where(less(t, 0), add(t, n), t);
+  const clamped = minimum(maximum(wrapped, 0), n - 1);
+  if (given instanceof Tensor) {
+    // an int32 index is bad exactly when clamping moves it; a float one also when it is not an
+    // integer (NaN included), which the cast to int32 hides
+    const bad = isFloat(given.dtype)
+      ? logicalNot(logicalAnd(logicalAnd(greaterEqual(given, -n), less(given, n)), equal(floor(given), given)))
+      : notEqual(clamped, wrapped);
+    checkOnDevice(`${op} ${given.dtype} indices for an axis of size ${n}`, given, bad, (position, v) => fail(op, Number.isInteger(v)
       ? `index ${v} is out of range for an axis of size ${n} (valid: ${-n} to ${n - 1}; position ${position} of the indices, flattened)`
       : `indices must be integers, got ${v} at position ${position}`));
   }
-  t = cast(t, 'int32');
-  if (n === null) return t;
-  if (values === null) return minimum(maximum(where(less(t, 0), add(t, n), t), 0), n - 1);
-  return Array.prototype.some.call(values, (v) => (v as number) < 0) ? where(less(t, 0), add(t, n), t) : t;
+  return clamped;
 }
 
 function checkIndices(op: string, values: ArrayLike<unknown>, n: number): void {

@@ -41,17 +41,21 @@ inline Words philox(uint32_t block, uint32_t k0, uint32_t k1) {
 constexpr double kTwoToMinus24 = 1.0 / 16777216.0;
 constexpr double kTwoPi = 6.283185307179586;
 
-// Element j (0..3) of a block's words, computed in double as the reference does, then rounded.
-template <bool normal>
-inline double value_of(const Words& b, int j) {
+// Elements [first, first + count) of block `blk`, count <= 4, computed in double as the
+// reference computes them, then rounded: uniform word by word; normal a word pair at a time, the
+// pair's radius and angle serving both its cosine (even element) and its sine (odd element).
+template <bool normal, class T>
+inline void block_values(const Words& b, T* out, int count) {
   if constexpr (!normal) {
-    return static_cast<double>(b.w[j] >> 8) * kTwoToMinus24;
+    for (int j = 0; j < count; j++) out[j] = static_cast<T>(static_cast<double>(b.w[j] >> 8) * kTwoToMinus24);
   } else {
-    const int pair = j & ~1;
-    const double u1 = (static_cast<double>(b.w[pair] >> 8) + 1.0) * kTwoToMinus24;
-    const double u2 = static_cast<double>(b.w[pair + 1] >> 8) * kTwoToMinus24;
-    const double r = std::sqrt(-2.0 * std::log(u1));
-    return r * ((j & 1) == 0 ? std::cos(kTwoPi * u2) : std::sin(kTwoPi * u2));
+    for (int pair = 0; pair < count; pair += 2) {
+      const double u1 = (static_cast<double>(b.w[pair] >> 8) + 1.0) * kTwoToMinus24;
+      const double u2 = static_cast<double>(b.w[pair + 1] >> 8) * kTwoToMinus24;
+      const double r = std::sqrt(-2.0 * std::log(u1));
+      out[pair] = static_cast<T>(r * std::cos(kTwoPi * u2));
+      if (pair + 1 < count) out[pair + 1] = static_cast<T>(r * std::sin(kTwoPi * u2));
+    }
   }
 }
 
@@ -64,10 +68,8 @@ void random_run(uint32_t k0, uint32_t k1, const TensorRef& out) {
   // per element than a copy, so threads start at a few thousand blocks
   parallel_elements(blocks, 64, [&](int64_t lo, int64_t hi) {
     for (int64_t blk = lo; blk < hi; blk++) {
-      const Words b = philox(static_cast<uint32_t>(blk), k0, k1);
       const int64_t first = blk * 4;
-      const int end = n - first < 4 ? static_cast<int>(n - first) : 4;
-      for (int j = 0; j < end; j++) p[first + j] = static_cast<T>(value_of<normal>(b, j));
+      block_values<normal>(philox(static_cast<uint32_t>(blk), k0, k1), p + first, n - first < 4 ? static_cast<int>(n - first) : 4);
     }
   });
 }
