@@ -3,9 +3,10 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Tests of what has a fused kernel (layers, losses, optimizers, activations): run a second time
- * with fused kernels off, so the composed path is held to the same independent oracles.
+ * with fused kernels off, so the composed path is held to the same independent oracles. The
+ * async-only backend's test too: a backend without fused kernels must not upload per step either.
  */
-const BOTH_PATHS = ['test/layers/**/*.test.ts', 'test/losses.test.ts', 'test/optimizers.test.ts', 'test/activations.test.ts'];
+const BOTH_PATHS = ['test/layers/**/*.test.ts', 'test/losses.test.ts', 'test/optimizers.test.ts', 'test/activations.test.ts', 'test/async-backend.test.ts'];
 
 export default defineConfig({
   resolve: {

@@ -26,6 +26,8 @@ export type BinaryOp =
   | 'equal' | 'less' | 'lessEqual';
 
 export type ReduceOp = 'sum' | 'prod' | 'max' | 'min';
+/** What `random` draws: uniform in [0, 1), or standard normal. */
+export type RandomDist = 'uniform' | 'normal';
 export type ArgReduceOp = 'argmax' | 'argmin';
 
 export const UNARY_OPS: readonly UnaryOp[] = [
@@ -36,6 +38,7 @@ export const BINARY_OPS: readonly BinaryOp[] = [
 ];
 export const REDUCE_OPS: readonly ReduceOp[] = ['sum', 'prod', 'max', 'min'];
 export const ARG_REDUCE_OPS: readonly ArgReduceOp[] = ['argmax', 'argmin'];
+export const RANDOM_DISTS: readonly RandomDist[] = ['uniform', 'normal'];
 
 /**
  * The kernels. Every output `out` is allocated by core with its final shape and dtype.
@@ -85,6 +88,19 @@ export interface Kernels {
    * each slice of `updates` is added at its index along `axis`.
    */
   scatterAdd(updates: TensorInfo, indices: TensorInfo, axis: number, out: TensorInfo): void;
+
+  // creation: values made on the device, so that constants and random draws need no upload
+  /** Sets every element of out to `value`, converted to out.dtype as cast does (bool: value != 0). */
+  fill(value: number, out: TensorInfo): void;
+  /**
+   * Counter-based random numbers, Philox 4x32-10 keyed by `key` (two uint32): element i of out
+   * comes from block floor(i / 4) (counter = [block, 0, 0, 0]), word i % 4, so the same key gives
+   * the same numbers on every backend. 'uniform': (word >>> 8) * 2^-24 in [0, 1).
+   * 'normal': Box–Muller on the block's word pairs (0,1) and (2,3): u1 = ((w0 >>> 8) + 1) * 2^-24
+   * in (0, 1], u2 = (w1 >>> 8) * 2^-24; even element r*cos(2*pi*u2), odd r*sin(2*pi*u2), r = sqrt(-2 ln u1).
+   * out is float32 or float64.
+   */
+  random(dist: RandomDist, key: readonly [number, number], out: TensorInfo): void;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -104,6 +120,8 @@ export const KERNEL_FAMILIES: Readonly<Record<string, readonly string[]>> = {
   matmul: ['matmul'],
   movement: MOVEMENT_KERNELS,
   index: INDEX_KERNELS,
+  creation: ['fill'],
+  random: RANDOM_DISTS.map((d) => `random:${d}`),
 };
 
 /** Every row of the contract (FusedKernels aside). */

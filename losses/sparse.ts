@@ -4,6 +4,8 @@ import { tidy } from '../src/memory.js';
 import * as ops from '../src/ops/index.js';
 import { shapesEqual } from '../src/shape.js';
 import { Tensor } from '../src/tensor.js';
+import { checkOnDevice } from '../src/deferred-checks.js';
+import { isFloat } from '../src/dtype.js';
 import { checkBoolean, checkNumber, EPSILON, floatPrediction, Loss, type LossConfig, type LossOptions } from './loss.js';
 import { crossEntropy } from '../src/fused/cross-entropy.js';
 import { classAxis } from './probabilistic.js';
@@ -28,23 +30,24 @@ function sparseOptions(op: string, o: SparseCrossentropyOptions): Resolved {
 }
 
 /**
- * Out-of-range labels would otherwise pass unnoticed (a one-hot of them is all zeros, and gather
- * clamps on asynchronous backends), so they are an error naming the label. The check reads the
- * labels back, which only backends that read synchronously (reference, native) can do inside a
- * synchronous loss; elsewhere it is skipped. The labels are one value per row of yPred, so the
- * read is small next to the loss itself.
+ * Out-of-range labels would otherwise pass unnoticed (a one-hot of them is all zeros, and the
+ * gather below gets them clamped), so they are an error naming the label. The check runs on the
+ * device, as every index check does (docs/indices.md): no readback on the training step, and the
+ * error is thrown by the next read (fit reads its logs), the same on every backend.
  */
-function checkLabels(op: string, labels: Tensor, numClasses: number, ignoreClass: number | null): void {
-  if (!(labels instanceof Tensor) || !labels.dataHandle(op).backend.readSync) return;
-  const values = labels.dataSync();
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v === ignoreClass) continue;
-    if (!Number.isInteger(v) || v < 0 || v >= numClasses) {
-      const ignored = ignoreClass === null ? '' : ` (or the ignored class ${ignoreClass})`;
-      fail(op, `label ${v} at position ${i} is out of range: labels must be integers in [0, ${numClasses})${ignored}`);
-    }
+function checkLabels(op: string, labels: Tensor, classes: Tensor, numClasses: number, ignoreClass: number | null): void {
+  if (!(labels instanceof Tensor)) return;
+  const ignored = ignoreClass === null ? '' : ` (or the ignored class ${ignoreClass})`;
+  let ok: Tensor;
+  if (isFloat(labels.dtype)) {
+    ok = ops.logicalAnd(ops.logicalAnd(ops.greaterEqual(labels, 0), ops.less(labels, numClasses)), ops.equal(ops.floor(labels), labels));
+    if (ignoreClass !== null) ok = ops.logicalOr(ok, ops.equal(labels, ignoreClass));
+  } else {
+    // the class the loss picks is the label itself unless the clamp moved it (an ignored row's 0 is its own)
+    ok = ignoreClass === null ? ops.equal(classes, labels) : ops.logicalOr(ops.equal(classes, labels), ops.equal(labels, ignoreClass));
   }
+  checkOnDevice(`${op} ${labels.dtype} labels for ${numClasses} classes${ignored}`, labels, ops.logicalNot(ok),
+    (i, v) => fail(op, `label ${v} at position ${i} is out of range: labels must be integers in [0, ${numClasses})${ignored}`));
 }
 
 /** Per-row losses, and (with ignoreClass) which rows count. */
@@ -53,20 +56,23 @@ function scce(op: string, yTrue: TensorLike, yPred: TensorLike, o: Resolved): { 
   const a = classAxis(op, p, o.axis);
   const given = asTensor(yTrue, op);
   // [N, 1] labels for [N, C] predictions are [N] labels, as in Keras
-  let labels = given.rank === p.rank && given.shape[given.rank - 1] === 1 ? ops.squeeze(given, -1) : given;
+  const labels = given.rank === p.rank && given.shape[given.rank - 1] === 1 ? ops.squeeze(given, -1) : given;
   const expected = p.shape.filter((_, i) => i !== a);
   if (!shapesEqual(labels.shape, expected)) {
     fail(op, `yTrue must hold one class index per row of yPred: for yPred ${fmtShape(p.shape)} (class axis ${a}) expected yTrue ${fmtShape(expected)}, got ${fmtShape(given.shape)}`);
   }
-  checkLabels(op, labels, p.shape[a], o.ignoreClass);
   let valid: Tensor | null = null;
+  let picked = labels;
   if (o.ignoreClass !== null) {
     valid = ops.notEqual(labels, o.ignoreClass);
     // ignored rows pick class 0 and are zeroed afterwards; Keras also zeroes their predictions,
     // which gives 0/0 before the where and NaN gradients through it
-    labels = ops.where(valid, labels, 0);
+    picked = ops.where(valid, labels, 0);
   }
-  const values = crossEntropy(p, ops.cast(labels, 'int32'), { fromLogits: o.fromLogits, epsilon: EPSILON, axis: a });
+  // clamped, as the check's error waits for the next read: the gather never sees a bad index
+  const classes = ops.clip(ops.cast(picked, 'int32'), 0, p.shape[a] - 1);
+  checkLabels(op, labels, classes, p.shape[a], o.ignoreClass);
+  const values = crossEntropy(p, classes, { fromLogits: o.fromLogits, epsilon: EPSILON, axis: a });
   return { values: valid === null ? values : ops.where(valid, values, 0), valid };
 }
 

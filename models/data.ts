@@ -2,8 +2,8 @@ import { fail, fmtShape } from '../src/errors.js';
 import { Tensor } from '../src/tensor.js';
 import { asTensor, type TensorLike } from '../src/convert.js';
 import { ENGINE } from '../src/engine.js';
-import { take } from '../src/ops/indexing.js';
 import { slice } from '../src/ops/movement.js';
+import { GATHER } from '../src/ops/gather.js';
 
 /** Model inputs as fit/predict accept them: one tensor, one per input in order, or keyed by input name. */
 export type InputsLike = TensorLike | readonly TensorLike[] | Record<string, TensorLike>;
@@ -57,9 +57,13 @@ export function numSamples(op: string, groups: Record<string, readonly Tensor[]>
   return n ?? 0;
 }
 
-/** Rows [start, end) of each tensor, or the rows named by `indices` (shuffled batches). */
+/**
+ * Rows [start, end) of each tensor, or the rows named by `indices` (shuffled batches). The rows
+ * come from a permutation made on the host, in range by construction, so they are gathered
+ * directly: take would check them on the device every step (docs/indices.md).
+ */
 export function batchOf(list: readonly Tensor[], start: number, end: number, indices: Tensor | null): Tensor[] {
-  return list.map((t) => (indices ? take(t, indices, 0) : slice(t, [start, ...t.shape.slice(1).map(() => 0)], [end - start, ...t.shape.slice(1)])));
+  return list.map((t) => (indices ? ENGINE.run(GATHER, [t, indices], { axis: 0 }) : slice(t, [start, ...t.shape.slice(1).map(() => 0)], [end - start, ...t.shape.slice(1)])));
 }
 
 /** The split of arrays into a training head and a validation tail (Keras takes the last fraction, before shuffling). */

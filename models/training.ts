@@ -97,9 +97,11 @@ export function testStep(model: Model, [x, y, sw]: StepData): Record<string, Ten
 
 async function readLogs(logs: Record<string, Tensor>): Promise<Logs> {
   const out: Logs = {};
-  for (const [k, t] of Object.entries(logs)) {
-    out[k] = t.size === 1 ? (await t.data())[0] : NaN;
-    t.dispose();
+  // a read can throw an index check's error (docs/indices.md): the logs are freed all the same
+  try {
+    for (const [k, t] of Object.entries(logs)) out[k] = t.size === 1 ? (await t.data())[0] : NaN;
+  } finally {
+    disposeLogs(logs);
   }
   return out;
 }

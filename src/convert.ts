@@ -4,6 +4,8 @@ import { ENGINE } from './engine.js';
 import { fail, fmtShape } from './errors.js';
 import { checkDType, dtypeOfArray } from './dtype.js';
 import { checkShape } from './shape.js';
+import { checkAllocation } from './limits.js';
+import { filled } from './ops/fill.js';
 import { SymbolicTensor } from './symbolic.js';
 import { Tensor } from './tensor.js';
 import { Variable, describe } from './variable.js';
@@ -13,8 +15,9 @@ export type TensorLike = Tensor | Variable | number | boolean | TypedArray | Nes
 export type NestedInput = readonly (number | boolean | NestedInput)[];
 
 /**
- * `x` as a tensor: tensors pass through, a Variable gives its value, numbers and arrays are
- * uploaded (as `dtype`, else float32, or bool for booleans). Symbolic tensors pass through.
+ * `x` as a tensor: tensors pass through, a Variable gives its value, a number or boolean is made
+ * on the device by the fill kernel and arrays are uploaded (as `dtype`, else float32, or bool for
+ * booleans). Symbolic tensors pass through.
  */
 export function asTensor(x: TensorLike, op: string, dtype?: DType): Tensor {
   // checked here, at the public op, so the error names what the user called
@@ -49,6 +52,11 @@ export function tensorFrom(values: unknown, shape?: readonly number[], dtype?: D
     fail(op, `shape ${fmtShape(outShape)} needs ${sizeOf(outShape)} values, got ${flat.length}`);
   }
   const outDtype = dtype ?? dtypeOfArray(flat) ?? (flat.length > 0 && typeof flat[0] === 'boolean' ? 'bool' : 'float32');
+  // a single number (the 2 of multiply(x, 2), every step) is made by the fill kernel: no upload
+  if (typeof values === 'number' || typeof values === 'boolean') {
+    checkAllocation(op, outShape, outDtype);
+    return filled(outShape, outDtype === 'bool' ? (values ? 1 : 0) : Number(values), outDtype);
+  }
   if (ArrayBuffer.isView(values) && !(values instanceof BigInt64Array || values instanceof BigUint64Array)) {
     return ENGINE.upload(typedValues(values as unknown as TypedArray, outDtype), outShape, outDtype, op);
   }

@@ -7,6 +7,9 @@ import { checkDType } from './dtype.js';
 import { checkShape } from './shape.js';
 import type { Tensor } from './tensor.js';
 import { tensorFrom } from './convert.js';
+import { filled } from './ops/fill.js';
+import { CUMSUM } from './ops/cumsum.js';
+import { add, multiply } from './ops/binary.js';
 
 /**
  * A tensor from a number, boolean, nested array or typed array.
@@ -18,14 +21,16 @@ export function tensor(values: unknown, shape?: readonly number[], dtype?: DType
   return tensorFrom(values, shape, dtype, 'tensor');
 }
 
-/** A tensor of `shape` filled with `value`. */
+/**
+ * A tensor of `shape` filled with `value`, converted to `dtype` as cast converts (bool: value != 0).
+ * Made on the device by the fill kernel: nothing is uploaded.
+ */
 export function fill(shape: readonly number[], value: number | boolean, dtype?: DType, op = 'fill'): Tensor {
   const s = checkShape(op, shape) as number[];
   const dt = dtype === undefined ? (typeof value === 'boolean' ? 'bool' : 'float32') : checkDType(op, dtype);
   if (typeof value !== 'number' && typeof value !== 'boolean') fail(op, `expected a number or boolean value, got ${typeof value}`);
-  const data = typedArrayFor(dt, checkAllocation(op, s, dt));
-  data.fill(Number(value));
-  return ENGINE.upload(data, s, dt, op);
+  checkAllocation(op, s, dt);
+  return filled(s, Number(value), dt);
 }
 
 export function zeros(shape: readonly number[], dtype: DType = 'float32'): Tensor {
@@ -60,9 +65,22 @@ export function range(start: number, stop?: number, step = 1, dtype?: DType): Te
   if (step === 0) fail('range', 'step must not be 0');
   const n = Math.max(0, Math.ceil((stop - start) / step));
   const dt = dtype ?? ([start, stop, step].every(Number.isInteger) ? 'int32' : 'float32');
-  const data = typedArrayFor(checkDType('range', dt), checkAllocation('range', [n], dt));
+  checkAllocation('range', [n], checkDType('range', dt));
+  // integer counts (the row offsets, class ids and causal masks ops build every step) are made on
+  // the device, exactly; floats are computed here, start + i·step rounded once, and uploaded
+  if (dt === 'int32' && Number.isInteger(start) && Number.isInteger(step)) return deviceRange(n, start, step);
+  const data = typedArrayFor(dt, n);
   for (let i = 0; i < n; i++) data[i] = start + i * step;
   return ENGINE.upload(data, [n], dt);
+}
+
+/** start + i·step for i < n in int32: the exclusive running sum of ones, scaled and shifted. */
+function deviceRange(n: number, start: number, step: number): Tensor {
+  return ENGINE.tidy(() => {
+    let t = ENGINE.run(CUMSUM, [filled([n], 1, 'int32')], { axis: 0, exclusive: true, reverse: false });
+    if (step !== 1) t = multiply(t, step);
+    return start === 0 ? t : add(t, start);
+  });
 }
 
 /** An identity matrix with `n` rows and `m` columns (default n), ones on diagonal `k`. */

@@ -19,6 +19,16 @@ export class DataHandle {
 /** The engine's hooks into a tensor's life: its release, and reads of its values (a trace refuses them). */
 export const lifecycle: { release(t: Tensor): void; read(t: Tensor): void } = { release: () => {}, read: () => {} };
 
+/**
+ * Called before every read of a backend's tensor: src/deferred-checks.ts installs these to read
+ * the results of the checks that ran on the device since the last read, and to throw the first
+ * that failed (an index out of range), so a read is where such an error surfaces on every backend.
+ */
+export const readHooks: { beforeRead(backend: Backend): Promise<void>; beforeReadSync(backend: Backend): void } = {
+  beforeRead: async () => {},
+  beforeReadSync: () => {},
+};
+
 let nextId = 1;
 
 export function newTensorId(): number {
@@ -64,7 +74,9 @@ export class Tensor {
   async data(): Promise<TypedArray> {
     const h = this.dataHandle('data');
     lifecycle.read(this);
-    return h.backend.read(h.id);
+    // the pending checks are read alongside, not before: one round trip on an async backend
+    const [, values] = await Promise.all([readHooks.beforeRead(h.backend), h.backend.read(h.id)]);
+    return values;
   }
 
   /** The values as nested arrays (numbers, or booleans for bool tensors). */
@@ -79,6 +91,7 @@ export class Tensor {
       fail('dataSync', `backend '${h.backend.name}' reads asynchronously; use await t.data()`);
     }
     lifecycle.read(this);
+    readHooks.beforeReadSync(h.backend);
     return h.backend.readSync(h.id);
   }
 
@@ -106,7 +119,8 @@ export class Tensor {
     const head = `Tensor(${this.dtype}, shape=${fmtShape(this.shape)})`;
     if (this.handle === null) return `${head} <disposed>`;
     if (!this.handle.backend.readSync) return `${head} <on ${this.handle.backend.name}: await data() to read>`;
-    return `${head}\n${formatTensor(this.dataSync(), this.shape, this.dtype)}`;
+    // printing reads past the deferred checks: a message that shows a tensor must not throw one
+    return `${head}\n${formatTensor(this.handle.backend.readSync(this.handle.id), this.shape, this.dtype)}`;
   }
 }
 

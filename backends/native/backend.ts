@@ -1,6 +1,6 @@
 import type {
-  ArgReduceOp, Backend, BinaryOp, ConvGeometry, DType, FusedActivation, FusedKernels, MemoryInfo, PoolGeometry, ReduceOp,
-  TensorInfo, TypedArray, UnaryOp,
+  ArgReduceOp, Backend, BinaryOp, ConvGeometry, DType, FusedActivation, FusedKernels, MemoryInfo, PoolGeometry, RandomDist,
+  ReduceOp, TensorInfo, TypedArray, UnaryOp,
 } from '../contract.js';
 import { FUSED_ACTIVATIONS, FUSED_ROWS, KERNEL_ROWS } from '../contract.js';
 import { DTYPE_CODES, type NativeAddon } from './addon.js';
@@ -210,6 +210,15 @@ export class NativeBackend implements Backend {
 
   scatterAdd(updates: TensorInfo, indices: TensorInfo, axis: number, out: TensorInfo): void {
     this.run('scatterAdd', [updates, indices, out], [axis]);
+  }
+
+  fill(value: number, out: TensorInfo): void {
+    this.run('fill', [out], [], [value]);
+  }
+
+  random(dist: RandomDist, key: readonly [number, number], out: TensorInfo): void {
+    // the uint32 key words travel in the Int32Array as the same 32 bits
+    this.run(`random:${dist}`, [out], [key[0] | 0, key[1] | 0]);
   }
 
   /**

@@ -17,6 +17,8 @@
         "src/cpu/reduce.cc",
         "src/cpu/movement.cc",
         "src/cpu/index.cc",
+        "src/cpu/creation.cc",
+        "src/cpu/random.cc",
         "src/cpu/matmul.cc",
         "src/cpu/gemm.cc",
         "src/cpu/gemm_avx512.cc",

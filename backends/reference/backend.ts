@@ -1,5 +1,5 @@
 import type {
-  ArgReduceOp, Backend, BinaryOp, DType, FusedKernels, MemoryInfo, ReduceOp, TensorInfo, TypedArray, UnaryOp,
+  ArgReduceOp, Backend, BinaryOp, DType, FusedKernels, MemoryInfo, RandomDist, ReduceOp, TensorInfo, TypedArray, UnaryOp,
 } from '../contract.js';
 import { BYTES_PER_ELEMENT, typedArrayFor } from '../contract.js';
 import { unary } from './kernels/unary.js';
@@ -8,6 +8,8 @@ import { reduce, argReduce, cumsum } from './kernels/reduce.js';
 import { matmul } from './kernels/matmul.js';
 import { transpose, slice, pad, concat, broadcastTo } from './kernels/movement.js';
 import { gather, scatterAdd } from './kernels/index.js';
+import { fill } from './kernels/creation.js';
+import { random } from './kernels/random.js';
 import { dense, denseGrad } from './kernels/dense.js';
 import { conv, convGrad } from './kernels/conv.js';
 import { softmax, softmaxGrad, crossEntropy, crossEntropyGrad } from './kernels/softmax.js';
@@ -211,5 +213,13 @@ export class ReferenceBackend implements Backend {
 
   scatterAdd(updates: TensorInfo, indices: TensorInfo, axis: number, out: TensorInfo): void {
     scatterAdd(this.buf(updates.id), this.buf(indices.id) as Int32Array, axis, this.buf(out.id), out.shape);
+  }
+
+  fill(value: number, out: TensorInfo): void {
+    fill(value, this.buf(out.id), out.dtype);
+  }
+
+  random(dist: RandomDist, key: readonly [number, number], out: TensorInfo): void {
+    random(dist, key, this.buf(out.id));
   }
 }

@@ -1,6 +1,6 @@
 /// <reference types="@webgpu/types" />
 import type {
-  ArgReduceOp, Backend, BinaryOp, DType, FusedKernels, MemoryInfo, ReduceOp, TensorInfo, TypedArray, UnaryOp,
+  ArgReduceOp, Backend, BinaryOp, DType, FusedKernels, MemoryInfo, RandomDist, ReduceOp, TensorInfo, TypedArray, UnaryOp,
 } from '../contract.js';
 import { typedArrayFor } from '../contract.js';
 import { Runtime } from './runtime.js';
@@ -12,7 +12,7 @@ import { matmul } from './kernels/matmul.js';
 import { broadcastTo, concat, pad, slice, transpose } from './kernels/movement.js';
 import { gather, scatterAdd } from './kernels/index.js';
 import { fill } from './kernels/creation.js';
-import { random, type RandomDist } from './kernels/random.js';
+import { random } from './kernels/random.js';
 import { dense, denseGrad } from './kernels/dense.js';
 import { applyUpdate } from './kernels/update.js';
 import { softmax, softmaxGrad } from './kernels/softmax.js';

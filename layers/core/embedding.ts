@@ -4,6 +4,7 @@ import * as ops from '../../src/ops/index.js';
 import { GATHER } from '../../src/ops/gather.js';
 import type { Shape } from '../../src/shape.js';
 import { Tensor } from '../../src/tensor.js';
+import { checkOnDevice } from '../../src/deferred-checks.js';
 import type { Variable } from '../../src/variable.js';
 import { getInitializer, serializeInitializer, type InitializerId } from '../../src/initializers/index.js';
 import { getRegularizer, type RegularizerFn, type RegularizerId } from '../../src/regularizers.js';
@@ -30,7 +31,7 @@ export interface EmbeddingOptions extends LayerArgs {
  * Turns integer indices into dense vectors: row `i` of the 'embeddings' weight [inputDim,
  * outputDim] for each index `i` (keras.layers.Embedding), so [batch, steps] → [batch, steps,
  * outputDim]. Float indices are cast to int32 (toward zero), as Keras does; an index outside
- * [0, inputDim) is an error.
+ * [0, inputDim) is an error, thrown by the next read (docs/indices.md).
  * @example
  * const emb = new kiln.layers.Embedding(1000, 64, { maskZero: true });
  * emb.apply(kiln.tensor([[4, 20, 0]], [1, 3], 'int32')).shape;   // [1, 3, 64], masked at step 2
@@ -71,10 +72,10 @@ export class Embedding extends Layer {
 
   call(inputs: Tensor): Tensor {
     if (inputs.dtype === 'bool') fail(this.toString(), `expects integer indices, got a bool tensor of shape ${fmtShape(inputs.shape)}`);
-    // eager indices are checked here, where the error can name the layer (symbolic calls only
-    // infer shapes); gather then runs directly, as take would read them a second time
-    if (inputs instanceof Tensor) this.checkIndices(inputs);
-    const indices = inputs.dtype === 'int32' ? inputs : ops.cast(inputs, 'int32');
+    const cast = inputs.dtype === 'int32' ? inputs : ops.cast(inputs, 'int32');
+    // symbolic calls only infer shapes; eager indices are checked here, where the error can name
+    // the layer, and clamped, as the error waits for the next read; gather then runs directly
+    const indices = inputs instanceof Tensor ? this.checked(inputs, cast) : cast;
     const y = ENGINE.run(GATHER, [this.embeddings!.value, indices], { axis: 0 });
     if (this.activityPenalty && y instanceof Tensor) this.addActivityLoss(this.activityPenalty(y), y);
     return y;
@@ -85,16 +86,22 @@ export class Embedding extends Layer {
     return this.maskZero ? ops.notEqual(inputs, 0) : null;
   }
 
-  /** Each index as the cast gives it (toward zero) must lie in [0, inputDim); NaN and ±Infinity never do. */
-  private checkIndices(inputs: Tensor): void {
-    const values = inputs.dataSync();
-    for (let i = 0; i < values.length; i++) {
-      const index = Math.trunc(values[i]);
-      if (!(index >= 0 && index < this.inputDim)) {
-        const at = inputs.rank > 0 ? ` (element ${i} of the input ${fmtShape(inputs.shape)}, flattened)` : '';
-        fail(this.toString(), `index ${values[i]}${at} is out of range for inputDim ${this.inputDim}: indices must be in [0, ${this.inputDim})`);
-      }
-    }
+  /**
+   * `cast` clamped into [0, inputDim), the inputs checked on the device: each index as the cast
+   * gives it (toward zero) must lie in [0, inputDim), so an int32 one must be left alone by the
+   * clamp and a float one must be above -1 and below inputDim (NaN and ±Infinity never are). The
+   * error, naming the layer, the index and where it sits, comes with the next read (fit reads its
+   * logs), on every backend alike (docs/indices.md).
+   */
+  private checked(inputs: Tensor, cast: Tensor): Tensor {
+    const clamped = ops.clip(cast, 0, this.inputDim - 1);
+    const bad = inputs.dtype === 'int32'
+      ? ops.notEqual(clamped, inputs)
+      : ops.logicalNot(ops.logicalAnd(ops.greater(inputs, -1), ops.less(inputs, this.inputDim)));
+    const at = `of the input ${fmtShape(inputs.shape)}, flattened`;
+    checkOnDevice(`${this.toString()} ${inputs.dtype} ${at}`, inputs, bad, (i, v) => fail(this.toString(),
+      `index ${v}${inputs.rank > 0 ? ` (element ${i} ${at})` : ''} is out of range for inputDim ${this.inputDim}: indices must be in [0, ${this.inputDim})`));
+    return clamped;
   }
 
   override getConfig(): LayerConfig {

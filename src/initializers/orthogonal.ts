@@ -1,6 +1,9 @@
 import type { DType } from '../../backends/contract.js';
 import { fail } from '../errors.js';
-import { normal } from '../random.js';
+import { generatorFor } from '../random.js';
+import { checkDType, isFloat } from '../dtype.js';
+import { checkAllocation } from '../limits.js';
+import { checkShape } from '../shape.js';
 import { tensorFrom } from '../convert.js';
 import type { Tensor } from '../tensor.js';
 import { RandomInitializer, type SeedOptions } from './initializer.js';
@@ -24,20 +27,17 @@ export class Orthogonal extends RandomInitializer {
 
   call(shape: readonly number[], dtype: DType = 'float32'): Tensor {
     if (shape.length < 2) fail('Orthogonal', `the shape must have rank >= 2, got [${shape.join(',')}] of rank ${shape.length}`);
+    checkShape('Orthogonal', shape);
+    if (!isFloat(checkDType('Orthogonal', dtype))) fail('Orthogonal', `dtype must be float32 or float64, got ${dtype}`);
     const rows = shape.slice(0, -1).reduce((a, b) => a * b, 1);
     const cols = shape[shape.length - 1];
     const [m, n] = [Math.max(rows, cols), Math.min(rows, cols)];
-    // Drawn in `dtype`, as Keras does, then factored in float64 here: QR is not a kernel.
-    const draws = normal([m, n], { dtype, seed: this.seed });
-    let a: Float64Array;
-    try {
-      if (!draws.dataHandle().backend.readSync) {
-        fail('Orthogonal', `needs a backend with synchronous reads (reference, native); '${draws.backendName}' reads asynchronously`);
-      }
-      a = Float64Array.from(draws.dataSync());
-    } finally {
-      draws.dispose();
-    }
+    // Drawn on the host, where the QR runs (it is not a kernel), so no backend needs to read
+    // back; rounded to `dtype` as Keras's draws in `dtype` are, then factored in float64.
+    checkAllocation('Orthogonal', [m, n], 'float64');
+    const g = generatorFor(this.seed);
+    const a = new Float64Array(m * n);
+    for (let i = 0; i < a.length; i++) a[i] = dtype === 'float32' ? Math.fround(g.normal()) : g.normal();
     const q = orthonormalColumns(a, m, n);
     const out = new Float64Array(rows * cols);
     for (let i = 0; i < m; i++) {

@@ -8,7 +8,9 @@ import { Variable } from '../variable.js';
 import { SymbolicTensor } from '../symbolic.js';
 import { asTensor, type TensorLike } from '../convert.js';
 import { range } from '../creation.js';
-import { add, equal, less, maximum, minimum, multiply } from './binary.js';
+import { add, equal, greaterEqual, less, logicalAnd, logicalNot, maximum, minimum, multiply, notEqual } from './binary.js';
+import { floor } from './unary.js';
+import { checkOnDevice } from '../deferred-checks.js';
 import { cast, where } from './select.js';
 import { broadcastTo, expandDims, moveaxis, product, reshape } from './movement.js';
 import { GATHER } from './gather.js';
@@ -24,11 +26,12 @@ function flatValues(x: unknown): ArrayLike<unknown> {
 
 /**
  * `indices` as int32 in [0, n), for gather (whose kernels expect them in range). Negative indices
- * count from the end, as in NumPy. Out-of-range ones are an error naming the index, which needs
- * the values: JS arrays are checked as given, and tensors when their backend reads synchronously.
- * A tensor on a backend that reads only asynchronously is clamped into range instead (as JAX
- * does on accelerators), since a check would need an async read. Float tensors are cast, so
- * `tensor([0, 2])` (float32 by default) works; their values must then be integers.
+ * count from the end, as in NumPy. An index out of range, or not an integer, is an error naming
+ * it. Indices given as JS arrays or typed arrays are checked here, on the host, before anything
+ * runs. A tensor's indices are checked on the device (src/deferred-checks.ts) and clamped into
+ * range for the gather, and the error is thrown by the next read of that backend: the same on
+ * every backend, whether it can read synchronously or not (docs/indices.md). Float tensors are
+ * cast, so `tensor([0, 2])` (float32 by default) works; their values must then be integers.
  */
 function indexTensor(op: string, indices: TensorLike, n: Dim): Tensor {
   let values: ArrayLike<unknown> | null = null;
@@ -36,19 +39,25 @@ function indexTensor(op: string, indices: TensorLike, n: Dim): Tensor {
     values = flatValues(indices);
     if (n !== null) checkIndices(op, values, n);
   }
-  let t = asTensor(indices, op, values === null ? undefined : 'int32');
-  if (t.dtype === 'bool') fail(op, 'indices must be integers, got a bool tensor');
-  if (values === null && n !== null && t instanceof Tensor && t.dataHandle(op).backend.readSync) {
-    values = t.dataSync();
-    checkIndices(op, values, n);
-  }
-  t = cast(t, 'int32');
+  const given = asTensor(indices, op, values === null ? undefined : 'int32');
+  if (given.dtype === 'bool') fail(op, 'indices must be integers, got a bool tensor');
+  const t = cast(given, 'int32');
   if (n === null) return t;
-  if (values === null) {
-    if (n === 0 && t.size !== 0) fail(op, 'cannot take from an axis of size 0');
-    return minimum(maximum(where(less(t, 0), add(t, n), t), 0), n - 1);
+  if (values !== null) return Array.prototype.some.call(values, (v) => (v as number) < 0) ? where(less(t, 0), add(t, n), t) : t;
+  if (n === 0 && t.size !== 0) fail(op, 'cannot take from an axis of size 0');
+  const wrapped = where(less(t, 0), add(t, n), t);
+  const clamped = minimum(maximum(wrapped, 0), n - 1);
+  if (given instanceof Tensor) {
+    // an int32 index is bad exactly when clamping moves it; a float one also when it is not an
+    // integer (NaN included), which the cast to int32 hides
+    const bad = isFloat(given.dtype)
+      ? logicalNot(logicalAnd(logicalAnd(greaterEqual(given, -n), less(given, n)), equal(floor(given), given)))
+      : notEqual(clamped, wrapped);
+    checkOnDevice(`${op} ${given.dtype} indices for an axis of size ${n}`, given, bad, (position, v) => fail(op, Number.isInteger(v)
+      ? `index ${v} is out of range for an axis of size ${n} (valid: ${-n} to ${n - 1}; position ${position} of the indices, flattened)`
+      : `indices must be integers, got ${v} at position ${position}`));
   }
-  return Array.prototype.some.call(values, (v) => (v as number) < 0) ? where(less(t, 0), add(t, n), t) : t;
+  return clamped;
 }
 
 function checkIndices(op: string, values: ArrayLike<unknown>, n: number): void {

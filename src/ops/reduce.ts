@@ -10,6 +10,7 @@ import { exp, isfinite, log, sqrt, square } from './unary.js';
 import { cast, where } from './select.js';
 import { BROADCAST_TO, product, reshape } from './movement.js';
 import { stopGradient } from './stop-gradient.js';
+import { CUMSUM } from './cumsum.js';
 
 /** An axis, several, or null/undefined for all of them. */
 export type Axis = number | readonly number[] | null | undefined;
@@ -87,19 +88,7 @@ export const ARG_REDUCE: Record<ArgReduceOp, Primitive<{ axis: number }>> = {
   argmin: argPrimitive('argmin'),
 };
 
-interface CumsumAttrs {
-  axis: number;
-  exclusive: boolean;
-  reverse: boolean;
-}
-
-export const CUMSUM: Primitive<CumsumAttrs> = {
-  name: 'cumsum',
-  infer: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
-  run: (backend, [x], out, { axis, exclusive, reverse }) => backend.cumsum(x, axis, exclusive, reverse, out),
-  // each input adds into every later running sum: dx is the running sum of dy from the other end
-  grad: (dy, _, __, attrs) => [ENGINE.run(CUMSUM, [dy], { ...attrs, reverse: !attrs.reverse })],
-};
+export { CUMSUM } from './cumsum.js';
 
 export function checkKeepdims(op: string, keepdims: unknown): void {
   if (typeof keepdims !== 'boolean') fail(op, `keepdims must be a boolean, got ${JSON.stringify(keepdims)}`);

@@ -3,9 +3,10 @@
  * functions, the Tensor API (shape, dtype, size, rank, data, array, item, toString), and memory:
  * tidy, keep, dispose, Symbol.dispose and views, with memory() returning to its baseline.
  */
-import { expect } from 'vitest';
+import { expect, vi } from 'vitest';
 import * as kiln from '../../index.js';
 import type { DType } from '../../backends/contract.js';
+import { findBackend } from '../../src/backends.js';
 import { check, checkOp, describeBackends, expectClose, group } from './harness.js';
 
 const { ops } = kiln;
@@ -18,7 +19,74 @@ async function leavesNothing(fn: () => unknown): Promise<void> {
   expect({ numTensors: after.numTensors, numBytes: after.numBytes }).toEqual({ numTensors: before.numTensors, numBytes: before.numBytes });
 }
 
-describeBackends('creation', () => {
+/**
+ * The fill kernel run directly on a buffer of `size` elements of `dtype`, read back. The
+ * expected values are JavaScript's own typed-array stores (the contract's cast rule), except
+ * bool, which is value != 0.
+ */
+async function fillKernel(backend: string, value: number, dtype: DType, size = 5): Promise<number[]> {
+  const b = await findBackend(backend);
+  const id = b.alloc(dtype, size);
+  try {
+    b.fill(value, { id, shape: [size], dtype });
+    return Array.from(await b.read(id));
+  } finally {
+    b.free(id);
+  }
+}
+
+/** What a store of `value` into `dtype` keeps: the contract's cast, written out. */
+function castOf(value: number, dtype: DType): number {
+  switch (dtype) {
+    case 'float32': return Math.fround(value);
+    case 'float64': return value;
+    // ToInt32: truncate toward zero, wrap modulo 2^32, NaN and infinities give 0
+    case 'int32': return Number.isFinite(value) ? Number(BigInt.asIntN(32, BigInt(Math.trunc(value)))) : 0;
+    case 'bool': return value !== 0 ? 1 : 0;
+  }
+}
+
+describeBackends('creation', (backend) => {
+  group('fill kernel', () => {
+    const specials = [0, -0, 1, -1.7, 1.7, 0.1, 2, 255, 256, -256, 2 ** 31, -(2 ** 31) - 1, 2 ** 32 + 5, 1e300, NaN, Infinity, -Infinity];
+    for (const dtype of ['float32', 'float64', 'int32', 'bool'] as const) {
+      check(`every value converts as cast does: ${dtype}`, async () => {
+        for (const v of specials) {
+          const got = await fillKernel(backend, v, dtype);
+          const want = castOf(v, dtype);
+          expect(got, `fill(${v}) into ${dtype}`).toEqual(new Array(5).fill(want));
+          // -0 stays -0 in floats (toEqual does not tell them apart)
+          if (Object.is(want, -0)) expect(Object.is(got[0], -0), `fill(-0) into ${dtype}`).toBe(true);
+        }
+      }, { requires: [dtype] });
+    }
+    check('sizes across the thread threshold are filled to the end', async () => {
+      for (const size of [1, 7, 32_768, 100_003]) {
+        const got = await fillKernel(backend, 3.5, 'float32', size);
+        expect(got.length).toBe(size);
+        expect(got.every((v) => v === 3.5), `size ${size}`).toBe(true);
+      }
+    });
+    check('constants are made on the device: no upload', async () => {
+      const b = await findBackend(backend);
+      const write = vi.spyOn(b, 'write');
+      try {
+        const x = kiln.ones([3]);
+        const made = kiln.tidy(() => [
+          kiln.zeros([2, 2]), kiln.fill([4], -2, 'int32'), kiln.zerosLike(x), kiln.onesLike(x, 'bool'),
+          kiln.ops.multiply(x, 2), kiln.ops.add(x, true), kiln.ops.where(kiln.ops.less(x, 2), 1, 0),
+        ]);
+        expect(write).not.toHaveBeenCalled();
+        await expectClose(made[4], [2, 2, 2]);
+        await expectClose(made[5], [2, 2, 2]);
+        await expectClose(made[6], [1, 1, 1]);
+        kiln.dispose([x, ...made]);
+      } finally {
+        write.mockRestore();
+      }
+    });
+  });
+
   group('tensor', () => {
     checkOp('number is a float32 scalar', () => kiln.tensor(2.5), 2.5, { dtype: 'float32', shape: [] });
     checkOp('boolean is a bool scalar', () => kiln.tensor(true), true, { dtype: 'bool', shape: [] });

@@ -29,7 +29,7 @@ describe('examples/text-lstm: the data', () => {
   });
 });
 
-describe.skipIf(!!skipWhy)('examples/text-lstm on native (the example\'s model, fewer sequences)', () => {
+describe.skipIf(!!skipWhy)('examples/text-lstm on native (the example\'s model and run)', () => {
   let dir = '';
   let outcome: Awaited<ReturnType<typeof run>>;
 
@@ -38,7 +38,9 @@ describe.skipIf(!!skipWhy)('examples/text-lstm on native (the example\'s model, 
     dir = mkdtempSync(join(tmpdir(), 'kiln-text-lstm-'));
     // fit never yields to the event loop by itself; a long one starves vitest's worker messages
     const yieldEachEpoch = new kiln.callbacks.LambdaCallback({ onEpochEnd: () => new Promise<void>((resolve) => setImmediate(resolve)) });
-    outcome = await run({ samples: 4096, epochs: 4, callbacks: [yieldEachEpoch], onnx: join(dir, 'text-lstm.onnx'), verbose: 0 });
+    // 8192 sequences, the example's own: with 4096 the accuracy after 4 epochs depends on the seed
+    // (seeds 1–12 gave 57% to 100%), with 8192 every one of seeds 1–8 reached 100%
+    outcome = await run({ samples: 8192, epochs: 4, callbacks: [yieldEachEpoch], onnx: join(dir, 'text-lstm.onnx'), verbose: 0 });
   }, 180_000);
 
   afterAll(() => {
@@ -47,7 +49,7 @@ describe.skipIf(!!skipWhy)('examples/text-lstm on native (the example\'s model, 
   });
 
   it('answers held-out sequences with at least 98% accuracy, and twice the padding changes no probability', () => {
-    console.log(`text-lstm on native, 256 steps of 64: held-out accuracy ${(outcome.accuracy * 100).toFixed(2)}%, ${outcome.seconds.toFixed(1)} s; padding effect ${outcome.paddingEffect}`);
+    console.log(`text-lstm on native, 512 steps of 64: held-out accuracy ${(outcome.accuracy * 100).toFixed(2)}%, ${outcome.seconds.toFixed(1)} s; padding effect ${outcome.paddingEffect}`);
     expect(outcome.accuracy).toBeGreaterThanOrEqual(0.98);
     // masked steps keep the state as it was (this run measured 0); read as data, twelve more
     // padding steps would move the probabilities by far more than rounding

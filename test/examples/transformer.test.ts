@@ -40,7 +40,9 @@ describe.skipIf(!!skipWhy)('examples/transformer on native (the example\'s model
   beforeAll(async () => {
     await kiln.setBackend('native');
     dir = mkdtempSync(join(tmpdir(), 'kiln-transformer-'));
-    outcome = await run({ samples: 4096, epochs: 2, onnx: join(dir, 'reverse.onnx'), verbose: 0 });
+    // 3 epochs, the example's own: after 2 the accuracy depends on the seed (seeds 1–8 gave 22% to
+    // 99.9%), after 3 every one of seeds 1–8 reached 99.8% or more
+    outcome = await run({ samples: 4096, epochs: 3, onnx: join(dir, 'reverse.onnx'), verbose: 0 });
   }, 120_000);
 
   afterAll(() => {
@@ -49,7 +51,7 @@ describe.skipIf(!!skipWhy)('examples/transformer on native (the example\'s model
   });
 
   it('reverses held-out sequences with at least 99% token accuracy, in kiln and from the exported file', () => {
-    console.log(`transformer on native, 128 steps of 64: held-out token accuracy ${(outcome.accuracy * 100).toFixed(2)}% (ONNX ${(outcome.onnxAccuracy! * 100).toFixed(2)}%), ${outcome.seconds.toFixed(1)} s`);
+    console.log(`transformer on native, 192 steps of 64: held-out token accuracy ${(outcome.accuracy * 100).toFixed(2)}% (ONNX ${(outcome.onnxAccuracy! * 100).toFixed(2)}%), ${outcome.seconds.toFixed(1)} s`);
     expect(outcome.accuracy).toBeGreaterThanOrEqual(0.99);
     expect(outcome.onnxAccuracy).toBeGreaterThanOrEqual(0.99);
   });

@@ -1,10 +1,7 @@
-import type { TensorInfo } from '../../contract.js';
+import type { RandomDist, TensorInfo } from '../../contract.js';
 import { sizeOf } from '../../contract.js';
 import { mathLibrary } from './math.js';
 import { MAIN, grid, storage, type GpuContext } from './wgsl.js';
-
-/** What `random` draws (the contract's RandomDist once the row is merged there). */
-export type RandomDist = 'uniform' | 'normal';
 
 /**
  * Philox 4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC11): block b

@@ -102,6 +102,8 @@ class CpuDevice final : public Device {
     cpu::add_matmul_rows(sink);
     cpu::add_movement_rows(sink);
     cpu::add_index_rows(sink);
+    cpu::add_creation_rows(sink);
+    cpu::add_random_rows(sink);
     cpu::add_dense_rows(sink);
     cpu::add_softmax_rows(sink);
     cpu::add_update_rows(sink);

@@ -169,6 +169,8 @@ void add_reduce_rows(RowSink& sink);
 void add_matmul_rows(RowSink& sink);
 void add_movement_rows(RowSink& sink);
 void add_index_rows(RowSink& sink);
+void add_creation_rows(RowSink& sink);
+void add_random_rows(RowSink& sink);
 void add_dense_rows(RowSink& sink);
 void add_softmax_rows(RowSink& sink);
 void add_update_rows(RowSink& sink);
