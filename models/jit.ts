@@ -5,6 +5,7 @@ import { fusedKernelsEnabled } from '../src/fused/switch.js';
 import type { Tensor } from '../src/tensor.js';
 import type { Variable } from '../src/variable.js';
 import { Plan, type Trace } from '../src/trace.js';
+import { addCheck, collectChecks, type Check } from '../src/deferred-checks.js';
 import type { Model } from './model.js';
 
 /**
@@ -30,7 +31,7 @@ export interface Traced<M> {
 
 type Entry =
   | { state: 'traced'; calls: string[]; uploads: string[] }
-  | { state: 'plan'; plan: Plan; weights: Variable[]; ids: number[]; outputs: Output[]; meta: unknown }
+  | { state: 'plan'; plan: Plan; weights: Variable[]; ids: number[]; outputs: Output[]; meta: unknown; checks: Omit<Check, 'status' | 'value'>[] }
   | { state: 'eager'; reason: string };
 
 /** An output of a plan: a fresh buffer, or a view of an earlier output's (the same tensor twice, or a reshape). */
@@ -68,22 +69,26 @@ export function jitCall<M>(model: Model, kind: string, xs: Tensor[], eager: (xs:
       for (const o of entry.outputs) outs.push(o.viewOf < 0 ? ENGINE.allocate(backend, o.shape, o.dtype, kind) : ENGINE.view(outs[o.viewOf], o.shape));
       const fresh = outs.filter((_, i) => entry.outputs[i].viewOf < 0);
       entry.plan.replay([...inputs().map((x) => x.dataHandle().id), ...fresh.map((o) => o.dataHandle().id)]);
-      return { outs, meta: entry.meta as M };
+      // the last outputs are the device checks' results (an index or label range): they wait for a read as the eager call's do
+      const n = outs.length - 2 * entry.checks.length;
+      entry.checks.forEach((c, i) => addCheck({ ...c, status: ENGINE.keep(outs[n + 2 * i]), value: ENGINE.keep(outs[n + 2 * i + 1]) }));
+      return { outs: outs.slice(0, n), meta: entry.meta as M };
     }
     entry.plan.dispose();
     byKey.delete(key);
     return jitCall(model, kind, xs, eager, weightInputs);
   }
 
-  const { result, trace } = ENGINE.trace(() => eager(xs));
+  const { result: { result, checks }, trace } = ENGINE.trace(() => collectChecks(() => eager(xs)));
   const fixed = model.weights.filter((w) => !weightInputs.includes(w));
-  const reason = result.refuse ?? unreplayable(trace, inputs(), fixed, result.outs);
+  const outsWithChecks = [...result.outs, ...checks.flatMap((c) => [c.status, c.value])];
+  const reason = result.refuse ?? unreplayable(trace, inputs(), fixed, outsWithChecks);
   // buffers by shape and dtype: two traces allocate different ids for the same computation
   const calls = trace.calls.map((c) => `${c.method}:${JSON.stringify(c.args, (_, v: unknown) => (isInfo(v) ? `${v.dtype}[${v.shape}]` : v))}`);
   const uploads = trace.uploads.map((u) => `${u.data.constructor.name}:${Array.from(u.data).join(',')}`);
   if (reason === null && entry?.state === 'traced' && sameList(entry.calls, calls) && sameList(entry.uploads, uploads)) {
-    const outHandles = result.outs.map((o) => o.dataHandle());
-    const outputs = result.outs.map((o, i) => ({ shape: o.shape, dtype: o.dtype, viewOf: outHandles.indexOf(outHandles[i]) === i ? -1 : outHandles.indexOf(outHandles[i]) }));
+    const outHandles = outsWithChecks.map((o) => o.dataHandle());
+    const outputs = outsWithChecks.map((o, i) => ({ shape: o.shape, dtype: o.dtype, viewOf: outHandles.indexOf(outHandles[i]) === i ? -1 : outHandles.indexOf(outHandles[i]) }));
     byKey.set(key, {
       state: 'plan',
       plan: new Plan(trace, inputs().map((x) => x.dataHandle().id), outHandles.filter((_, i) => outputs[i].viewOf < 0).map((h) => h.id)),
@@ -91,9 +96,12 @@ export function jitCall<M>(model: Model, kind: string, xs: Tensor[], eager: (xs:
       ids: idsOf(fixed),
       outputs,
       meta: result.meta,
+      checks: checks.map(({ key, backend, report }) => ({ key, backend, report })),
     });
+    for (const c of checks) addCheck(c);
     return result;
   }
+  for (const c of checks) addCheck(c);
   trace.release();
   if (reason !== null) byKey.set(key, { state: 'eager', reason });
   else if (entry?.state === 'traced') byKey.set(key, { state: 'eager', reason: 'two calls with the same input shapes called different kernels or uploaded different values' });

@@ -39,26 +39,59 @@ let moved = 0;
 export function checkOnDevice(key: string, values: Tensor, bad: Tensor, report: Pending['report']): void {
   if (values.size === 0) return;
   const backend = values.dataHandle('check').backend;
-  const earlier = pending.get(key);
-  const folds = earlier !== undefined && earlier.backend === backend && !earlier.status.isDisposed && earlier.value.dtype === values.dtype;
   const [status, value] = ENGINE.withoutTapes(() => ENGINE.tidy(() => {
     const marks = reshape(cast(bad, 'int32'), [-1]);
     const position = reshape(argmax(marks), [1]);
-    // [whether the first marked position is marked (so any is), that position]
-    let s = concatenate([ENGINE.run(GATHER, [marks, position], { axis: 0 }), position]);
-    // the first failing value, or the first value when none fails (position 0, never read)
-    let v = ENGINE.run(GATHER, [reshape(values, [-1]), position], { axis: 0 });
-    if (folds) {
-      const keepEarlier = cast(slice(earlier.status, [0], [1]), 'bool');
-      s = where(keepEarlier, earlier.status, s);
-      v = where(keepEarlier, earlier.value, v);
-    }
-    return [s, v];
+    // [whether the first marked position is marked (so any is), that position]; the first
+    // failing value, or the first value when none fails (position 0, never read)
+    return [concatenate([ENGINE.run(GATHER, [marks, position], { axis: 0 }), position]), ENGINE.run(GATHER, [reshape(values, [-1]), position], { axis: 0 })];
   }));
-  if (folds) dispose(earlier);
+  const check = { key, backend, status: ENGINE.keep(status), value: ENGINE.keep(value), report };
+  if (collecting) collecting.push(check);
+  else addCheck(check);
+}
+
+/** A check's result as checkOnDevice made it, before it joins the ones waiting for a read. */
+export interface Check extends Pending {
+  key: string;
+}
+
+let collecting: Check[] | null = null;
+
+/**
+ * Runs `fn`, handing back the checks it made instead of adding them (models/jit.ts: a replayed
+ * call makes its checks' tensors as outputs, and adds them after each replay with `addCheck`).
+ */
+export function collectChecks<T>(fn: () => T): { result: T; checks: Check[] } {
+  const outer = collecting;
+  const checks: Check[] = [];
+  collecting = checks;
+  try {
+    return { result: fn(), checks };
+  } finally {
+    collecting = outer;
+  }
+}
+
+/** Adds a check to those read at the next read of its backend, folding it into an earlier one of its key. */
+export function addCheck({ key, backend, status, value, report }: Check): void {
+  const earlier = pending.get(key);
+  const folds = earlier !== undefined && earlier.backend === backend && !earlier.status.isDisposed && earlier.value.dtype === value.dtype;
+  if (folds) {
+    // the earlier failure, if any, is the one to report
+    const [s, v] = ENGINE.withoutTapes(() => ENGINE.tidy(() => {
+      const keepEarlier = cast(slice(earlier.status, [0], [1]), 'bool');
+      return [where(keepEarlier, earlier.status, status), where(keepEarlier, earlier.value, value)];
+    }));
+    dispose(earlier);
+    status.dispose();
+    value.dispose();
+    pending.set(key, { backend, status: ENGINE.keep(s), value: ENGINE.keep(v), report });
+    return;
+  }
   // an earlier check on another backend (or of another dtype) stays, to be read on its own
-  else if (earlier) pending.set(`${key} #${++moved}`, earlier);
-  pending.set(key, { backend, status: ENGINE.keep(status), value: ENGINE.keep(value), report });
+  if (earlier) pending.set(`${key} #${++moved}`, earlier);
+  pending.set(key, { backend, status, value, report });
 }
 
 function dispose(p: Pending): void {

@@ -65,6 +65,16 @@ const cases: Record<string, Case> = {
     loss: ['mae', 'categorical_crossentropy'],
     status: /^plan$/,
   },
+  'Embedding, pooling and sparse labels (their range checks run on the device)': {
+    model: () => new kiln.Sequential([kiln.Input({ shape: [5], dtype: 'int32' }), new layers.Embedding(10, 4), new layers.GlobalAveragePooling1D(), new layers.Dense(3, { activation: 'softmax' })]),
+    data: () => ({
+      x: kiln.tensor(Array.from({ length: 60 }, (_, i) => (i * 7) % 10), [12, 5], 'int32'),
+      y: kiln.tensor(Array.from({ length: 12 }, (_, i) => i % 3), [12], 'int32'),
+    }),
+    loss: 'sparse_categorical_crossentropy',
+    metrics: ['sparse_categorical_accuracy'],
+    status: /^plan$/,
+  },
   'BatchNormalization in training updates its moving statistics: eager': {
     model: () => new kiln.Sequential([kiln.Input({ shape: [4] }), new layers.BatchNormalization(), new layers.Dense(2)]),
     data: () => ({ x: uniform([8, 4], 10), y: uniform([8, 2], 11) }),
@@ -144,6 +154,31 @@ for (const backend of kiln.listBackends().filter((b) => b.available && b.name !=
         expect(compiled.history.loss, name).toEqual(eager.history.loss);
         expect(compiled.status, name).toEqual(['plan']);
       }
+    });
+
+    it('a label or index out of range in a replayed step fails at the next read, as in an eager step', async () => {
+      const c = cases['Embedding, pooling and sparse labels (their range checks run on the device)'];
+      const errors: string[] = [];
+      for (const jitCompile of [false, true]) {
+        kiln.setSeed(4);
+        const model = c.model();
+        model.compile({ optimizer: 'sgd', loss: c.loss, jitCompile });
+        const x = kiln.tensor(Array.from({ length: 20 }, (_, i) => i % 10), [4, 5], 'int32');
+        for (let i = 0; i < 3; i++) await model.trainOnBatch(x, kiln.tensor([0, 1, 2, 1], [4], 'int32'));
+        if (jitCompile) expect(Object.values(jitStatus(model))).toEqual(['plan']);
+        const badLabel = kiln.tensor([0, 1, 3, 1], [4], 'int32');
+        errors.push(await model.trainOnBatch(x, badLabel).then(() => 'no error', (e: Error) => e.message));
+        const badIndex = kiln.tensor([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 12, 3, 4, 5, 6, 7, 8, 9], [4, 5], 'int32');
+        errors.push(await model.trainOnBatch(badIndex, kiln.tensor([0, 1, 2, 1], [4], 'int32')).then(() => 'no error', (e: Error) => e.message));
+        kiln.dispose([x, badLabel, badIndex]);
+        model.dispose();
+      }
+      const named = errors.map((e) => e.replace(/'embedding_\d+'/, "'embedding'"));
+      const want = [
+        'sparse_categorical_crossentropy: label 3 at position 2 is out of range: labels must be integers in [0, 3)',
+        "Embedding 'embedding': index 12 (element 12 of the input [4,5], flattened) is out of range for inputDim 10: indices must be in [0, 10)",
+      ];
+      expect(named).toEqual([...want, ...want]);
     });
 
     it('1000 compiled steps hold tensors, bytes and buffers constant', async () => {
