@@ -129,6 +129,9 @@ export async function kilnEngine(backend: string, feed: Feed = 'tensors'): Promi
       model.compile({
         optimizer: new kiln.optimizers.Adam({ learningRate: spec.learningRate }),
         loss: 'sparse_categorical_crossentropy',
+        // the forward and backward half of each step replayed (models/jit.ts); the CNN's
+        // BatchNormalization and Dropout keep it eager, and it says so in jitStatus
+        jitCompile: true,
       });
       const { train, test } = spec.data;
       const shape = inputShape(spec.arch);
