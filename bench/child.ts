@@ -18,6 +18,7 @@ export const JS_ENGINES: Record<string, string> = {
   'kiln-reference': 'kiln reference',
   'kiln-native': 'kiln native',
   'kiln-native-dataset': 'kiln native dataset',
+  'kiln-webgpu': 'kiln webgpu',
   'tfjs-cpu': 'tfjs cpu',
   'tfjs-wasm': 'tfjs wasm',
   onnxruntime: 'onnxruntime',

@@ -6,7 +6,7 @@
  * Peers that cannot run here are reported as missing, with the reason; no figure is ever made up, and
  * none is given for a result that fails its check (bench/check.ts).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -34,9 +34,9 @@ const resultsPath = join(here, 'results.json');
 const plan: Plan = { quick, threads };
 
 const WORKLOADS: { w: Workload; name: string; js: string[]; torch: boolean; numpy: boolean; python: string }[] = [
-  { w: 'W1', name: 'gemm', js: ['kiln-reference', 'kiln-native', 'tfjs-cpu', 'tfjs-wasm', 'onnxruntime'], torch: true, numpy: true, python: 'gemm.py' },
-  { w: 'W2', name: 'mlp-train', js: ['kiln-reference', 'kiln-native', 'kiln-native-dataset', 'tfjs-cpu', 'tfjs-wasm'], torch: true, numpy: false, python: 'torch_nets.py' },
-  { w: 'W3', name: 'cnn-train', js: ['kiln-reference', 'kiln-native', 'tfjs-cpu', 'tfjs-wasm'], torch: true, numpy: false, python: 'torch_nets.py' },
+  { w: 'W1', name: 'gemm', js: ['kiln-reference', 'kiln-native', 'kiln-webgpu', 'tfjs-cpu', 'tfjs-wasm', 'onnxruntime'], torch: true, numpy: true, python: 'gemm.py' },
+  { w: 'W2', name: 'mlp-train', js: ['kiln-reference', 'kiln-native', 'kiln-native-dataset', 'kiln-webgpu', 'tfjs-cpu', 'tfjs-wasm'], torch: true, numpy: false, python: 'torch_nets.py' },
+  { w: 'W3', name: 'cnn-train', js: ['kiln-reference', 'kiln-native', 'kiln-webgpu', 'tfjs-cpu', 'tfjs-wasm'], torch: true, numpy: false, python: 'torch_nets.py' },
   { w: 'W4', name: 'inference', js: ['kiln-reference', 'kiln-native', 'tfjs-cpu', 'tfjs-wasm', 'onnxruntime'], torch: true, numpy: false, python: 'torch_nets.py' },
   { w: 'W5', name: 'lstm-train', js: ['kiln-native'], torch: true, numpy: false, python: 'torch_seq.py' },
   { w: 'W6', name: 'transformer-train', js: ['kiln-native'], torch: true, numpy: false, python: 'torch_seq.py' },
@@ -46,6 +46,15 @@ const WORKLOADS: { w: Workload; name: string; js: string[]; torch: boolean; nump
 const env: NodeJS.ProcessEnv = { ...process.env, KILN_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
 // tsx's loader in the child itself (not the tsx CLI, which would add a wrapper process)
 const tsxLoader = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist', 'loader.mjs')).href;
+
+/**
+ * kiln webgpu where no GPU driver is set up runs on SwiftShader (Chromium's CPU Vulkan driver,
+ * when installed), so the row exists everywhere: its figures are then CPU emulation, not a GPU's,
+ * and the engine's info names the adapter it ran on.
+ */
+const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
+const envFor = (id: string): NodeJS.ProcessEnv =>
+  (id === 'kiln-webgpu' && !env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER) ? { ...env, VK_ICD_FILENAMES: SWIFTSHADER } : env);
 
 type Ran = RunInfo & { rows: Row[] };
 
@@ -100,7 +109,7 @@ async function main(): Promise<void> {
   for (const spec of WORKLOADS.filter((s) => only.includes(s.w))) {
     for (const id of spec.js.filter(runs)) {
       const name = id.replace('-', ' ');
-      await record(spec.w, name, () => runChild(process.execPath, ['--import', tsxLoader, join(here, 'child.ts'), id, spec.name, JSON.stringify(plan)], env, 900), (why) => missingFor(spec.w, name, why));
+      await record(spec.w, name, () => runChild(process.execPath, ['--import', tsxLoader, join(here, 'child.ts'), id, spec.name, JSON.stringify(plan)], envFor(id), 900), (why) => missingFor(spec.w, name, why));
     }
     const pyArgs = (first: string) => [join(here, 'python', spec.python), first, JSON.stringify(plan), mnistFolder()];
     if (spec.torch && runs('pytorch')) {

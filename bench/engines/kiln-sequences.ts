@@ -67,7 +67,7 @@ function argmaxAccuracy(scores: Float32Array, labels: Int32Array): number {
 
 export async function trainSequences({ task, steps }: SequenceSpec): Promise<TrainOutcome> {
   const model = task.arch === 'lstm' ? lstmModel(task) : transformerModel(task);
-  model.compile({ optimizer: new kiln.optimizers.Adam({ learningRate: 1e-3 }), loss: 'sparse_categorical_crossentropy' });
+  model.compile({ optimizer: new kiln.optimizers.Adam({ learningRate: 1e-3 }), loss: 'sparse_categorical_crossentropy', jitCompile: true });
   const count = steps * task.batchSize;
   const data = sequenceBatch(task, count, 1);
   const labelShape = task.arch === 'lstm' ? [count] : [count, task.steps];

@@ -106,7 +106,7 @@ export async function kilnEngine(backend: string, feed: Feed = 'tensors'): Promi
   return {
     name: feed === 'dataset' ? `kiln ${backend} dataset` : `kiln ${backend}`,
     threads,
-    info: `kiln ${kiln.version}, backend ${kiln.getBackend()}`,
+    info: `kiln ${kiln.version}, backend ${kiln.getBackend()}${backend === 'webgpu' ? `, Vulkan driver ${process.env.VK_ICD_FILENAMES ?? 'of the system'}` : ''}`,
 
     async matmul(n: number): Promise<Runner> {
       const a = kiln.random.uniform([n, n]);

@@ -21,7 +21,7 @@ export interface TrainPlan {
   evaluate: boolean;
 }
 
-export const SLOW_ENGINES = new Set(['kiln reference', 'tfjs cpu']);
+export const SLOW_ENGINES = new Set(['kiln reference', 'tfjs cpu', 'kiln webgpu']);
 
 export function trainPlan(arch: Arch, engine: string, plan: Plan): TrainPlan {
   const mlp = arch === 'mlp';
