@@ -1,5 +1,6 @@
 import { ENGINE } from '../src/engine.js';
-import { take as gather } from '../src/ops/indexing.js';
+import { GATHER } from '../src/ops/gather.js';
+import { tensor } from '../src/creation.js';
 import type { Tensor } from '../src/tensor.js';
 import type { Open } from './ahead.js';
 import { disposeElement, mapLeaves, rowOf, type Element } from './element.js';
@@ -60,8 +61,11 @@ export function openBatches(plan: RowPlan, size: number, dropRemainder: boolean)
           picked.push(r.value);
         }
         if (picked.length === 0 || (picked.length < size && dropRemainder)) return;
-        const idx = Int32Array.from(picked);
-        yield ENGINE.tidy(() => mapLeaves(element, (t) => gather(t as Tensor, idx, 0)));
+        // the rows are ours, so in range: one upload of them serves every tensor, with no check
+        yield ENGINE.tidy(() => {
+          const idx = tensor(Int32Array.from(picked), [picked.length], 'int32');
+          return mapLeaves(element, (t) => ENGINE.run(GATHER, [t as Tensor, idx], { axis: 0 }));
+        });
         if (picked.length < size) return;
       }
     } finally {

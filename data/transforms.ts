@@ -8,18 +8,33 @@ import { disposeElement, leaves, stageError, toElement, viewOf, type Element } f
  * does not hold are freed (the result may pass some of them through).
  */
 export function mapStage(open: Open<Element>, fn: (e: Element) => unknown, parallel: number): Open<Element> {
-  return () =>
-    readAhead(open(), parallel - 1, async (e, i) => {
-      let out: Element;
+  const apply = async (e: Element, i: number): Promise<Element> => {
+    let out: Element;
+    try {
+      out = toElement('Dataset.map', await callUser(fn, e));
+    } catch (err) {
+      disposeElement(e);
+      throw stageError('Dataset.map', i, err);
+    }
+    disposeElement(e, new Set(leaves(out).map(([, t]) => t)));
+    return out;
+  };
+  // one call at a time needs no queue of promises ahead: a plain loop costs less per element
+  if (parallel === 1) {
+    return async function* map() {
+      const it = open();
       try {
-        out = toElement('Dataset.map', await callUser(fn, e));
-      } catch (err) {
-        disposeElement(e);
-        throw stageError('Dataset.map', i, err);
+        for (let i = 0; ; i++) {
+          const r = await it.next();
+          if (r.done) return;
+          yield await apply(r.value, i);
+        }
+      } finally {
+        await it.return?.();
       }
-      disposeElement(e, new Set(leaves(out).map(([, t]) => t)));
-      return out;
-    });
+    };
+  }
+  return () => readAhead(open(), parallel - 1, apply);
 }
 
 export function filterStage(open: Open<Element>, predicate: (e: Element) => unknown): Open<Element> {
