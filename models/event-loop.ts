@@ -7,8 +7,11 @@
 /** Work between two turns, in ms: long enough that small fits pay nothing measurable. */
 const SLICE_MS = 100;
 
-/** Kept from load time: a test's fake timers installed later would never fire it, and fit would hang. */
-const immediate = globalThis.setImmediate;
+/**
+ * Kept from load time: a test's fake timers installed later would never fire it, and fit would
+ * hang. Browsers have no setImmediate; a zero timeout is their turn (it also lets the page paint).
+ */
+const immediate: (run: () => void) => unknown = globalThis.setImmediate ?? ((run: () => void) => setTimeout(run, 0));
 
 /** Lets the event loop run once SLICE_MS of work has passed since the last turn, or when asked. */
 export class EventLoopTurns {

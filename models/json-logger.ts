@@ -1,6 +1,6 @@
-import { appendFile } from 'node:fs/promises';
 import { fail } from '../src/errors.js';
 import { Callback, type Logs } from './callback.js';
+import { appendFile } from './log-file.js';
 
 export interface JsonLoggerOptions {
   /** A file the lines are appended to; without it they go to `stream`. */

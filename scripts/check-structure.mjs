@@ -35,6 +35,7 @@ export const FLOORS = {
   utils: ['data', 'io', 'onnx', 'callbacks', 'saving', ...MODELS_AND_BELOW],
   cli: '*',
   'index.ts': '*',
+  'browser.ts': '*',
 };
 /**
  * The documented facades: the only imports allowed to reach a floor above, each a dynamic
