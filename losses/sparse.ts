@@ -3,7 +3,7 @@ import { fail, fmtShape } from '../src/errors.js';
 import { tidy } from '../src/memory.js';
 import * as ops from '../src/ops/index.js';
 import { shapesEqual } from '../src/shape.js';
-import { Tensor } from '../src/tensor.js';
+import type { Tensor } from '../src/tensor.js';
 import { checkBoolean, checkNumber, EPSILON, floatPrediction, Loss, type LossConfig, type LossOptions } from './loss.js';
 import { crossEntropy } from '../src/fused/cross-entropy.js';
 import { classAxis } from './probabilistic.js';
@@ -35,7 +35,7 @@ function sparseOptions(op: string, o: SparseCrossentropyOptions): Resolved {
  * read is small next to the loss itself.
  */
 function checkLabels(op: string, labels: Tensor, numClasses: number, ignoreClass: number | null): void {
-  if (!(labels instanceof Tensor) || !labels.dataHandle(op).backend.readSync) return;
+  if (!labels.dataHandle(op).backend.readSync) return;
   const values = labels.dataSync();
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
@@ -86,7 +86,7 @@ export class SparseCategoricalCrossentropy extends Loss {
   readonly options: Resolved;
 
   constructor(options: LossOptions & SparseCrossentropyOptions = {}) {
-    super({ ...options, name: options.name ?? 'sparse_categorical_crossentropy' });
+    super(options);
     this.options = sparseOptions(this.name, options);
   }
 
