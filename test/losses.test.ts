@@ -593,6 +593,11 @@ describe('masks and sample weights against per-timestep losses', () => {
   it('per-step weights [3] broadcast along the last axis of [2, 3] losses; weights of higher rank do not fit', () => {
     expectClose(mse('none').apply(yt, yp, [1, 0, 2]), [[1, 0, 18], [16, 0, 72]]);
     expectClose(mse('sum_over_batch_size').apply(yt, yp, [1, 0, 2]), 107 / 6);
+    // [2, 3] weights against [2, 2, 3] losses: the first axes agree, the shape does not lead, so it
+    // broadcasts along the last two axes (one weight per step and feature, for every sample)
+    const y4 = [[[[1], [2], [3]], [[4], [5], [6]]], [[[1], [1], [1]], [[2], [2], [2]]]];
+    const zero4 = y4.map((a) => a.map((b) => b.map(() => [0])));
+    expectClose(mse('none').apply(zero4, y4, [[1, 0, 2], [0, 1, 0]]), [[[1, 0, 18], [0, 25, 0]], [[1, 0, 2], [0, 4, 0]]]);
     expect(() => mse('sum').apply([[0, 0], [0, 0]], [[1, 1], [1, 1]], [[[1]]])).toThrow(
       'mean_squared_error: sampleWeight of shape [1,1,1] does not fit the per-sample losses of shape [2]');
   });
