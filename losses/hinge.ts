@@ -2,7 +2,7 @@ import type { TensorLike } from '../src/convert.js';
 import { tidy } from '../src/memory.js';
 import * as ops from '../src/ops/index.js';
 import type { Tensor } from '../src/tensor.js';
-import { Loss, matchedPair, type LossOptions } from './loss.js';
+import { Loss, matchedPair } from './loss.js';
 
 /**
  * Labels in {-1, 1}. Labels that are all 0 or 1 are read as {0, 1} classes and mapped to -1 and
@@ -53,12 +53,9 @@ export function categoricalHinge(yTrue: TensorLike, yPred: TensorLike): Tensor {
   return tidy(() => categoricalHingeLoss('categoricalHinge', yTrue, yPred));
 }
 
+/** The losses below take the default name, their class's in snake case (categorical_hinge). */
 export class Hinge extends Loss {
   static readonly className = 'Hinge';
-  constructor(options: LossOptions = {}) {
-    super({ ...options, name: options.name ?? 'hinge' });
-  }
-
   override call(yTrue: Tensor, yPred: Tensor): Tensor {
     return hingeLoss(this.name, yTrue, yPred);
   }
@@ -66,10 +63,6 @@ export class Hinge extends Loss {
 
 export class SquaredHinge extends Loss {
   static readonly className = 'SquaredHinge';
-  constructor(options: LossOptions = {}) {
-    super({ ...options, name: options.name ?? 'squared_hinge' });
-  }
-
   override call(yTrue: Tensor, yPred: Tensor): Tensor {
     return squaredHingeLoss(this.name, yTrue, yPred);
   }
@@ -77,10 +70,6 @@ export class SquaredHinge extends Loss {
 
 export class CategoricalHinge extends Loss {
   static readonly className = 'CategoricalHinge';
-  constructor(options: LossOptions = {}) {
-    super({ ...options, name: options.name ?? 'categorical_hinge' });
-  }
-
   override call(yTrue: Tensor, yPred: Tensor): Tensor {
     return categoricalHingeLoss(this.name, yTrue, yPred);
   }

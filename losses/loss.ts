@@ -132,11 +132,11 @@ function checkReduction(op: string, reduction: unknown): Reduction {
  */
 function maskFor(op: string, values: Tensor, mask: Tensor): Tensor {
   const m = mask.rank === values.rank + 1 && mask.shape[mask.rank - 1] === 1 ? ops.squeeze(mask, -1) : mask;
-  if (!(m.rank >= 1 && m.rank <= values.rank && m.shape.every((d, i) => d === values.shape[i]))) {
+  // a mask of higher rank fails the comparison: its extra axes meet undefined
+  if (!(m.rank >= 1 && m.shape.every((d, i) => d === values.shape[i]))) {
     fail(op, `the mask on yPred has shape ${fmtShape(mask.shape)}, which does not fit the per-sample losses of shape ${fmtShape(values.shape)}: its axes must lead theirs`);
   }
-  const keep = ops.cast(m, 'bool');
-  return keep.rank === values.rank ? keep : ops.reshape(keep, [...keep.shape, ...new Array<number>(values.rank - keep.rank).fill(1)]);
+  return ops.reshape(ops.cast(m, 'bool'), [...m.shape, ...new Array<number>(values.rank - m.rank).fill(1)]);
 }
 
 /**
@@ -182,7 +182,8 @@ function reduceWeightedValues(
  * against the last axis; any other shape must broadcast to the values' shape.
  */
 function perSample(op: string, values: Tensor, weight: Tensor, against = 'per-sample losses'): Tensor {
-  const leads = weight.rank > 0 && weight.rank < values.rank && weight.shape.every((d, i) => d === values.shape[i]);
+  // a scalar weight, or one of the values' own shape, leads them too: reshaped, it weighs the same
+  const leads = weight.shape.every((d, i) => d === values.shape[i]);
   const w = leads ? ops.reshape(weight, [...weight.shape, ...new Array<number>(values.rank - weight.rank).fill(1)]) : weight;
   const lead = values.rank - w.rank;
   const ok = lead >= 0 && w.shape.every((d, i) => d === 1 || d === values.shape[lead + i]);

@@ -162,12 +162,13 @@ export function poisson(yTrue: TensorLike, yPred: TensorLike): Tensor {
   return tidy(() => poissonLoss('poisson', yTrue, yPred));
 }
 
+/** Each loss below takes the default name, its class's in snake case (kl_divergence). */
 export class BinaryCrossentropy extends Loss {
   static readonly className = 'BinaryCrossentropy';
   readonly options: Required<CrossentropyOptions>;
 
   constructor(options: LossOptions & CrossentropyOptions = {}) {
-    super({ ...options, name: options.name ?? 'binary_crossentropy' });
+    super(options);
     this.options = crossentropyOptions(this.name, options);
   }
 
@@ -185,7 +186,7 @@ export class BinaryFocalCrossentropy extends Loss {
   readonly options: Required<BinaryFocalOptions>;
 
   constructor(options: LossOptions & BinaryFocalOptions = {}) {
-    super({ ...options, name: options.name ?? 'binary_focal_crossentropy' });
+    super(options);
     this.options = binaryFocalOptions(this.name, options);
   }
 
@@ -203,7 +204,7 @@ export class CategoricalCrossentropy extends Loss {
   readonly options: Required<CrossentropyOptions>;
 
   constructor(options: LossOptions & CrossentropyOptions = {}) {
-    super({ ...options, name: options.name ?? 'categorical_crossentropy' });
+    super(options);
     this.options = crossentropyOptions(this.name, options);
   }
 
@@ -221,7 +222,7 @@ export class CategoricalFocalCrossentropy extends Loss {
   readonly options: Required<CategoricalFocalOptions>;
 
   constructor(options: LossOptions & CategoricalFocalOptions = {}) {
-    super({ ...options, name: options.name ?? 'categorical_focal_crossentropy' });
+    super(options);
     this.options = focalOptions(this.name, options);
   }
 
@@ -236,10 +237,6 @@ export class CategoricalFocalCrossentropy extends Loss {
 
 export class KLDivergence extends Loss {
   static readonly className = 'KLDivergence';
-  constructor(options: LossOptions = {}) {
-    super({ ...options, name: options.name ?? 'kl_divergence' });
-  }
-
   override call(yTrue: Tensor, yPred: Tensor): Tensor {
     return kld(this.name, yTrue, yPred);
   }
@@ -247,10 +244,6 @@ export class KLDivergence extends Loss {
 
 export class Poisson extends Loss {
   static readonly className = 'Poisson';
-  constructor(options: LossOptions = {}) {
-    super({ ...options, name: options.name ?? 'poisson' });
-  }
-
   override call(yTrue: Tensor, yPred: Tensor): Tensor {
     return poissonLoss(this.name, yTrue, yPred);
   }

@@ -58,7 +58,7 @@ export class Dice extends Loss {
   readonly axis: OverlapAxis;
 
   constructor(options: LossOptions & { axis?: OverlapAxis } = {}) {
-    super({ ...options, name: options.name ?? 'dice' });
+    super(options);
     this.axis = options.axis ?? null;
   }
 
@@ -76,7 +76,7 @@ export class Tversky extends Loss {
   readonly options: Required<TverskyOptions>;
 
   constructor(options: LossOptions & TverskyOptions = {}) {
-    super({ ...options, name: options.name ?? 'tversky' });
+    super(options);
     this.options = tverskyOptions(this.name, options);
   }
 

@@ -3,7 +3,7 @@ import { fail, fmtShape } from '../src/errors.js';
 import { tidy } from '../src/memory.js';
 import * as ops from '../src/ops/index.js';
 import { shapesEqual } from '../src/shape.js';
-import { Tensor } from '../src/tensor.js';
+import type { Tensor } from '../src/tensor.js';
 import { checkOnDevice } from '../src/deferred-checks.js';
 import { isFloat } from '../src/dtype.js';
 import { checkBoolean, checkNumber, EPSILON, floatPrediction, Loss, type LossConfig, type LossOptions } from './loss.js';
@@ -36,7 +36,6 @@ function sparseOptions(op: string, o: SparseCrossentropyOptions): Resolved {
  * error is thrown by the next read (fit reads its logs), the same on every backend.
  */
 function checkLabels(op: string, labels: Tensor, classes: Tensor, numClasses: number, ignoreClass: number | null): void {
-  if (!(labels instanceof Tensor)) return;
   const ignored = ignoreClass === null ? '' : ` (or the ignored class ${ignoreClass})`;
   let ok: Tensor;
   if (isFloat(labels.dtype)) {
@@ -92,7 +91,7 @@ export class SparseCategoricalCrossentropy extends Loss {
   readonly options: Resolved;
 
   constructor(options: LossOptions & SparseCrossentropyOptions = {}) {
-    super({ ...options, name: options.name ?? 'sparse_categorical_crossentropy' });
+    super(options);
     this.options = sparseOptions(this.name, options);
   }
 

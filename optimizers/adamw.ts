@@ -1,5 +1,6 @@
 import { Adam, type AdamOptions } from './adam.js';
 import { fail } from '../src/errors.js';
+import { describe } from '../src/variable.js';
 
 /**
  * Adam with decoupled weight decay (Loshchilov and Hutter, 2019): Adam whose weightDecay
@@ -13,7 +14,10 @@ export class AdamW extends Adam {
   static override readonly className: string = 'AdamW';
 
   constructor(options: AdamOptions = {}) {
-    if (options?.weightDecay === null) fail(options.name ?? 'adamw', 'weightDecay must be a number for AdamW, got null');
-    super({ ...options, weightDecay: options?.weightDecay ?? 0.004, name: options?.name ?? 'adamw' });
+    // checked here as the base checks it: a spread would turn null into {} and a string into its characters
+    if (options === null || typeof options !== 'object') fail('adamw', `expected an options object, got ${describe(options)}`);
+    const name = options.name ?? 'adamw';
+    if (options.weightDecay === null) fail(name, 'weightDecay must be a number for AdamW, got null');
+    super({ ...options, weightDecay: options.weightDecay ?? 0.004, name });
   }
 }

@@ -66,10 +66,12 @@ const BASE_OPTIONS = [
 
 /** `value` checked to be a number in [min, max] (and an integer when asked); for option checks. */
 export function checkNumber(op: string, name: string, value: unknown, min = -Infinity, max = Infinity, integer = false): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+  // Number.isFinite is false for anything but a finite number (it does not coerce strings)
+  const x = value as number;
+  if (!Number.isFinite(x) || x < min || x > max || (integer && !Number.isInteger(x))) {
     fail(op, `${name} must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got ${String(value)}`);
   }
-  return value;
+  return x;
 }
 
 /**
@@ -284,8 +286,7 @@ export abstract class Optimizer {
   static fromConfig<T extends Optimizer>(this: new (options: never) => T, config: Partial<OptimizerConfig>): T {
     const lr = config.learningRate;
     const learningRate = lr !== null && typeof lr === 'object' ? deserializeSchedule(lr) : lr;
-    const options = Object.fromEntries(Object.entries({ ...config, learningRate }).filter(([, v]) => v !== undefined));
-    return new this(options as never);
+    return new this({ ...config, learningRate } as never);
   }
 
   /** Frees the optimizer's state. */

@@ -33,14 +33,15 @@ export abstract class LearningRateSchedule {
   }
 }
 
+// Number.isFinite is false for anything but a finite number (it does not coerce strings)
 function positive(op: string, name: string, value: unknown): number {
-  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) fail(op, `${name} must be a positive number, got ${String(value)}`);
-  return value;
+  if (!(Number.isFinite(value) && (value as number) > 0)) fail(op, `${name} must be a positive number, got ${String(value)}`);
+  return value as number;
 }
 
 function finite(op: string, name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) fail(op, `${name} must be a finite number, got ${String(value)}`);
-  return value;
+  if (!Number.isFinite(value)) fail(op, `${name} must be a finite number, got ${String(value)}`);
+  return value as number;
 }
 
 export interface ExponentialDecayConfig {

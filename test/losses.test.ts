@@ -525,3 +525,133 @@ describe('gradients', () => {
     expectClose(bce.grads[0]!, [[0.5, -0.5]]);
   });
 });
+
+describe('rank-3 inputs: each loss reduces the last axis (3), not axis 1 (2)', () => {
+  const t3 = [[[0, 1, 0], [1, 0, 0]], [[0, 0, 1], [0, 1, 0]]];
+  const p3 = [[[0.2, 0.5, 0.3], [0.6, 0.1, 0.3]], [[0.1, 0.2, 0.7], [0.3, 0.3, 0.4]]];
+  const perRow = (f: (t: number[], p: number[]) => number): Rows => t3.map((m, i) => m.map((r, j) => f(r, p3[i][j])));
+  const pm = (x: number): number => 2 * x - 1;
+
+  it('hinge, squared hinge, categorical hinge', () => {
+    expectClose(losses.hinge(t3, p3), perRow((t, p) => mean(t.map((a, k) => Math.max(1 - pm(a) * p[k], 0)))));
+    expectClose(losses.squaredHinge(t3, p3), perRow((t, p) => mean(t.map((a, k) => Math.max(1 - pm(a) * p[k], 0) ** 2))));
+    expectClose(losses.categoricalHinge(t3, p3), perRow((t, p) => Math.max(Math.max(...t.map((a, k) => (1 - a) * p[k])) - sum(t.map((a, k) => a * p[k])) + 1, 0)));
+  });
+
+  it('KL divergence and Poisson', () => {
+    expectClose(losses.klDivergence(t3, p3), perRow((t, p) => sum(t.map((a, k) => clip(a, EPS, 1) * Math.log(clip(a, EPS, 1) / clip(p[k], EPS, 1))))));
+    expectClose(losses.poisson(t3, p3), perRow((t, p) => mean(t.map((a, k) => p[k] - a * Math.log(p[k] + EPS)))));
+  });
+
+  it('the crossentropies, sparse labels as [N, T] or [N, T, 1]', () => {
+    const q = (p: number[], k: number): number => clip(p[k] / sum(p), EPS, ONE_MINUS_EPS);
+    expectClose(losses.binaryCrossentropy(t3, p3), perRow((t, p) => mean(t.map((a, k) => bceTerm(a, p[k])))));
+    expectClose(losses.categoricalCrossentropy(t3, p3), perRow((t, p) => -sum(t.map((a, k) => a * Math.log(q(p, k))))));
+    expectClose(losses.categoricalFocalCrossentropy(t3, p3), perRow((t, p) => sum(t.map((a, k) => 0.25 * (1 - q(p, k)) ** 2 * -a * Math.log(q(p, k))))));
+    const labels = t3.map((m) => m.map((r) => r.indexOf(1)));
+    const sparse = perRow((t, p) => -Math.log(q(p, t.indexOf(1))));
+    expectClose(losses.sparseCategoricalCrossentropy(labels, p3), sparse);
+    expectClose(losses.sparseCategoricalCrossentropy(labels.map((m) => m.map((l) => [l])), p3), sparse);
+    expect(() => losses.sparseCategoricalCrossentropy(t3, p3)).toThrow(
+      'sparseCategoricalCrossentropy: yTrue must hold one class index per row of yPred: for yPred [2,2,3] (class axis 2) expected yTrue [2,2], got [2,2,3]');
+  });
+
+  it('a trailing 1 on either side is matched, at rank 3 too', () => {
+    const yt = [[[1], [2], [0]], [[0], [1], [1]]];
+    const yp = [[0, 0, 0], [1, 1, 3]];
+    const want = [(1 + 4 + 0) / 3, (1 + 0 + 4) / 3];
+    expectClose(losses.meanSquaredError(yt, yp), want);
+    expectClose(losses.meanSquaredError(yp, yt), want);
+    expect(() => losses.meanSquaredError(yp, [[[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]], [[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]])).toThrow(
+      'meanSquaredError: yTrue and yPred must have the same shape (up to a trailing 1), got yTrue [2,3] and yPred [2,3,4]');
+  });
+});
+
+describe('masks and sample weights against per-timestep losses', () => {
+  // MSE over a last axis of 1: per-sample losses of shape [2, 3], [[1, 4, 9], [16, 25, 36]]
+  const yt = [[[0], [0], [0]], [[0], [0], [0]]];
+  const yp = [[[1], [2], [3]], [[4], [5], [6]]];
+  const mse = (reduction: kiln.losses.Reduction) => new losses.MeanSquaredError({ reduction });
+  const bool = (values: number[], shape: number[]) => kiln.tensor(values, shape, 'bool');
+
+  it('a mask of samples [2] leads the losses: its false samples count for nothing, the average runs over the rest', () => {
+    const mask = bool([1, 0], [2]);
+    expectClose(mse('sum_over_batch_size').apply(yt, yp, null, mask), 14 / 3);
+    expectClose(mse('mean').apply(yt, yp, null, mask), 14 / 3);
+    expectClose(mse('sum').apply(yt, yp, null, mask), 14);
+    expectClose(mse('none').apply(yt, yp, null, mask), [[1, 4, 9], [0, 0, 0]]);
+    // weights times the scaled mask: sample 0 weighs 0.5 · 2
+    expectClose(mse('sum_over_batch_size').apply(yt, yp, [0.5, 2], mask), (0.5 * 2 * 14) / 6);
+  });
+
+  it('a mask of steps with a trailing 1 [2, 3, 1] drops it', () => {
+    const mask = bool([1, 0, 1, 0, 0, 1], [2, 3, 1]);
+    expectClose(mse('sum_over_batch_size').apply(yt, yp, null, mask), (1 + 9 + 36) / 3);
+    expectClose(mse('sum').apply(yt, yp, null, mask), 46);
+  });
+
+  it('a mask whose axes do not lead the losses\' is an error naming both shapes', () => {
+    for (const shape of [[], [3], [2, 1], [2, 3, 2]]) {
+      const mask = kiln.ones(shape, 'bool');
+      expect(() => mse('sum').apply(yt, yp, null, mask)).toThrow(
+        `mean_squared_error: the mask on yPred has shape [${shape}], which does not fit the per-sample losses of shape [2,3]: its axes must lead theirs`);
+    }
+    expect(() => mse('sum').apply(yt, yp, [1, 2, 3], bool([1, 0], [2]))).toThrow(
+      'mean_squared_error: sampleWeight of shape [3,1] does not fit the mask of shape [2,1]');
+  });
+
+  it('per-step weights [3] broadcast along the last axis of [2, 3] losses; weights of higher rank do not fit', () => {
+    expectClose(mse('none').apply(yt, yp, [1, 0, 2]), [[1, 0, 18], [16, 0, 72]]);
+    expectClose(mse('sum_over_batch_size').apply(yt, yp, [1, 0, 2]), 107 / 6);
+    // [2, 3] weights against [2, 2, 3] losses: the first axes agree, the shape does not lead, so it
+    // broadcasts along the last two axes (one weight per step and feature, for every sample)
+    const y4 = [[[[1], [2], [3]], [[4], [5], [6]]], [[[1], [1], [1]], [[2], [2], [2]]]];
+    const zero4 = y4.map((a) => a.map((b) => b.map(() => [0])));
+    expectClose(mse('none').apply(zero4, y4, [[1, 0, 2], [0, 1, 0]]), [[[1, 0, 18], [0, 25, 0]], [[1, 0, 2], [0, 4, 0]]]);
+    expect(() => mse('sum').apply([[0, 0], [0, 0]], [[1, 1], [1, 1]], [[[1]]])).toThrow(
+      'mean_squared_error: sampleWeight of shape [1,1,1] does not fit the per-sample losses of shape [2]');
+  });
+
+  it('a loss that is one scalar (dice over all axes) is weighed and returned as it is, as Keras does', () => {
+    const t = [[1, 1], [0, 0]];
+    const p = [[0, 1], [0, 1]];
+    // 1 - 2·1 / (2 + 2 + ε)
+    const value = 1 - 2 / (4 + EPS);
+    expectClose(new losses.Dice({ reduction: 'mean_with_sample_weight' }).apply(t, p, 2), 2 * value);
+    expectClose(new losses.Dice({ reduction: 'sum_over_batch_size' }).apply(t, p, 3), 3 * value);
+  });
+
+  it('sparse crossentropy: a mask and ignoreClass each leave rows out', () => {
+    const p = [[0.05, 0.95, 0], [0.3, 0.3, 0.4], [0.1, 0.8, 0.1]];
+    const loss = new losses.SparseCategoricalCrossentropy({ ignoreClass: -1 });
+    // row 1 is ignored, row 2 masked: the average is row 0's alone
+    expectClose(loss.apply([1, -1, 2], p, null, bool([1, 1, 0], [3])), -Math.log(0.95));
+    expectClose(loss.call(kiln.tensor([1, -1, 2]), kiln.tensor(p)), [-Math.log(0.95), 0, -Math.log(0.1)]);
+  });
+});
+
+describe('degenerate predictions in float64', () => {
+  it('categorical focal clips a probability within ε of 1 to 1 - ε before (1 - p)^γ', () => {
+    // p/Σp = 1 - 2e-8 for the true class: clipped to 1 - 1e-7, so the loss is 0.25·(1e-7)²·-log(1 - 1e-7)
+    const p = kiln.tensor([[2e-8, 1 - 2e-8]], [1, 2], 'float64');
+    const q = 1 - 1e-7;
+    const want = 0.25 * (1 - q) ** 2 * -Math.log(q);
+    expectClose(losses.categoricalFocalCrossentropy([[0, 1]], p), [want], 1e-9, 0);
+  });
+
+  it('sparse crossentropy names the label out of range and the range, with or without an ignored class', async () => {
+    const p = [[0.5, 0.5], [0.5, 0.5]];
+    // the label check runs on the device; its error comes with the next read (docs/indices.md)
+    const read = async (t: kiln.Tensor) => {
+      try {
+        await t.data();
+      } finally {
+        t.dispose();
+      }
+    };
+    await expect(read(losses.sparseCategoricalCrossentropy([0, 2], p))).rejects.toThrow(
+      new RegExp('^sparseCategoricalCrossentropy: label 2 at position 1 is out of range: labels must be integers in \\[0, 2\\)$'));
+    await expect(read(losses.sparseCategoricalCrossentropy([-3, 0], p, { ignoreClass: -1 }))).rejects.toThrow(
+      new RegExp('^sparseCategoricalCrossentropy: label -3 at position 0 is out of range: labels must be integers in \\[0, 2\\) \\(or the ignored class -1\\)$'));
+  });
+});

@@ -50,7 +50,8 @@ function expectClose(actual: number[][], expected: number[][], rtol = 1e-14): vo
   expect(actual.length).toBe(expected.length);
   actual.forEach((row, k) => row.forEach((a, i) => {
     const e = expected[k][i];
-    if (Math.abs(a - e) > rtol * Math.max(1, Math.abs(e))) expect.fail(`step ${k + 1}, element ${i}: got ${a}, expected ${e}`);
+    // written so that a NaN fails: NaN > tolerance would be false
+    if (!(Math.abs(a - e) <= rtol * Math.max(1, Math.abs(e)))) expect.fail(`step ${k + 1}, element ${i}: got ${a}, expected ${e}`);
   }));
 }
 
@@ -133,6 +134,15 @@ const CASES: { name: string; make: () => Optimizer; rule: Rule; init?: Record<st
     rule: (w, g, s, _t, lr) => {
       const next = w - lr * Math.sign(s.m * 0.9 + g * (1 - 0.9));
       s.m = s.m * 0.99 + g * (1 - 0.99);
+      return next;
+    },
+  },
+  {
+    // beta2 0.5 makes the momentum large enough that (1 - beta1) against (1 + beta1) flips a sign at step 2
+    name: 'Lion beta2 0.5', make: () => new optimizers.Lion({ learningRate: 0.01, beta1: 0.9, beta2: 0.5 }), lr: 0.01, init: { m: 0 },
+    rule: (w, g, s, _t, lr) => {
+      const next = w - lr * Math.sign(s.m * 0.9 + g * (1 - 0.9));
+      s.m = s.m * 0.5 + g * (1 - 0.5);
       return next;
     },
   },
@@ -227,6 +237,19 @@ describe('optimizers: shared options', () => {
     opt.dispose();
   });
 
+  it('gradientAccumulationSteps 3: updates on every third call, then starts the sum again from zero', () => {
+    const opt = new optimizers.SGD({ learningRate: 0.5, gradientAccumulationSteps: 3 });
+    const steps = trajectory(opt, 5, true);
+    expect([opt.iterations, opt.learningRate]).toEqual([1, 0.5]);
+    const after = W0.map((w, i) => sgd(w, (GRADS[0][i] + GRADS[1][i] + GRADS[2][i]) / 3, 0.5));
+    expectClose(steps, [W0, W0, after, after, after]);
+    // the accumulator holds the two gradients since the update (opt.variables: iteration, accumulator)
+    const accumulator = opt.variables[1];
+    expect(accumulator.name).toBe('SGD/w_gradient_accumulator');
+    expectClose([read(accumulator)], [GRADS[3].map((g, i) => g + GRADS[4][i])]);
+    opt.dispose();
+  });
+
   it('a LearningRateSchedule is evaluated at the number of calls applied', () => {
     const schedule = new optimizers.ExponentialDecay({ initialLearningRate: 0.1, decaySteps: 2, decayRate: 0.5 });
     const opt = new optimizers.SGD({ learningRate: schedule });
@@ -279,6 +302,28 @@ describe('optimizers: state, errors, memory', () => {
       opt.dispose();
       resumed.dispose();
     }
+  });
+
+  it('restored to an earlier step, repeats that step exactly (Nadam recomputes its product of momenta)', async () => {
+    const nadam = CASES.find((c) => c.name === 'Nadam')!;
+    const expected = reference(nadam.rule, nadam.init!, 3, () => nadam.lr);
+    const opt = nadam.make();
+    const w = variable();
+    const step = (k: number) => kiln.tidy(() => opt.applyGradients([[f64(GRADS[k]), w]]));
+    step(0);
+    const saved = await Promise.all([w, ...opt.variables].map(async (v) => kiln.tensor(await v.data(), v.shape, v.dtype)));
+    step(1);
+    step(2);
+    expectClose([read(w)], [expected[2]]);
+    // back to the state after step 1, on the same optimizer, which has already computed step 3's product
+    w.assign(saved[0]);
+    await opt.setVariables(saved.slice(1));
+    expect(opt.iterations).toBe(1);
+    step(1);
+    step(2);
+    expectClose([read(w)], [expected[2]]);
+    kiln.dispose([w, saved]);
+    opt.dispose();
   });
 
   it('skips null gradients but keeps state for their variables in a stable order', () => {
