@@ -1,5 +1,6 @@
 import { fail, fmtShape } from '../src/errors.js';
 import { Tensor } from '../src/tensor.js';
+import { Variable } from '../src/variable.js';
 import { asTensor, type TensorLike } from '../src/convert.js';
 import { ENGINE } from '../src/engine.js';
 import { slice } from '../src/ops/movement.js';
@@ -33,6 +34,19 @@ export function toList(op: string, x: InputsLike, names: readonly string[], what
     if (tensor.rank === 0) fail(op, `${what} ${names[i] ?? i} must have a batch dimension, got a scalar`);
     return tensor;
   });
+}
+
+/** Frees the tensors `toList` made from `given` (numbers, arrays), leaving the caller's tensors and Variables' values. */
+export function disposeMade(given: InputsLike, made: readonly Tensor[]): void {
+  const theirs = new Set<Tensor>();
+  const visit = (v: unknown): void => {
+    if (v instanceof Tensor) theirs.add(v);
+    else if (v instanceof Variable) theirs.add(v.value);
+    else if (Array.isArray(v)) v.forEach(visit);
+    else if (isPlainRecord(v)) Object.values(v as object).forEach(visit);
+  };
+  visit(given);
+  for (const t of made) if (!theirs.has(t)) t.dispose();
 }
 
 function isPlainRecord(x: unknown): boolean {

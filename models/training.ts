@@ -10,7 +10,7 @@ import { Callback, CallbackList, type Logs } from './callback.js';
 import { History } from './history.js';
 import { ProgbarLogger } from './progbar.js';
 import { JsonLogger } from './json-logger.js';
-import { numSamples, splitTail, toList, type InputsLike, type TargetsLike } from './data.js';
+import { disposeMade, numSamples, splitTail, toList, type InputsLike, type TargetsLike } from './data.js';
 import { arraySource, checkEnds, datasetArguments, isAsyncIterable, iterableSource, predictBatches, type BatchSource } from './batches.js';
 import { sampleWeightsFromClassWeight } from './class-weight.js';
 import type { Model } from './model.js';
@@ -350,12 +350,17 @@ export function predictOnBatch(model: Model, x: InputsLike): Tensor | Tensor[] {
 
 export async function trainOnBatch(model: Model, x: InputsLike, y: TargetsLike, options: { sampleWeight?: Tensor; classWeight?: Record<number, number> }): Promise<Record<string, number>> {
   const c = compiledOf(model, 'trainOnBatch');
+  // made outside the step's tidy (the class weights are read from them first), so freed here
   const ys = toList('trainOnBatch', y, model.outputNames, 'target');
-  const cw = options.classWeight ? await sampleWeightsFromClassWeight(ys[0], options.classWeight) : null;
-  resetMetrics(c);
-  const logs = ENGINE.tidy(() => model.trainStep([toList('trainOnBatch', x, model.inputNames, 'input'), ys, options.sampleWeight ?? cw]));
-  cw?.dispose();
-  return readLogs(logs);
+  try {
+    const cw = options.classWeight ? await sampleWeightsFromClassWeight(ys[0], options.classWeight) : null;
+    resetMetrics(c);
+    const logs = ENGINE.tidy(() => model.trainStep([toList('trainOnBatch', x, model.inputNames, 'input'), ys, options.sampleWeight ?? cw]));
+    cw?.dispose();
+    return await readLogs(logs);
+  } finally {
+    disposeMade(y, ys);
+  }
 }
 
 export async function testOnBatch(model: Model, x: InputsLike, y: TargetsLike, options: { sampleWeight?: Tensor }): Promise<Record<string, number>> {

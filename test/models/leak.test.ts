@@ -65,6 +65,20 @@ describe('training is leak-free: memory after step 10 equals memory after step 1
     expect(late).toEqual(early);
   });
 
+  it('trainOnBatch given plain arrays, a Variable or class weights frees what it made and leaves the caller its own', async () => {
+    const model = new kiln.Sequential([kiln.Input({ shape: [2] }), new kiln.layers.Dense(3, { activation: 'softmax' })]);
+    model.compile({ optimizer: 'sgd', loss: 'sparse_categorical_crossentropy' });
+    const target = new kiln.Variable(kiln.tensor([0, 2], [2], 'int32'));
+    const [early, late] = await heldAfter10And(200, async () => {
+      await model.trainOnBatch([[1, 2], [3, 4]], [[0], [2]]);
+      await model.trainOnBatch([[1, 2], [3, 4]], target, { classWeight: { 0: 1, 1: 2, 2: 0.5 } });
+    });
+    expect(late).toEqual(early);
+    expect(await target.array()).toEqual([0, 2]);
+    target.dispose();
+    model.dispose();
+  });
+
   it('Functional (two inputs, two outputs, shared layer), trainOnBatch, Adam, metrics per output', async () => {
     const model = functionalMlp();
     model.compile({
