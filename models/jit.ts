@@ -1,10 +1,9 @@
-import type { TensorInfo } from '../backends/contract.js';
 import { currentBackend } from '../src/backends.js';
 import { ENGINE } from '../src/engine.js';
 import { fusedKernelsEnabled } from '../src/fused/switch.js';
 import type { Tensor } from '../src/tensor.js';
 import type { Variable } from '../src/variable.js';
-import { Plan, type Trace } from '../src/trace.js';
+import { isInfo, Plan, type Trace } from '../src/trace.js';
 import { addCheck, collectChecks, type Check } from '../src/deferred-checks.js';
 import type { Model } from './model.js';
 
@@ -124,10 +123,6 @@ function unreplayable(trace: Trace, xs: Tensor[], weights: readonly Variable[], 
     }
   }
   return null;
-}
-
-function isInfo(x: unknown): x is TensorInfo {
-  return x !== null && typeof x === 'object' && typeof (x as TensorInfo).id === 'number' && Array.isArray((x as TensorInfo).shape);
 }
 
 const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((v, i) => v === b[i]);

@@ -90,7 +90,8 @@ interface Slot {
   to: number;
 }
 
-function isInfo(x: unknown): x is TensorInfo {
+/** Whether an argument of a recorded call is a buffer (a TensorInfo) rather than an attribute. */
+export function isInfo(x: unknown): x is TensorInfo {
   return x !== null && typeof x === 'object' && typeof (x as TensorInfo).id === 'number' && Array.isArray((x as TensorInfo).shape);
 }
 
@@ -119,11 +120,10 @@ export class Plan {
   /** Runs the kernels with `ids` (the new inputs' buffers, then the outputs') in place of the traced ones. */
   replay(ids: readonly number[]): void {
     const { backend, calls } = this.trace;
-    const args = calls.map((c) => c.args as unknown[]);
     const patched = new Map<number, unknown[]>();
     for (const s of this.slots) {
       let a = patched.get(s.call);
-      if (!a) patched.set(s.call, (a = [...args[s.call]]));
+      if (!a) patched.set(s.call, (a = [...calls[s.call].args]));
       if (s.item === null) a[s.arg] = { ...(a[s.arg] as TensorInfo), id: ids[s.to] };
       else {
         const list = [...(a[s.arg] as TensorInfo[])];
@@ -133,7 +133,7 @@ export class Plan {
     }
     const fused = backend.fused as Record<string, (...a: unknown[]) => void> | undefined;
     calls.forEach((c, i) => {
-      const a = patched.get(i) ?? args[i];
+      const a = patched.get(i) ?? (c.args as unknown[]);
       if (c.fused) fused![c.method](...a);
       else (backend as unknown as Record<string, (...a: unknown[]) => void>)[c.method](...a);
     });
